@@ -1,0 +1,94 @@
+# pvboot: AssemblyScript core -> build/pvboot.wasm -> wasm2c -> gcc with the shim (boot/)
+# -> build/pvboot-$(ARCH).elf, a Xen PV kernel image.
+#
+#   make            build everything (installs what is missing first)
+#   make test       all tests (unit, emulator, real Xen under QEMU)
+#   make demo       boot a sample disk in the emulator
+#   make bench      every benchmark under scripts/bench, one line per figure
+
+ARCH ?= x86_64
+BUILD := build
+WASM := $(BUILD)/pvboot.wasm
+IMAGE := $(BUILD)/pvboot-$(ARCH).elf
+W2C := $(BUILD)/wasm2c
+
+# wasm2c's generated names and runtime API changed after 1.0.32 (w2c_ prefix): pin it.
+WABT_VERSION := 1.0.32
+
+CORE_SRC := $(shell find src -name '*.ts') asconfig.json
+SHIM_SRC := $(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(ARCH)/*)
+
+CC := gcc
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+CFLAGS_COMMON := -ffreestanding -nostdlib -nostdinc -isystem $(GCC_INCLUDE) -Iboot/include -Iboot \
+  -Iboot/$(ARCH) -I$(W2C) -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
+  -fno-builtin -fno-tree-loop-distribute-patterns -fno-math-errno -mno-sse -mno-mmx -Wall \
+  -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
+  -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000
+CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
+LDFLAGS_x86_64 := -m elf_x86_64
+CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_$(ARCH))
+LDFLAGS := -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $(LDFLAGS_$(ARCH)) -T boot/$(ARCH)/pvboot.lds
+
+SHIM_C := $(wildcard boot/*.c) $(wildcard boot/$(ARCH)/*.c)
+SHIM_OBJ := $(patsubst boot/%.c,$(BUILD)/$(ARCH)/%.o,$(SHIM_C)) $(BUILD)/$(ARCH)/$(ARCH)/head.o
+
+.PHONY: all setup test test-unit test-xen demo bench bench-xen clean
+all: setup $(IMAGE)
+
+setup:
+	@bash scripts/setup.sh
+	@v=$$(wasm2c --version); [ "$$v" = "$(WABT_VERSION)" ] || \
+	  { echo "wasm2c $$v found; pvboot is built against Debian's wabt $(WABT_VERSION)"; exit 1; }
+
+$(WASM): $(CORE_SRC) package.json
+	@mkdir -p $(BUILD)
+	npx asc --config asconfig.json --target release
+	@# The core is integer-only: a float would make the -mno-sse build fail far from its cause.
+	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then \
+	  echo "$@: the core uses floating point"; rm -f $@; exit 1; fi
+
+$(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h: $(WASM)
+	@mkdir -p $(W2C)
+	wasm2c -n core $(WASM) -o $(W2C)/core.c
+	cp /usr/include/wasm-rt.h $(W2C)/
+	@pages=$$(wasm-objdump -x -j Import $(WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
+	  [ -n "$$pages" ] || { echo "no imported memory in $(WASM)"; exit 1; }; \
+	  echo "#define CORE_MIN_PAGES $$pages" > $(W2C)/core-memory.h
+
+$(BUILD)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(W2C)/core.h $(W2C)/core-memory.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -include $(W2C)/core-memory.h -c $< -o $@
+
+$(BUILD)/$(ARCH)/$(ARCH)/head.o: boot/$(ARCH)/head.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(BUILD)/$(ARCH)/core.o: $(W2C)/core.c $(W2C)/core.h boot/include/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(IMAGE): $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
+	ld $(LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+test: all
+	npx vitest run
+
+test-unit: all
+	npx vitest run --exclude 'test/xen/**'
+
+test-xen: all
+	npx vitest run test/xen
+
+demo: all
+	bash scripts/demo.sh
+
+bench: all
+	@for b in scripts/bench/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true
+
+bench-xen: all
+	@for b in scripts/bench-xen/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true
+
+clean:
+	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf

@@ -1,0 +1,118 @@
+/* The imports the core calls (docs/contract.md), natively. Pointers are offsets into the
+ * linear memory, checked and translated here; everything else passes straight to Xen. */
+
+#include "wasm-rt.h"
+#include "core.h"
+#include "shim.h"
+#include "arch.h"
+
+struct Z_xen_instance_t { int unused; };
+struct Z_env_instance_t { int unused; };
+
+wasm_rt_memory_t core_memory;
+
+wasm_rt_memory_t *Z_envZ_memory(struct Z_env_instance_t *env)
+{
+    (void)env;
+    return &core_memory;
+}
+
+#define XEN struct Z_xen_instance_t *xen __attribute__((unused))
+
+static void *page_va(uint32_t offset)
+{
+    if (offset & (PAGE_SIZE - 1))
+        return NULL;
+    return linear_ptr(offset, PAGE_SIZE);
+}
+
+u64 Z_xenZ_start_info_mfn(XEN)
+{
+    return arch_pfn_to_mfn((unsigned long)start_info >> PAGE_SHIFT);
+}
+
+u64 Z_xenZ_mfn_of(XEN, u32 offset)
+{
+    if (!linear_ptr(offset, 1))
+        return (u64)-1;
+    return arch_pfn_to_mfn(linear_base_pfn + (offset >> PAGE_SHIFT));
+}
+
+u32 Z_xenZ_map_frame(XEN, u32 offset, u64 mfn, u32 flags)
+{
+    void *va = page_va(offset);
+    if (!va)
+        return (u32)-EINVAL;
+    return (u32)arch_map_frame(va, mfn, flags & 1);
+}
+
+u32 Z_xenZ_unmap_frame(XEN, u32 offset)
+{
+    void *va = page_va(offset);
+    if (!va)
+        return (u32)-EINVAL;
+    return (u32)arch_map_frame(va, arch_pfn_to_mfn(linear_base_pfn + (offset >> PAGE_SHIFT)), 0);
+}
+
+u32 Z_xenZ_event_channel_op(XEN, u32 cmd, u32 arg, u32 len)
+{
+    void *p = linear_ptr(arg, len);
+    if (!p)
+        return (u32)-EFAULT;
+    return (u32)hypercall2(__HYPERVISOR_event_channel_op, cmd, p);
+}
+
+u32 Z_xenZ_sched_op(XEN, u32 cmd, u32 arg, u32 len)
+{
+    void *p = linear_ptr(arg, len);
+    if (cmd == SCHEDOP_poll)
+        return (u32)-EINVAL;
+    if (!p)
+        return (u32)-EFAULT;
+    return (u32)hypercall2(__HYPERVISOR_sched_op, cmd, p);
+}
+
+u32 Z_xenZ_sched_poll(XEN, u32 ports, u32 nr, u64 timeout)
+{
+    struct sched_poll poll;
+    poll.ports = (uint32_t *)linear_ptr(ports, nr * 4);
+    if (!poll.ports || nr == 0 || nr > 128)
+        return (u32)-EFAULT;
+    poll.nr_ports = nr;
+    poll.timeout = timeout;
+    return (u32)hypercall2(__HYPERVISOR_sched_op, SCHEDOP_poll, &poll);
+}
+
+u32 Z_xenZ_xen_version(XEN, u32 cmd, u32 arg, u32 len)
+{
+    void *p = linear_ptr(arg, len);
+    if (!p)
+        return (u32)-EFAULT;
+    return (u32)hypercall2(__HYPERVISOR_xen_version, cmd, len ? p : NULL);
+}
+
+u32 Z_xenZ_console_io_write(XEN, u32 buf, u32 len)
+{
+    void *p = linear_ptr(buf, len);
+    if (!p)
+        return (u32)-EFAULT;
+    return (u32)hypercall3(__HYPERVISOR_console_io, CONSOLEIO_write, len, p);
+}
+
+u64 Z_xenZ_clock_ns(XEN)
+{
+    return shim_clock_ns();
+}
+
+void Z_xenZ_mb(XEN)
+{
+    cpu_mb();
+}
+
+u32 Z_xenZ_atomic_clear_bit(XEN, u32 offset, u32 bit)
+{
+    void *p = linear_ptr(offset, 8);
+    if (!p || (offset & 7) || bit > 63)
+        return (u32)-EINVAL;
+    return (u32)atomic_test_and_clear_bit64(p, bit);
+}

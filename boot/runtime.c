@@ -1,0 +1,159 @@
+/* The freestanding wasm2c runtime: the core's linear memory (the domain's RAM, mapped as it
+ * grows), function types for call_indirect, traps, and the C library calls the generated
+ * code makes. */
+
+#include <stdarg.h>
+#include <string.h>
+#include "wasm-rt.h"
+#include "shim.h"
+
+uint32_t wasm_rt_call_stack_depth;
+
+unsigned long linear_base_pfn;
+static unsigned long linear_limit_pages; /* 64 KiB wasm pages the domain can back */
+
+#define WASM_PAGE_SIZE 65536UL
+#define FRAMES_PER_WASM_PAGE (WASM_PAGE_SIZE / PAGE_SIZE)
+#define MAX_WASM_PAGES 65535 /* wasm-rt 1.0.32 keeps the size in a uint32_t */
+
+void wasm_rt_init(void) {}
+bool wasm_rt_is_initialized(void) { return true; }
+void wasm_rt_free(void) {}
+
+/* Everything from first_free_pfn up, less the page tables that will map it. */
+void runtime_init_memory(unsigned long first_free_pfn)
+{
+    unsigned long pages = start_info->nr_pages;
+    unsigned long reserve = (pages + 511) / 512 + (pages + 512 * 512 - 1) / (512 * 512) + 2;
+    linear_base_pfn = first_free_pfn;
+    linear_limit_pages = (pages - reserve - first_free_pfn) / FRAMES_PER_WASM_PAGE;
+    if (linear_limit_pages > MAX_WASM_PAGES)
+        linear_limit_pages = MAX_WASM_PAGES;
+    arch_set_table_floor(first_free_pfn + linear_limit_pages * FRAMES_PER_WASM_PAGE);
+}
+
+void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages)
+{
+    if (initial_pages > linear_limit_pages)
+        shim_panic("the domain is too small for the core's initial memory");
+    if (max_pages > linear_limit_pages)
+        max_pages = linear_limit_pages;
+    mem->data = (uint8_t *)(linear_base_pfn << PAGE_SHIFT);
+    mem->pages = 0;
+    mem->max_pages = max_pages;
+    mem->size = 0;
+    if (initial_pages && wasm_rt_grow_memory(mem, initial_pages) != 0)
+        shim_panic("could not map the core's initial memory");
+}
+
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
+{
+    uint32_t old = mem->pages;
+    uint32_t pages = old + delta;
+    if (pages < old || pages > mem->max_pages)
+        return UINT32_MAX;
+    arch_map_ram(linear_base_pfn + old * FRAMES_PER_WASM_PAGE, linear_base_pfn + pages * FRAMES_PER_WASM_PAGE);
+    memset(mem->data + (uint64_t)old * WASM_PAGE_SIZE, 0, (uint64_t)delta * WASM_PAGE_SIZE);
+    mem->pages = pages;
+    mem->size = pages * WASM_PAGE_SIZE;
+    return old;
+}
+
+void wasm_rt_free_memory(wasm_rt_memory_t *mem) { (void)mem; }
+
+uint8_t *linear_ptr(uint32_t offset, uint32_t len)
+{
+    extern wasm_rt_memory_t core_memory;
+    if ((uint64_t)offset + len > core_memory.size)
+        return NULL;
+    return core_memory.data + offset;
+}
+
+/* Function types for call_indirect checks: equal signatures get equal ids. */
+#define MAX_FUNC_TYPES 128
+#define MAX_TYPE_ARITY 16
+static struct { uint32_t params, results; wasm_rt_type_t types[MAX_TYPE_ARITY]; } func_types[MAX_FUNC_TYPES];
+static uint32_t nr_func_types;
+
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...)
+{
+    wasm_rt_type_t types[MAX_TYPE_ARITY];
+    uint32_t i, n = params + results;
+    va_list ap;
+    if (n > MAX_TYPE_ARITY)
+        shim_panic("function type with too many parameters");
+    va_start(ap, results);
+    for (i = 0; i < n; i++)
+        types[i] = (wasm_rt_type_t)va_arg(ap, int);
+    va_end(ap);
+    for (i = 0; i < nr_func_types; i++)
+        if (func_types[i].params == params && func_types[i].results == results &&
+            memcmp(func_types[i].types, types, n * sizeof(types[0])) == 0)
+            return i + 1;
+    if (nr_func_types == MAX_FUNC_TYPES)
+        shim_panic("too many function types");
+    func_types[nr_func_types].params = params;
+    func_types[nr_func_types].results = results;
+    memcpy(func_types[nr_func_types].types, types, n * sizeof(types[0]));
+    return ++nr_func_types;
+}
+
+static const char *trap_kind(wasm_rt_trap_t code)
+{
+    switch (code) {
+    case WASM_RT_TRAP_OOB: return "out of bounds memory access";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call type mismatch";
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
+    default: return "unknown trap";
+    }
+}
+
+/* A trap ends the domain, loudly: the same words the harness prints (docs/contract.md). */
+void wasm_rt_trap(wasm_rt_trap_t code)
+{
+    shim_puts("pvboot: wasm trap: ");
+    shim_puts(trap_kind(code));
+    shim_puts("\r\n");
+    shim_crash();
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    if (d <= s || d >= s + n)
+        return memcpy(dst, src, n);
+    while (n--)
+        d[n] = s[n];
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    uint8_t *d = dst;
+    while (n--)
+        *d++ = (uint8_t)c;
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}

@@ -1,0 +1,78 @@
+// Xen PV guest ABI: the numbers and offsets the core depends on.
+// Written from the public interface (xen/include/public); x86_64 layout unless named _32.
+
+export const PAGE_SIZE: u32 = 4096;
+export const PAGE_SHIFT: u32 = 12;
+export const DOMID_SELF: u16 = 0x7ff0;
+
+// Hypercall sub-operations.
+export const SCHEDOP_yield: i32 = 0;
+export const SCHEDOP_block: i32 = 1;
+export const SCHEDOP_shutdown: i32 = 2;
+export const SCHEDOP_poll: i32 = 3;
+
+export const SHUTDOWN_poweroff: u32 = 0;
+export const SHUTDOWN_reboot: u32 = 1;
+export const SHUTDOWN_suspend: u32 = 2;
+export const SHUTDOWN_crash: u32 = 3;
+
+export const XENVER_version: i32 = 0;
+export const XENVER_extraversion: i32 = 1;
+
+export const EVTCHNOP_bind_interdomain: i32 = 0;
+export const EVTCHNOP_bind_virq: i32 = 1;
+export const EVTCHNOP_close: i32 = 3;
+export const EVTCHNOP_send: i32 = 4;
+export const EVTCHNOP_status: i32 = 5;
+export const EVTCHNOP_alloc_unbound: i32 = 6;
+export const EVTCHNOP_unmask: i32 = 9;
+
+// Errors come back as -errno (Linux numbering, as Xen uses).
+export const EPERM: i32 = 1;
+export const ENOENT: i32 = 2;
+export const EFAULT: i32 = 14;
+export const EBUSY: i32 = 16;
+export const EINVAL: i32 = 22;
+export const ENOSPC: i32 = 28;
+export const ENOSYS: i32 = 38;
+export const ETIMEDOUT: i32 = 110;
+
+// start_info (x86_64).
+export const SI_MAGIC: u32 = 0;
+export const SI_NR_PAGES: u32 = 32;
+export const SI_SHARED_INFO: u32 = 40;
+export const SI_FLAGS: u32 = 48;
+export const SI_STORE_MFN: u32 = 56;
+export const SI_STORE_EVTCHN: u32 = 64;
+export const SI_CONSOLE_MFN: u32 = 72;
+export const SI_CONSOLE_EVTCHN: u32 = 80;
+export const SI_PT_BASE: u32 = 88;
+export const SI_NR_PT_FRAMES: u32 = 96;
+export const SI_MFN_LIST: u32 = 104;
+export const SI_MOD_START: u32 = 112;
+export const SI_MOD_LEN: u32 = 120;
+export const SI_CMD_LINE: u32 = 128;
+export const SI_CMD_LINE_SIZE: u32 = 1024;
+
+export const SIF_PRIVILEGED: u32 = 1;
+export const SIF_INITDOMAIN: u32 = 2;
+export const SIF_MULTIBOOT_MOD: u32 = 4;
+export const SIF_MOD_START_PFN: u32 = 8;
+
+// shared_info (x86_64): vcpu_info[0] at 0, then the 2-level event arrays.
+export const VCPU_UPCALL_PENDING: u32 = 0;
+export const VCPU_UPCALL_MASK: u32 = 1;
+export const VCPU_PENDING_SEL: u32 = 8;
+export const SHINFO_EVTCHN_PENDING: u32 = 2048;
+export const SHINFO_EVTCHN_MASK: u32 = 2560;
+export const NR_EVENT_CHANNELS: u32 = 4096;
+
+// PV console ring (io/console.h).
+export const CONS_IN: u32 = 0;
+export const CONS_IN_SIZE: u32 = 1024;
+export const CONS_OUT: u32 = 1024;
+export const CONS_OUT_SIZE: u32 = 2048;
+export const CONS_IN_CONS: u32 = 3072;
+export const CONS_IN_PROD: u32 = 3076;
+export const CONS_OUT_CONS: u32 = 3080;
+export const CONS_OUT_PROD: u32 = 3084;

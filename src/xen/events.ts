@@ -1,0 +1,49 @@
+// Event channels, 2-level ABI, polled: no upcalls, events stay masked in vcpu_info.
+
+import * as abi from "./abi";
+import { atomic_clear_bit, event_channel_op, map_frame, sched_poll } from "./hypercall";
+import { allocPages } from "../lib/pages";
+import { startInfo } from "./start_info";
+import { expired } from "./time";
+
+export class Events {
+  shinfo: usize = 0;
+  private arg: usize = 0; // scratch for hypercall arguments
+
+  init(): void {
+    this.shinfo = allocPages(1);
+    this.arg = heap.alloc(64);
+    const mfn = startInfo.sharedInfo >> abi.PAGE_SHIFT;
+    if (map_frame(this.shinfo, mfn, 0) < 0) unreachable();
+  }
+
+  send(port: u32): i32 {
+    store<u32>(this.arg, port);
+    return event_channel_op(abi.EVTCHNOP_send, this.arg, 4);
+  }
+
+  isPending(port: u32): bool {
+    const word = load<u64>(this.shinfo + abi.SHINFO_EVTCHN_PENDING + (port >> 6) * 8);
+    return ((word >> <u64>(port & 63)) & 1) != 0;
+  }
+
+  // Take the port's pending bit; true when it was set.
+  clear(port: u32): bool {
+    const off = this.shinfo + abi.SHINFO_EVTCHN_PENDING + (port >> 6) * 8;
+    return atomic_clear_bit(off, port & 63) == 1;
+  }
+
+  // Wait until `port` is pending or the deadline (Xen system time, ns) passes.
+  // Returns true when the event arrived; the pending bit is consumed.
+  wait(port: u32, deadline: u64): bool {
+    store<u32>(this.arg, port);
+    while (!this.clear(port)) {
+      const rc = sched_poll(this.arg, 1, deadline);
+      if (this.clear(port)) return true;
+      if (rc < 0 || (deadline != 0 && expired(deadline))) return false;
+    }
+    return true;
+  }
+}
+
+export const events = new Events();

@@ -1,0 +1,54 @@
+// The imports the shim provides: the core side of the contract in docs/contract.md.
+// Pointer arguments are offsets into the linear memory; the shim bounds-checks and
+// translates them. Every call returns 0 or a negative errno unless stated otherwise.
+
+// Machine frame holding start_info.
+@external("xen", "start_info_mfn")
+export declare function start_info_mfn(): u64;
+
+// RAM frame behind the linear-memory page that holds `offset`; u64(-1) when outside.
+@external("xen", "mfn_of")
+export declare function mfn_of(offset: usize): u64;
+
+// Map machine frame `mfn` at the page-aligned linear offset (flags: MAP_READONLY).
+@external("xen", "map_frame")
+export declare function map_frame(offset: usize, mfn: u64, flags: u32): i32;
+
+// Put the linear page's own RAM frame back.
+@external("xen", "unmap_frame")
+export declare function unmap_frame(offset: usize): i32;
+
+// HYPERVISOR_event_channel_op(cmd, arg); arg is `len` bytes.
+@external("xen", "event_channel_op")
+export declare function event_channel_op(cmd: i32, arg: usize, len: u32): i32;
+
+// HYPERVISOR_sched_op(cmd, arg) for the sub-ops without a handle inside (not poll).
+@external("xen", "sched_op")
+export declare function sched_op(cmd: i32, arg: usize, len: u32): i32;
+
+// SCHEDOP_poll on `nr` u32 ports at `ports`; timeout is absolute system time in ns, 0 = none.
+@external("xen", "sched_poll")
+export declare function sched_poll(ports: usize, nr: u32, timeout: u64): i32;
+
+// HYPERVISOR_xen_version(cmd, arg); returns the hypercall's value (version number) or -errno.
+@external("xen", "xen_version")
+export declare function xen_version(cmd: i32, arg: usize, len: u32): i32;
+
+// HYPERVISOR_console_io(CONSOLEIO_write): output seen only for dom0 or on a debug Xen.
+@external("xen", "console_io_write")
+export declare function console_io_write(buf: usize, len: u32): i32;
+
+// Xen system time in ns (monotonic, the clock SCHEDOP_poll deadlines use).
+@external("xen", "clock_ns")
+export declare function clock_ns(): u64;
+
+// Full memory barrier, and a compiler barrier for the shim's C compiler.
+@external("xen", "mb")
+export declare function mb(): void;
+
+export const MAP_READONLY: u32 = 1;
+
+// Atomically clear bit `bit` of the u64 at `offset` (Xen sets event bits from other CPUs);
+// returns the bit's old value (0 or 1), or -errno.
+@external("xen", "atomic_clear_bit")
+export declare function atomic_clear_bit(offset: usize, bit: u32): i32;

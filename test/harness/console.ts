@@ -1,0 +1,62 @@
+// The console backend (xenconsoled's part): drains the guest's out ring when notified and
+// feeds the in ring from a script of keys (or a terminal), notifying the guest each time.
+
+import { CONS } from "./abi";
+import type { MachineMemory } from "./frames";
+
+export class ConsoleBackend {
+  private out: number[] = [];
+  private keys: number[] = [];
+  onOutput: ((bytes: Uint8Array) => void) | null = null;
+  port = 0;
+  notifyGuest: () => void = () => {};
+
+  constructor(private mem: MachineMemory, readonly mfn: number) {}
+
+  // The guest notified: take everything it produced, then top up its input.
+  notified(): void {
+    const v = this.mem.view(this.mfn);
+    const b = this.mem.bytes(this.mfn);
+    let cons = v.getUint32(CONS.out_cons, true);
+    const prod = v.getUint32(CONS.out_prod, true);
+    if (((prod - cons) >>> 0) > CONS.out_size) throw new Error(`console: out ring indexes broken (cons ${cons} prod ${prod})`);
+    const chunk: number[] = [];
+    while (cons !== prod) {
+      chunk.push(b[CONS.out + (cons & (CONS.out_size - 1))]);
+      cons = (cons + 1) >>> 0;
+    }
+    v.setUint32(CONS.out_cons, cons, true);
+    if (chunk.length) {
+      this.out.push(...chunk);
+      this.onOutput?.(Uint8Array.from(chunk));
+    }
+    this.pushKeys();
+    this.notifyGuest();
+  }
+
+  // Queue keys for the guest; they enter the in ring as it has room.
+  type(keys: Uint8Array | string): void {
+    const bytes = typeof keys === "string" ? new TextEncoder().encode(keys) : keys;
+    this.keys.push(...bytes);
+    if (this.pushKeys()) this.notifyGuest();
+  }
+
+  private pushKeys(): boolean {
+    const v = this.mem.view(this.mfn);
+    const b = this.mem.bytes(this.mfn);
+    const cons = v.getUint32(CONS.in_cons, true);
+    let prod = v.getUint32(CONS.in_prod, true);
+    let moved = false;
+    while (this.keys.length && ((prod - cons) >>> 0) < CONS.in_size) {
+      b[CONS.in + (prod & (CONS.in_size - 1))] = this.keys.shift()!;
+      prod = (prod + 1) >>> 0;
+      moved = true;
+    }
+    v.setUint32(CONS.in_prod, prod, true);
+    return moved;
+  }
+
+  get text(): string {
+    return Buffer.from(this.out).toString("latin1");
+  }
+}

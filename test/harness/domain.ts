@@ -1,0 +1,180 @@
+// One PV guest as Xen's domain builder leaves it at start of day (x86_64, VIRT_BASE 0):
+// RAM in frames whose mfns are a shuffled permutation (pfn != mfn everywhere, so any mix-up
+// of the two shows), start_info, the xenstore and console pages, shared_info, the event
+// channels to the console and xenstore backends, and the layout the shim would build.
+
+import { PAGE, SI, SIF_INITDOMAIN, SIF_PRIVILEGED, type ShutdownReason } from "./abi";
+import { DOMID_XEN, MachineMemory } from "./frames";
+import { Clock } from "./clock";
+import { EventChannels } from "./evtchn";
+import { ConsoleBackend } from "./console";
+
+export interface DomainConfig {
+  memoryMB?: number;
+  cmdline?: string;
+  dom0?: boolean; // SIF_INITDOMAIN: no console ring, output through console_io
+  seed?: number; // for the P2M shuffle
+  xenVersion?: { major: number; minor: number; extra: string };
+  imagePages?: number; // size of the (native) image the layout starts with
+}
+
+export interface Layout {
+  imagePages: number;
+  p2mPfn: number;
+  p2mPages: number;
+  startInfoPfn: number;
+  storePfn: number;
+  consolePfn: number;
+  ptPfn: number;
+  nrPtFrames: number;
+  stackPfn: number;
+  firstFreePfn: number; // linear page 0
+  mappedEndPfn: number; // end of Xen's start-of-day mapping (4 MiB aligned)
+  ptReservePages: number; // top of RAM kept for the page tables that map the linear memory
+  maxLinearPages: number; // in 64 KiB wasm pages
+}
+
+export const STORE_EVTCHN = 1;
+export const CONSOLE_EVTCHN = 2;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// The page tables needed to map `pages` pages: L1s, L2s, and an L3, rounded up.
+export function pageTableReserve(pages: number): number {
+  return Math.ceil(pages / 512) + Math.ceil(pages / (512 * 512)) + 2;
+}
+
+export function computeLayout(nrPages: number, imagePages: number): Layout {
+  const p2mPfn = imagePages;
+  const p2mPages = Math.ceil((nrPages * 8) / PAGE);
+  const startInfoPfn = p2mPfn + p2mPages;
+  const storePfn = startInfoPfn + 1;
+  const consolePfn = storePfn + 1;
+  const ptPfn = consolePfn + 1;
+  // L4, L3, L2 and the L1s covering the region up to the 4 MiB boundary after 512 KiB padding.
+  let nrPtFrames = 3;
+  let mappedEndPfn = 0;
+  for (;;) {
+    const end = ptPfn + nrPtFrames + 1 + 128;
+    mappedEndPfn = Math.ceil(end / 1024) * 1024;
+    const l1s = Math.ceil(mappedEndPfn / 512);
+    if (3 + l1s === nrPtFrames) break;
+    nrPtFrames = 3 + l1s;
+  }
+  const stackPfn = ptPfn + nrPtFrames;
+  const firstFreePfn = stackPfn + 1;
+  const ptReservePages = pageTableReserve(nrPages);
+  const usable = nrPages - ptReservePages - firstFreePfn;
+  if (usable < 16 * 16) throw new Error(`domain too small: ${nrPages} pages`);
+  return {
+    imagePages, p2mPfn, p2mPages, startInfoPfn, storePfn, consolePfn, ptPfn, nrPtFrames, stackPfn,
+    firstFreePfn, mappedEndPfn, ptReservePages,
+    maxLinearPages: Math.min(65535, Math.floor(usable / 16)), // wasm2c keeps the size in 32 bits
+  };
+}
+
+export class Domain {
+  readonly domid = 1;
+  readonly nrPages: number;
+  readonly p2m: number[];
+  readonly layout: Layout;
+  readonly mem = new MachineMemory();
+  readonly clock = new Clock();
+  readonly sharedInfoMfn: number;
+  readonly evtchn: EventChannels;
+  readonly console: ConsoleBackend;
+  readonly config: Required<Omit<DomainConfig, "seed">> & { seed: number };
+  xenConsole = ""; // what console_io wrote (Xen's own serial console)
+  shutdownReason: ShutdownReason | null = null;
+
+  constructor(config: DomainConfig = {}) {
+    this.config = {
+      memoryMB: config.memoryMB ?? 256,
+      cmdline: config.cmdline ?? "",
+      dom0: config.dom0 ?? false,
+      seed: config.seed ?? 0x5eed,
+      xenVersion: config.xenVersion ?? { major: 4, minor: 17, extra: ".7-emulated" },
+      imagePages: config.imagePages ?? 64,
+    };
+    this.nrPages = this.config.memoryMB * 256;
+    this.layout = computeLayout(this.nrPages, this.config.imagePages);
+    this.p2m = this.shuffledP2M(this.config.seed);
+
+    const { firstFreePfn, maxLinearPages } = this.layout;
+    const linearEnd = firstFreePfn + maxLinearPages * 16;
+    for (let pfn = 0; pfn < this.nrPages; pfn++) {
+      const inLinear = pfn >= firstFreePfn && pfn < linearEnd;
+      this.mem.add(this.p2m[pfn], this.domid, inLinear ? pfn - firstFreePfn : -1);
+    }
+    this.sharedInfoMfn = 0x7f000;
+    this.mem.add(this.sharedInfoMfn, DOMID_XEN);
+    this.mem.view(this.sharedInfoMfn).setUint8(1, 1); // vcpu 0: events masked at entry
+
+    this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn);
+    this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn]);
+    if (!this.config.dom0) {
+      this.console.port = CONSOLE_EVTCHN;
+      this.console.notifyGuest = () => this.evtchn.raise(CONSOLE_EVTCHN);
+      this.evtchn.connect(CONSOLE_EVTCHN, "console", 0, 10, () => this.console.notified());
+    }
+    this.writeP2M();
+    this.writeStartInfo();
+  }
+
+  pfnToMfn(pfn: number): number {
+    if (pfn < 0 || pfn >= this.nrPages) throw new Error(`pfn ${pfn} outside the domain`);
+    return this.p2m[pfn];
+  }
+
+  // Machine frames far from the pfn range and in shuffled order.
+  private shuffledP2M(seed: number): number[] {
+    const rand = mulberry32(seed);
+    const base = 0x100000;
+    const mfns = Array.from({ length: this.nrPages }, (_, i) => base + i * 2 + (i & 1));
+    for (let i = mfns.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [mfns[i], mfns[j]] = [mfns[j], mfns[i]];
+    }
+    return mfns;
+  }
+
+  private writeP2M(): void {
+    const { p2mPfn, p2mPages } = this.layout;
+    for (let page = 0; page < p2mPages; page++) {
+      const v = this.mem.view(this.p2m[p2mPfn + page]);
+      for (let i = 0; i < 512; i++) {
+        const pfn = page * 512 + i;
+        if (pfn < this.nrPages) v.setBigUint64(i * 8, BigInt(this.p2m[pfn]), true);
+      }
+    }
+  }
+
+  private writeStartInfo(): void {
+    const L = this.layout;
+    const b = this.mem.bytes(this.p2m[L.startInfoPfn]);
+    const v = this.mem.view(this.p2m[L.startInfoPfn]);
+    b.set(new TextEncoder().encode("xen-3.0-x86_64"), SI.magic);
+    const u64 = (off: number, x: number) => v.setBigUint64(off, BigInt(x), true);
+    u64(SI.nr_pages, this.nrPages);
+    u64(SI.shared_info, this.sharedInfoMfn * PAGE);
+    u64(SI.flags, this.config.dom0 ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0);
+    u64(SI.store_mfn, this.config.dom0 ? 0 : this.p2m[L.storePfn]);
+    u64(SI.store_evtchn, this.config.dom0 ? 0 : STORE_EVTCHN);
+    u64(SI.console_mfn, this.config.dom0 ? 0 : this.p2m[L.consolePfn]);
+    u64(SI.console_evtchn, this.config.dom0 ? 0 : CONSOLE_EVTCHN);
+    u64(SI.pt_base, L.ptPfn * PAGE);
+    u64(SI.nr_pt_frames, L.nrPtFrames);
+    u64(SI.mfn_list, L.p2mPfn * PAGE);
+    const cmd = new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1);
+    b.set(cmd, SI.cmd_line);
+  }
+}

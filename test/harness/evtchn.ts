@@ -1,0 +1,73 @@
+// Event channels as Xen keeps them for one guest: the 2-level ABI, with the pending and
+// mask bits in the guest's shared_info frame. A port bound to a backend calls it on send.
+
+import { EINVAL, ENOSPC, SHINFO } from "./abi";
+import type { MachineMemory } from "./frames";
+
+export type PortState =
+  | { kind: "unbound"; remote: number }
+  | { kind: "interdomain"; remote: number; remotePort: number; backend: string; notify: () => void };
+
+export class EventChannels {
+  ports = new Map<number, PortState>();
+  sends = 0;
+
+  constructor(private mem: MachineMemory, private sharedInfoMfn: number) {}
+
+  // The toolstack's side: a port already connected to a backend when the guest starts.
+  connect(port: number, backend: string, remote: number, remotePort: number, notify: () => void): void {
+    this.ports.set(port, { kind: "interdomain", remote, remotePort, backend, notify });
+  }
+
+  allocUnbound(remote: number): number {
+    for (let p = 1; p < SHINFO.nr_ports; p++) {
+      if (!this.ports.has(p)) {
+        this.ports.set(p, { kind: "unbound", remote });
+        return p;
+      }
+    }
+    return -ENOSPC;
+  }
+
+  close(port: number): number {
+    if (!this.ports.delete(port)) return -EINVAL;
+    this.setBit(SHINFO.evtchn_pending, port, false);
+    return 0;
+  }
+
+  send(port: number): number {
+    const p = this.ports.get(port);
+    if (!p) return -EINVAL;
+    this.sends++;
+    if (p.kind === "interdomain") p.notify();
+    return 0;
+  }
+
+  // A backend (or Xen) signals the guest's port: pending bit, then the selector and
+  // upcall_pending unless the port is masked (Xen's evtchn_set_pending).
+  raise(port: number): void {
+    if (!this.ports.has(port)) return;
+    if (this.bit(SHINFO.evtchn_pending, port)) return;
+    this.setBit(SHINFO.evtchn_pending, port, true);
+    if (this.bit(SHINFO.evtchn_mask, port)) return;
+    const v = this.mem.view(this.sharedInfoMfn);
+    const sel = v.getBigUint64(SHINFO.pending_sel, true);
+    v.setBigUint64(SHINFO.pending_sel, sel | (1n << BigInt(port >> 6)), true);
+    v.setUint8(SHINFO.upcall_pending, 1);
+  }
+
+  pending(port: number): boolean {
+    return this.bit(SHINFO.evtchn_pending, port);
+  }
+
+  private bit(base: number, port: number): boolean {
+    const b = this.mem.bytes(this.sharedInfoMfn);
+    return ((b[base + (port >> 3)] >> (port & 7)) & 1) === 1;
+  }
+
+  private setBit(base: number, port: number, on: boolean): void {
+    const b = this.mem.bytes(this.sharedInfoMfn);
+    const i = base + (port >> 3);
+    b[i] = on ? b[i] | (1 << (port & 7)) : b[i] & ~(1 << (port & 7));
+  }
+}

@@ -1,0 +1,117 @@
+// Run build/pvboot.wasm against an emulated domain, the way the shim runs it on Xen:
+// instantiate with the contract's imports, call pvboot_main, and turn its end (a shutdown,
+// or a wasm trap that the shim would report and crash on) into a result.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { CONS, type ShutdownReason } from "./abi";
+import { Domain, type DomainConfig } from "./domain";
+import { DomainShutdown, HarnessError, makeImports, type ImportStats } from "./imports";
+import { readWasm } from "./wasm";
+
+export const DEFAULT_WASM = fileURLToPath(new URL("../../build/pvboot.wasm", import.meta.url));
+
+export interface RunOptions extends DomainConfig {
+  wasm?: string | Uint8Array;
+  keys?: string;
+  onOutput?: (bytes: Uint8Array) => void;
+}
+
+export interface RunResult {
+  shutdown: ShutdownReason;
+  trap?: string; // the trap's kind when the loader trapped
+  console: string; // everything the loader printed (console ring, or console_io for dom0)
+  domain: Domain;
+  stats: ImportStats;
+}
+
+// The wasm trap kinds, in the shim's words (boot/runtime.c), from V8's messages.
+const TRAP_KINDS: [RegExp, string][] = [
+  [/unreachable/i, "unreachable executed"],
+  [/out of bounds/i, "out of bounds memory access"],
+  [/divide by zero|remainder by zero/i, "integer divide by zero"],
+  [/integer overflow/i, "integer overflow"],
+  [/unrepresentable|float.*int/i, "invalid conversion to integer"],
+  [/signature mismatch|null function|indirect call|table index/i, "indirect call type mismatch"],
+  [/call stack/i, "call stack exhausted"],
+];
+
+export function trapKind(e: unknown): string | null {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return "call stack exhausted";
+  if (!(e instanceof WebAssembly.RuntimeError)) return null;
+  for (const [re, kind] of TRAP_KINDS) if (re.test(e.message)) return kind;
+  return `unknown trap (${e.message})`;
+}
+
+let cachedModule: { path: string; module: WebAssembly.Module; minPages: number } | null = null;
+
+function loadModule(wasm: string | Uint8Array | undefined) {
+  if (wasm instanceof Uint8Array) return { module: new WebAssembly.Module(wasm), minPages: memoryMin(wasm) };
+  const path = wasm ?? DEFAULT_WASM;
+  if (cachedModule?.path !== path) {
+    const bytes = readFileSync(path);
+    cachedModule = { path, module: new WebAssembly.Module(bytes), minPages: memoryMin(bytes) };
+  }
+  return cachedModule;
+}
+
+function memoryMin(bytes: Uint8Array): number {
+  const mem = readWasm(bytes).imports.find((i) => i.kind === "memory");
+  if (!mem) throw new Error("the core does not import its memory (asconfig importMemory)");
+  return mem.min ?? 1;
+}
+
+// What the shim does on a trap: the message on the console (ring or console_io), then crash.
+function platformSay(dom: Domain, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  if (dom.config.dom0) {
+    dom.xenConsole += text;
+    dom.console.onOutput?.(bytes);
+    return;
+  }
+  const v = dom.mem.view(dom.console.mfn);
+  const b = dom.mem.bytes(dom.console.mfn);
+  let prod = v.getUint32(CONS.out_prod, true);
+  for (const c of bytes) {
+    if (((prod - v.getUint32(CONS.out_cons, true)) >>> 0) >= CONS.out_size) dom.console.notified();
+    b[CONS.out + (prod & (CONS.out_size - 1))] = c;
+    prod = (prod + 1) >>> 0;
+    v.setUint32(CONS.out_prod, prod, true);
+  }
+  dom.console.notified();
+}
+
+export function runLoader(opts: RunOptions = {}): RunResult {
+  const dom = new Domain(opts);
+  const { module, minPages } = loadModule(opts.wasm);
+  if (minPages > dom.layout.maxLinearPages) throw new Error("domain too small for the core's initial memory");
+  const memory = new WebAssembly.Memory({ initial: minPages, maximum: dom.layout.maxLinearPages });
+  const stats: ImportStats = { calls: {} };
+  const imports = makeImports(dom, memory, stats);
+  dom.console.onOutput = opts.onOutput ?? null;
+  if (opts.keys) dom.console.type(opts.keys);
+
+  let trap: string | undefined;
+  try {
+    const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
+    (instance.exports.pvboot_main as () => void)();
+    throw new HarnessError("pvboot_main returned: the loader must end with a shutdown or a jump");
+  } catch (e) {
+    if (e instanceof DomainShutdown) {
+      // the guest asked for it
+    } else {
+      const kind = trapKind(e);
+      if (kind === null) throw e;
+      trap = kind;
+      platformSay(dom, `pvboot: wasm trap: ${kind}\r\n`);
+      dom.shutdownReason = "crash";
+    }
+  }
+  return {
+    shutdown: dom.shutdownReason!,
+    trap,
+    console: dom.config.dom0 ? dom.xenConsole : dom.console.text,
+    domain: dom,
+    stats,
+  };
+}
