@@ -3,6 +3,13 @@
 
 import { CONS } from "./abi";
 import type { MachineMemory } from "./frames";
+import type { Clock } from "./clock";
+
+// How the backend misbehaves, for fault injection: drain only after a delay, or never.
+export interface ConsoleFaults {
+  delayMs?: number;
+  stuck?: boolean;
+}
 
 export class ConsoleBackend {
   private out: number[] = [];
@@ -11,10 +18,25 @@ export class ConsoleBackend {
   port = 0;
   notifyGuest: () => void = () => {};
 
-  constructor(private mem: MachineMemory, readonly mfn: number) {}
+  faults: ConsoleFaults = {};
+  private drainScheduled = false;
 
-  // The guest notified: take everything it produced, then top up its input.
+  constructor(private mem: MachineMemory, readonly mfn: number, private clock: Clock) {}
+
+  // The guest notified.
   notified(): void {
+    if (this.faults.stuck) return;
+    if (!this.faults.delayMs) return this.drain();
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    this.clock.after(BigInt(this.faults.delayMs) * 1_000_000n, () => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  // Take everything the guest produced, then top up its input, then tell it.
+  drain(): void {
     const v = this.mem.view(this.mfn);
     const b = this.mem.bytes(this.mfn);
     let cons = v.getUint32(CONS.out_cons, true);
@@ -54,6 +76,19 @@ export class ConsoleBackend {
     }
     v.setUint32(CONS.in_prod, prod, true);
     return moved;
+  }
+
+  // Leave `n` bytes of output behind in the ring, as a previous stage whose output the
+  // backend has not read yet would.
+  preload(text: string): void {
+    const v = this.mem.view(this.mfn);
+    const b = this.mem.bytes(this.mfn);
+    let prod = v.getUint32(CONS.out_prod, true);
+    for (const c of new TextEncoder().encode(text)) {
+      b[CONS.out + (prod & (CONS.out_size - 1))] = c;
+      prod = (prod + 1) >>> 0;
+    }
+    v.setUint32(CONS.out_prod, prod, true);
   }
 
   get text(): string {

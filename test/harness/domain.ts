@@ -7,7 +7,7 @@ import { PAGE, SI, SIF_INITDOMAIN, SIF_PRIVILEGED, type ShutdownReason } from ".
 import { DOMID_XEN, MachineMemory } from "./frames";
 import { Clock } from "./clock";
 import { EventChannels } from "./evtchn";
-import { ConsoleBackend } from "./console";
+import { ConsoleBackend, type ConsoleFaults } from "./console";
 
 export interface DomainConfig {
   memoryMB?: number;
@@ -16,6 +16,8 @@ export interface DomainConfig {
   seed?: number; // for the P2M shuffle
   xenVersion?: { major: number; minor: number; extra: string };
   imagePages?: number; // size of the (native) image the layout starts with
+  consoleFaults?: ConsoleFaults;
+  preloadConsole?: string; // output a previous stage left unread in the console ring
 }
 
 export interface Layout {
@@ -104,6 +106,8 @@ export class Domain {
       seed: config.seed ?? 0x5eed,
       xenVersion: config.xenVersion ?? { major: 4, minor: 17, extra: ".7-emulated" },
       imagePages: config.imagePages ?? 64,
+      consoleFaults: config.consoleFaults ?? {},
+      preloadConsole: config.preloadConsole ?? "",
     };
     this.nrPages = this.config.memoryMB * 256;
     this.layout = computeLayout(this.nrPages, this.config.imagePages);
@@ -120,7 +124,8 @@ export class Domain {
     this.mem.view(this.sharedInfoMfn).setUint8(1, 1); // vcpu 0: events masked at entry
 
     this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn);
-    this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn]);
+    this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn], this.clock);
+    this.console.faults = this.config.consoleFaults;
     if (!this.config.dom0) {
       this.console.port = CONSOLE_EVTCHN;
       this.console.notifyGuest = () => this.evtchn.raise(CONSOLE_EVTCHN);
@@ -128,6 +133,7 @@ export class Domain {
     }
     this.writeP2M();
     this.writeStartInfo();
+    if (this.config.preloadConsole) this.console.preload(this.config.preloadConsole);
   }
 
   pfnToMfn(pfn: number): number {

@@ -69,14 +69,17 @@ function platformSay(dom: Domain, text: string): void {
     dom.console.onOutput?.(bytes);
     return;
   }
-  const v = dom.mem.view(dom.console.mfn);
-  const b = dom.mem.bytes(dom.console.mfn);
-  let prod = v.getUint32(CONS.out_prod, true);
+  const ring = () => ({ v: dom.mem.view(dom.console.mfn), b: dom.mem.bytes(dom.console.mfn) });
   for (const c of bytes) {
-    if (((prod - v.getUint32(CONS.out_cons, true)) >>> 0) >= CONS.out_size) dom.console.notified();
+    let { v, b } = ring();
+    if (((v.getUint32(CONS.out_prod, true) - v.getUint32(CONS.out_cons, true)) >>> 0) >= CONS.out_size) {
+      dom.console.notified(); // a full ring: give the backend its chance, then give up, as the shim does
+      ({ v, b } = ring());
+      if (((v.getUint32(CONS.out_prod, true) - v.getUint32(CONS.out_cons, true)) >>> 0) >= CONS.out_size) break;
+    }
+    const prod = v.getUint32(CONS.out_prod, true);
     b[CONS.out + (prod & (CONS.out_size - 1))] = c;
-    prod = (prod + 1) >>> 0;
-    v.setUint32(CONS.out_prod, prod, true);
+    v.setUint32(CONS.out_prod, (prod + 1) >>> 0, true);
   }
   dom.console.notified();
 }
@@ -107,6 +110,7 @@ export function runLoader(opts: RunOptions = {}): RunResult {
       dom.shutdownReason = "crash";
     }
   }
+  dom.clock.runUntil(0n, () => false); // the backends live on after the guest: let them finish
   return {
     shutdown: dom.shutdownReason!,
     trap,
