@@ -1,6 +1,7 @@
-// Virtual Xen system time. It moves only when the guest reads it (a little, so that busy
-// loops end) or waits in SCHEDOP_poll (straight to the next timer or the deadline), so every
-// run is repeatable and a wait of seconds costs no real time.
+// Xen system time for the emulated domain. Virtual by default: it moves only when the guest
+// reads it (a little, so that busy loops end) or waits in SCHEDOP_poll (straight to the next
+// timer or the deadline), so every run is repeatable and a wait of seconds costs no real time.
+// Real time when a person is at the terminal: waits then block on their keys.
 
 export const NS_PER_MS = 1_000_000n;
 
@@ -11,10 +12,22 @@ export class Clock {
   readonly tickPerRead = 1_000n;
   private timers: Timer[] = [];
   private seq = 0;
+  // Real-time mode: `idle` blocks until input arrives or `ns` pass (null: until input).
+  private real: { t0: bigint; base: bigint; idle: (ns: bigint | null) => void } | null = null;
+
+  useRealTime(idle: (ns: bigint | null) => void): void {
+    this.real = { t0: process.hrtime.bigint(), base: this.now, idle };
+  }
 
   read(): bigint {
-    this.now += this.tickPerRead;
+    if (this.real) this.syncReal();
+    else this.now += this.tickPerRead;
     return this.now;
+  }
+
+  private syncReal(): void {
+    const t = this.real!.base + (process.hrtime.bigint() - this.real!.t0);
+    if (t > this.now) this.now = t;
   }
 
   after(ns: bigint, fire: () => void): void {
@@ -29,6 +42,7 @@ export class Clock {
   // Run timers due before `deadline` (0n: no deadline) until `done()` holds.
   // Returns false when nothing can make `done()` hold any more.
   runUntil(deadline: bigint, done: () => boolean): boolean {
+    if (this.real) return this.runUntilReal(deadline, done);
     while (!done()) {
       const next = this.timers[0];
       if (!next || (deadline !== 0n && next.at > deadline)) {
@@ -39,6 +53,31 @@ export class Clock {
       this.timers.shift();
       if (next.at > this.now) this.now = next.at;
       next.fire();
+    }
+    return true;
+  }
+
+  // Fire every timer left, in order (the backends finishing after the guest is gone).
+  finish(): void {
+    for (let t = this.timers.shift(); t; t = this.timers.shift()) {
+      if (t.at > this.now) this.now = t.at;
+      t.fire();
+    }
+  }
+
+  private runUntilReal(deadline: bigint, done: () => boolean): boolean {
+    while (!done()) {
+      this.syncReal();
+      const next = this.timers[0];
+      if (next && next.at <= this.now) {
+        this.timers.shift();
+        next.fire();
+        continue;
+      }
+      if (deadline !== 0n && this.now >= deadline) return true;
+      const wake = [next?.at, deadline || undefined].filter((t): t is bigint => t !== undefined);
+      const until = wake.length ? wake.reduce((a, b) => (a < b ? a : b)) : null;
+      this.real!.idle(until === null ? null : until - this.now);
     }
     return true;
   }

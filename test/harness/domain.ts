@@ -18,6 +18,7 @@ export interface DomainConfig {
   imagePages?: number; // size of the (native) image the layout starts with
   consoleFaults?: ConsoleFaults;
   preloadConsole?: string; // output a previous stage left unread in the console ring
+  disks?: string[]; // raw images for the block backend, xvda first
 }
 
 export interface Layout {
@@ -108,6 +109,7 @@ export class Domain {
       imagePages: config.imagePages ?? 64,
       consoleFaults: config.consoleFaults ?? {},
       preloadConsole: config.preloadConsole ?? "",
+      disks: config.disks ?? [],
     };
     this.nrPages = this.config.memoryMB * 256;
     this.layout = computeLayout(this.nrPages, this.config.imagePages);

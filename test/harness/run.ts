@@ -8,17 +8,22 @@ import { CONS, type ShutdownReason } from "./abi";
 import { Domain, type DomainConfig } from "./domain";
 import { DomainShutdown, HarnessError, makeImports, type ImportStats } from "./imports";
 import { readWasm } from "./wasm";
+import type { TerminalInput } from "./terminal";
 
 export const DEFAULT_WASM = fileURLToPath(new URL("../../build/pvboot.wasm", import.meta.url));
 
 export interface RunOptions extends DomainConfig {
   wasm?: string | Uint8Array;
-  keys?: string;
+  keys?: Uint8Array | string; // typed at the console before the loader starts
+  terminal?: TerminalInput; // a person at the console: real time, their keys
   onOutput?: (bytes: Uint8Array) => void;
 }
 
+// The person at the terminal detached (Ctrl-]) while the loader was still running.
+class Detached extends Error {}
+
 export interface RunResult {
-  shutdown: ShutdownReason;
+  shutdown: ShutdownReason | "detached";
   trap?: string; // the trap's kind when the loader trapped
   console: string; // everything the loader printed (console ring, or console_io for dom0)
   domain: Domain;
@@ -93,6 +98,14 @@ export function runLoader(opts: RunOptions = {}): RunResult {
   const imports = makeImports(dom, memory, stats);
   dom.console.onOutput = opts.onOutput ?? null;
   if (opts.keys) dom.console.type(opts.keys);
+  const term = opts.terminal;
+  if (term) {
+    dom.clock.useRealTime((ns) => {
+      const keys = term.take(ns);
+      if (keys.length) dom.console.type(keys);
+      if (term.detached) throw new Detached();
+    });
+  }
 
   let trap: string | undefined;
   try {
@@ -102,6 +115,8 @@ export function runLoader(opts: RunOptions = {}): RunResult {
   } catch (e) {
     if (e instanceof DomainShutdown) {
       // the guest asked for it
+    } else if (e instanceof Detached) {
+      return { shutdown: "detached", console: dom.console.text, domain: dom, stats };
     } else {
       const kind = trapKind(e);
       if (kind === null) throw e;
@@ -110,7 +125,7 @@ export function runLoader(opts: RunOptions = {}): RunResult {
       dom.shutdownReason = "crash";
     }
   }
-  dom.clock.runUntil(0n, () => false); // the backends live on after the guest: let them finish
+  dom.clock.finish(); // the backends live on after the guest: let them finish
   return {
     shutdown: dom.shutdownReason!,
     trap,

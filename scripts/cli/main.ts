@@ -1,0 +1,115 @@
+// `pvboot`: drive the loader. `run` boots a disk in the emulator harness; later subcommands
+// (menu, ls, cat, check, xen) are added by their issues. Output formats, once named by an
+// issue, stay stable.
+
+import { existsSync, statSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { runLoader } from "../../test/harness/run.ts";
+import { TerminalInput } from "../../test/harness/terminal.ts";
+import { parseKeys } from "./keys.ts";
+
+const USAGE = `usage: pvboot <command> [options]
+
+commands:
+  run DISK     boot DISK (a raw disk image, as xvda) with pvboot in the emulated Xen
+  help [CMD]   this text, or a command's own
+
+Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
+`;
+
+const RUN_USAGE = `usage: pvboot run DISK [--extra ARG] [--memory MB] [--keys KEYS] [--json]
+
+Starts build/pvboot.wasm in the emulated Xen (the same core that runs in the PV image) with
+DISK as xvda, and connects its PV console to this terminal: interactive when stdin is a
+terminal (Ctrl-] detaches), or driven by --keys.
+
+options:
+  --extra ARG    the domain's command line (xl extra=), e.g. "(hd0,0)/boot/grub/menu.lst"
+  --memory MB    the domain's memory (default 256)
+  --keys KEYS    keys to type, instead of the terminal: text with \\n \\r \\t \\e \\xNN escapes and
+                 <enter> <esc> <tab> <bs> <up> <down> <left> <right> <home> <end> <c-x>
+  --json         end with one JSON line describing how the domain ended
+  --wasm FILE    another core (default build/pvboot.wasm)
+  --dom0         run as the initial domain (console through console_io)
+
+exit status: 0 when the domain powered off, 1 when it crashed, 2 on a usage error.
+`;
+
+function fail(msg: string): number {
+  process.stderr.write(`pvboot: ${msg}\n`);
+  return 2;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      extra: { type: "string", default: "" },
+      memory: { type: "string", default: "256" },
+      keys: { type: "string" },
+      json: { type: "boolean", default: false },
+      wasm: { type: "string" },
+      dom0: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) return fail(`run: expected one DISK, got ${positionals.length}\n${RUN_USAGE}`);
+  const disk = positionals[0];
+  if (!existsSync(disk) || !statSync(disk).isFile()) return fail(`run: cannot open disk image '${disk}'`);
+  const memoryMB = Number(values.memory);
+  if (!Number.isInteger(memoryMB) || memoryMB < 16 || memoryMB > 65536) return fail(`run: --memory takes whole MiB from 16 to 65536, not '${values.memory}'`);
+  let keys: Uint8Array | undefined;
+  try {
+    keys = values.keys !== undefined ? parseKeys(values.keys) : undefined;
+  } catch (e) {
+    return fail(`run: ${(e as Error).message}`);
+  }
+  if (values.wasm && !existsSync(values.wasm)) return fail(`run: no core at '${values.wasm}'`);
+
+  const terminal = keys === undefined && process.stdin.isTTY ? new TerminalInput() : undefined;
+  let result;
+  try {
+    result = runLoader({
+      memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0, disks: [disk],
+      onOutput: (bytes) => process.stdout.write(bytes),
+    });
+  } finally {
+    terminal?.close();
+  }
+  if (values.json) {
+    const banner = result.console.split("\r\n").find((l) => l.startsWith("pvboot ")) ?? null;
+    process.stdout.write(JSON.stringify({
+      disk, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
+      console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n),
+    }) + "\n");
+  }
+  return result.shutdown === "poweroff" || result.shutdown === "detached" ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "run":
+        return await run(rest);
+      case "help":
+      case "--help":
+      case "-h":
+      case undefined:
+        if (rest[0] === "run") process.stdout.write(RUN_USAGE);
+        else if (rest[0]) return fail(`help: no command '${rest[0]}'`);
+        else process.stdout.write(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        return fail(`unknown command '${cmd}'\n${USAGE}`);
+    }
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) return fail(`${cmd}: ${(e as Error).message}`);
+    throw e;
+  }
+}
