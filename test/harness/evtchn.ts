@@ -6,7 +6,7 @@ import type { MachineMemory } from "./frames";
 
 export type PortState =
   | { kind: "unbound"; remote: number }
-  | { kind: "interdomain"; remote: number; remotePort: number; backend: string; notify: () => void };
+  | { kind: "interdomain"; remote: number; remotePort: number; backend: string; notify: () => void; onClose?: () => void };
 
 export class EventChannels {
   ports = new Map<number, PortState>();
@@ -17,6 +17,16 @@ export class EventChannels {
   // The toolstack's side: a port already connected to a backend when the guest starts.
   connect(port: number, backend: string, remote: number, remotePort: number, notify: () => void): void {
     this.ports.set(port, { kind: "interdomain", remote, remotePort, backend, notify });
+  }
+
+  // A backend in domain `remote` binds to the guest's unbound port (EVTCHNOP_bind_interdomain
+  // from its side). Returns its own port number, or -errno as Xen would.
+  bindFromBackend(guestPort: number, remote: number, backend: string, notify: () => void, onClose?: () => void): number {
+    const p = this.ports.get(guestPort);
+    if (!p || p.kind !== "unbound" || p.remote !== remote) return -EINVAL;
+    const remotePort = 100 + guestPort;
+    this.ports.set(guestPort, { kind: "interdomain", remote, remotePort, backend, notify, onClose });
+    return remotePort;
   }
 
   allocUnbound(remote: number): number {
@@ -30,7 +40,10 @@ export class EventChannels {
   }
 
   close(port: number): number {
-    if (!this.ports.delete(port)) return -EINVAL;
+    const p = this.ports.get(port);
+    if (!p) return -EINVAL;
+    this.ports.delete(port);
+    if (p.kind === "interdomain") p.onClose?.();
     this.setBit(SHINFO.evtchn_pending, port, false);
     return 0;
   }
