@@ -116,3 +116,35 @@ u32 Z_xenZ_atomic_clear_bit(XEN, u32 offset, u32 bit)
         return (u32)-EINVAL;
     return (u32)atomic_test_and_clear_bit64(p, bit);
 }
+
+u32 Z_xenZ_atomic_cmpxchg16(XEN, u32 offset, u32 expected, u32 replacement)
+{
+    uint16_t *p = (uint16_t *)linear_ptr(offset, 2);
+    if (!p || (offset & 1))
+        return (u32)-1;
+    return atomic_cmpxchg16(p, (uint16_t)expected, (uint16_t)replacement);
+}
+
+u32 Z_xenZ_gnttab_setup_table(XEN, u32 nr, u32 frames)
+{
+    struct gnttab_setup_table op;
+    long rc;
+    op.frame_list = (uint64_t *)linear_ptr(frames, nr * 8);
+    if (!op.frame_list || nr == 0)
+        return (u32)-EFAULT;
+    op.dom = DOMID_SELF;
+    op.nr_frames = nr;
+    op.status = 0;
+    rc = hypercall3(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &op, 1);
+    return (u32)(rc < 0 ? rc : op.status);
+}
+
+u32 Z_xenZ_grant_table_op(XEN, u32 cmd, u32 arg, u32 len, u32 count)
+{
+    void *p = linear_ptr(arg, len);
+    if (cmd != GNTTABOP_query_size && cmd != GNTTABOP_set_version && cmd != GNTTABOP_get_version)
+        return (u32)-EINVAL;
+    if (!p)
+        return (u32)-EFAULT;
+    return (u32)hypercall3(__HYPERVISOR_grant_table_op, cmd, p, count);
+}

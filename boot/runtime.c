@@ -98,6 +98,22 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...)
     return ++nr_func_types;
 }
 
+/* The core's one table (AssemblyScript's call_indirect targets), fixed in size. */
+#define MAX_TABLE_ELEMENTS 256
+static wasm_rt_funcref_t table_storage[MAX_TABLE_ELEMENTS];
+
+void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t *table, uint32_t elements, uint32_t max_elements)
+{
+    if (elements > MAX_TABLE_ELEMENTS)
+        shim_panic("the core's function table is too big");
+    memset(table_storage, 0, sizeof(table_storage));
+    table->data = table_storage;
+    table->size = elements;
+    table->max_size = max_elements < MAX_TABLE_ELEMENTS ? max_elements : MAX_TABLE_ELEMENTS;
+}
+
+void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t *table) { (void)table; }
+
 static const char *trap_kind(wasm_rt_trap_t code)
 {
     switch (code) {

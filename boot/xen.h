@@ -12,6 +12,7 @@
 #define __HYPERVISOR_update_va_mapping 14
 #define __HYPERVISOR_xen_version 17
 #define __HYPERVISOR_console_io 18
+#define __HYPERVISOR_grant_table_op 20
 #define __HYPERVISOR_sched_op 29
 #define __HYPERVISOR_event_channel_op 32
 
@@ -26,6 +27,11 @@
 #define EVTCHNOP_send 4
 
 #define SIF_INITDOMAIN 2
+
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_query_size 6
+#define GNTTABOP_set_version 8
+#define GNTTABOP_get_version 10
 
 #define EFAULT 14
 #define EINVAL 22
@@ -63,6 +69,8 @@ struct vcpu_time_info {
 
 struct mmu_update { uint64_t ptr; uint64_t val; };
 
+struct gnttab_setup_table { uint16_t dom; uint32_t nr_frames; int16_t status; uint64_t *frame_list; };
+
 struct sched_poll { uint32_t *ports; unsigned int nr_ports; uint64_t timeout; };
 
 /* PV console ring (io/console.h) */
@@ -82,4 +90,5 @@ _Static_assert(__builtin_offsetof(struct start_info, mfn_list) == 104, "start_in
 _Static_assert(__builtin_offsetof(struct start_info, cmd_line) == 128, "start_info layout");
 _Static_assert(__builtin_offsetof(struct cons_ring, out_prod) == 3084, "console ring layout");
 _Static_assert(sizeof(struct vcpu_time_info) == 32, "vcpu_time_info layout");
+_Static_assert(__builtin_offsetof(struct gnttab_setup_table, frame_list) == 16, "gnttab_setup_table layout");
 #endif

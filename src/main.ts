@@ -10,6 +10,9 @@ import { appendXenVersion } from "./xen/version";
 import { Text } from "./lib/text";
 import { cmdlineWords, option } from "./lib/cmdline";
 import { runDebugAction } from "./debug";
+import { xenstore, xsErrorName } from "./xen/xenstore";
+import { gnttab } from "./xen/gnttab";
+import { disks, describeDisk } from "./drivers/blkfront";
 import { VERSION } from "./version";
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
 
@@ -21,10 +24,41 @@ export function pvboot_main(): void {
   printBanner();
   const words = cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength());
   const debug = option(words, "pvboot.debug");
+
+  startDisks();
   if (debug != null) runDebugAction(debug);
 
+  teardown();
   console.say("pvboot: nothing more to do yet, powering off");
   shutdown(abi.SHUTDOWN_poweroff);
+}
+
+// xenstore, the grant table and every disk the domain was given.
+function startDisks(): void {
+  if (startInfo.isInitialDomain) return; // dom0 has no xenstore of its own to find disks in
+  const xs = xenstore.init();
+  if (xs != 0) {
+    console.line(new Text().str("pvboot: no xenstore: ").str(xsErrorName(xs)));
+    return;
+  }
+  const gt = gnttab.init();
+  if (gt != 0) {
+    console.line(new Text().str("pvboot: grant table setup failed (").i(gt).str("): no disks"));
+    return;
+  }
+  const problems = disks.probe();
+  for (let i = 0; i < disks.list.length; i++) {
+    const d = disks.list[i];
+    if (d.connected) console.line(new Text().str("pvboot: ").text(describeDisk(d)));
+  }
+  for (let i = 0; i < problems.length; i++) console.line(new Text().str("pvboot: ").str(problems[i]));
+  if (disks.list.length == 0 && problems.length == 0) console.say("pvboot: no disks (device/vbd is empty)");
+}
+
+// What the next kernel must not inherit: the disks' connections and our watches.
+function teardown(): void {
+  const problems = disks.shutdown();
+  for (let i = 0; i < problems.length; i++) console.line(new Text().str("pvboot: ").str(problems[i]));
 }
 
 // "pvboot 0.1.0 (xen-3.0-x86_64) on Xen 4.17.7, domU, 256 MiB"

@@ -54,4 +54,11 @@ static inline int atomic_test_and_clear_bit64(volatile uint64_t *word, unsigned 
     return old;
 }
 
+static inline uint16_t atomic_cmpxchg16(volatile uint16_t *p, uint16_t expected, uint16_t replacement)
+{
+    uint16_t found;
+    __asm__ volatile("lock cmpxchgw %2, %1" : "=a"(found), "+m"(*p) : "r"(replacement), "0"(expected) : "memory");
+    return found;
+}
+
 #endif

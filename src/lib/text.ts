@@ -31,6 +31,10 @@ export class Text {
     return this;
   }
 
+  text(t: Text): Text {
+    return this.bytes(t.buf, t.len);
+  }
+
   // NUL-terminated string of at most `max` bytes.
   cstr(p: usize, max: u32): Text {
     for (let i: u32 = 0; i < max; i++) {

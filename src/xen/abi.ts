@@ -76,3 +76,58 @@ export const CONS_IN_CONS: u32 = 3072;
 export const CONS_IN_PROD: u32 = 3076;
 export const CONS_OUT_CONS: u32 = 3080;
 export const CONS_OUT_PROD: u32 = 3084;
+
+export const EAGAIN: i32 = 11;
+export const EACCES: i32 = 13;
+export const EIO: i32 = 5;
+export const E2BIG: i32 = 7;
+export const EEXIST: i32 = 17;
+export const EISDIR: i32 = 21;
+export const EROFS: i32 = 30;
+export const EPROTO: i32 = 71;
+export const EQUOTA: i32 = 122;
+export const EOPNOTSUPP: i32 = 95;
+
+// Grant table v1 (grant_table.h).
+export const GNTTABOP_setup_table: i32 = 2;
+export const GNTTABOP_query_size: i32 = 6;
+export const GNTTABOP_set_version: i32 = 8;
+export const GNTTABOP_get_version: i32 = 10;
+export const GTF_permit_access: u32 = 1;
+export const GTF_readonly: u32 = 4;
+export const GTF_reading: u32 = 8;
+export const GTF_writing: u32 = 16;
+export const GNTTAB_NR_RESERVED: u32 = 8;
+export const GRANT_ENTRY_SIZE: u32 = 8;
+
+// xenstore (io/xs_wire.h).
+export const XS_DIRECTORY: u32 = 1;
+export const XS_READ: u32 = 2;
+export const XS_WATCH: u32 = 4;
+export const XS_UNWATCH: u32 = 5;
+export const XS_TRANSACTION_START: u32 = 6;
+export const XS_TRANSACTION_END: u32 = 7;
+export const XS_GET_DOMAIN_PATH: u32 = 10;
+export const XS_WRITE: u32 = 11;
+export const XS_MKDIR: u32 = 12;
+export const XS_RM: u32 = 13;
+export const XS_WATCH_EVENT: u32 = 15;
+export const XS_ERROR: u32 = 16;
+export const XS_RESET_WATCHES: u32 = 21;
+export const XS_PAYLOAD_MAX: u32 = 4096;
+export const XS_RING_SIZE: u32 = 1024;
+export const XS_REQ: u32 = 0;
+export const XS_RSP: u32 = 1024;
+export const XS_REQ_CONS: u32 = 2048;
+export const XS_REQ_PROD: u32 = 2052;
+export const XS_RSP_CONS: u32 = 2056;
+export const XS_RSP_PROD: u32 = 2060;
+
+// XenbusState.
+export const XenbusStateUnknown: u32 = 0;
+export const XenbusStateInitialising: u32 = 1;
+export const XenbusStateInitWait: u32 = 2;
+export const XenbusStateInitialised: u32 = 3;
+export const XenbusStateConnected: u32 = 4;
+export const XenbusStateClosing: u32 = 5;
+export const XenbusStateClosed: u32 = 6;

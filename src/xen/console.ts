@@ -9,6 +9,26 @@ import { startInfo } from "./start_info";
 import { events } from "./events";
 import { deadlineAfterMs, expired } from "./time";
 
+// Keys as readKey returns them: bytes as typed, these for the sequences a terminal sends.
+export const KEY_TIMEOUT: i32 = -1;
+export const KEY_CTRL_C: i32 = 0x03;
+export const KEY_BACKSPACE: i32 = 0x08;
+export const KEY_TAB: i32 = 0x09;
+export const KEY_ENTER: i32 = 0x0d;
+export const KEY_ESC: i32 = 0x1b;
+export const KEY_UP: i32 = 0x101;
+export const KEY_DOWN: i32 = 0x102;
+export const KEY_RIGHT: i32 = 0x103;
+export const KEY_LEFT: i32 = 0x104;
+export const KEY_HOME: i32 = 0x105;
+export const KEY_END: i32 = 0x106;
+export const KEY_DELETE: i32 = 0x107;
+export const KEY_PGUP: i32 = 0x108;
+export const KEY_PGDN: i32 = 0x109;
+
+// How long the rest of an escape sequence may take before ESC counts as the Esc key.
+const ESCAPE_WAIT_MS: u64 = 50;
+
 // How long a full ring may stay full before output is dropped (never hang on a stuck backend).
 const FULL_RING_WAIT_MS: u64 = 2000;
 
@@ -70,6 +90,57 @@ export class Console {
       events.send(this.port);
     }
     return true;
+  }
+
+  // One byte from the in ring, or -1 when there is none now.
+  private inByte(): i32 {
+    if (this.ring == 0) return -1;
+    const cons = load<u32>(this.ring + abi.CONS_IN_CONS);
+    const prod = load<u32>(this.ring + abi.CONS_IN_PROD);
+    if (cons == prod || prod - cons > abi.CONS_IN_SIZE) return -1;
+    const c = <i32>load<u8>(this.ring + abi.CONS_IN + (cons & (abi.CONS_IN_SIZE - 1)));
+    mb(); // read the byte before giving its room back
+    store<u32>(this.ring + abi.CONS_IN_CONS, cons + 1);
+    return c;
+  }
+
+  private byteBefore(deadline: u64): i32 {
+    for (;;) {
+      const c = this.inByte();
+      if (c >= 0) return c;
+      if (this.ring == 0 || expired(deadline)) return -1;
+      events.send(this.port); // we made room: the backend may have more for us
+      if (!events.wait(this.port, deadline)) return this.inByte();
+    }
+    return -1;
+  }
+
+  // The next key, or KEY_TIMEOUT at the deadline (Xen system time; 0 waits for good).
+  readKey(deadline: u64): i32 {
+    const c = this.byteBefore(deadline == 0 ? 0xffffffffffffffff : deadline);
+    if (c == 0x7f || c == 0x08) return KEY_BACKSPACE;
+    if (c == 0x0a) return KEY_ENTER;
+    if (c != 0x1b) return c;
+    const soon = deadlineAfterMs(ESCAPE_WAIT_MS);
+    const c1 = this.byteBefore(soon);
+    if (c1 != 0x5b && c1 != 0x4f) return KEY_ESC; // a lone Esc (anything after it is lost with it)
+    const c2 = this.byteBefore(soon);
+    if (c2 == 0x41) return KEY_UP;
+    if (c2 == 0x42) return KEY_DOWN;
+    if (c2 == 0x43) return KEY_RIGHT;
+    if (c2 == 0x44) return KEY_LEFT;
+    if (c2 == 0x48) return KEY_HOME;
+    if (c2 == 0x46) return KEY_END;
+    if (c2 >= 0x31 && c2 <= 0x36) {
+      const c3 = this.byteBefore(soon);
+      if (c3 != 0x7e) return KEY_ESC;
+      if (c2 == 0x31) return KEY_HOME;
+      if (c2 == 0x33) return KEY_DELETE;
+      if (c2 == 0x34) return KEY_END;
+      if (c2 == 0x35) return KEY_PGUP;
+      if (c2 == 0x36) return KEY_PGDN;
+    }
+    return KEY_ESC;
   }
 
   print(t: Text): void {

@@ -9,12 +9,34 @@ import { expired } from "./time";
 export class Events {
   shinfo: usize = 0;
   private arg: usize = 0; // scratch for hypercall arguments
+  bound: u32[] = []; // every port the loader itself allocated: the handoff closes exactly these
 
   init(): void {
     this.shinfo = allocPages(1);
     this.arg = heap.alloc(64);
     const mfn = startInfo.sharedInfo >> abi.PAGE_SHIFT;
     if (map_frame(this.shinfo, mfn, 0) < 0) unreachable();
+  }
+
+  // A port for domain `remote` to bind to (a backend); negative errno on failure.
+  allocUnbound(remote: u16): i32 {
+    store<u16>(this.arg, abi.DOMID_SELF);
+    store<u16>(this.arg + 2, remote);
+    store<u32>(this.arg + 4, 0);
+    const rc = event_channel_op(abi.EVTCHNOP_alloc_unbound, this.arg, 8);
+    if (rc < 0) return rc;
+    const port = load<u32>(this.arg + 4);
+    this.bound.push(port);
+    return <i32>port;
+  }
+
+  close(port: u32): i32 {
+    store<u32>(this.arg, port);
+    const rc = event_channel_op(abi.EVTCHNOP_close, this.arg, 4);
+    const i = this.bound.indexOf(port);
+    if (i >= 0) this.bound.splice(i, 1);
+    this.clear(port);
+    return rc;
   }
 
   send(port: u32): i32 {
@@ -31,6 +53,20 @@ export class Events {
   clear(port: u32): bool {
     const off = this.shinfo + abi.SHINFO_EVTCHN_PENDING + (port >> 6) * 8;
     return atomic_clear_bit(off, port & 63) == 1;
+  }
+
+  // Wait until one of two ports is pending or the deadline passes; returns the port that
+  // fired (its bit consumed), or -1 at the deadline.
+  waitEither(a: u32, b: u32, deadline: u64): i32 {
+    for (;;) {
+      if (this.clear(a)) return <i32>a;
+      if (this.clear(b)) return <i32>b;
+      if (deadline != 0 && expired(deadline)) return -1;
+      store<u32>(this.arg, a);
+      store<u32>(this.arg + 4, b);
+      if (sched_poll(this.arg, 2, deadline) < 0) return -1;
+    }
+    return -1;
   }
 
   // Wait until `port` is pending or the deadline (Xen system time, ns) passes.

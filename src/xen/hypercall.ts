@@ -52,3 +52,17 @@ export const MAP_READONLY: u32 = 1;
 // returns the bit's old value (0 or 1), or -errno.
 @external("xen", "atomic_clear_bit")
 export declare function atomic_clear_bit(offset: usize, bit: u32): i32;
+
+// Atomically: if the u16 at 2-byte-aligned `offset` equals `expected`, store `replacement`.
+// Returns the value found (the grant flags protocol: end access only when not in use).
+@external("xen", "atomic_cmpxchg16")
+export declare function atomic_cmpxchg16(offset: usize, expected: u32, replacement: u32): u32;
+
+// GNTTABOP_setup_table for this domain: `nr` frames; their mfns (u64 each) are written at `frames`.
+@external("xen", "gnttab_setup_table")
+export declare function gnttab_setup_table(nr: u32, frames: usize): i32;
+
+// HYPERVISOR_grant_table_op(cmd, arg, count) for the ops whose struct holds no handle
+// (set_version, get_version, query_size); `arg` is `len` bytes.
+@external("xen", "grant_table_op")
+export declare function grant_table_op(cmd: i32, arg: usize, len: u32, count: u32): i32;

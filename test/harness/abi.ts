@@ -19,6 +19,8 @@ export const EVTCHNSTAT_closed = 0, EVTCHNSTAT_unbound = 1, EVTCHNSTAT_interdoma
 
 export const DOMID_SELF = 0x7ff0;
 
+export const GNTTABOP_setup_table = 2, GNTTABOP_query_size = 6, GNTTABOP_set_version = 8, GNTTABOP_get_version = 10;
+
 export const SI = {
   magic: 0, nr_pages: 32, shared_info: 40, flags: 48, store_mfn: 56, store_evtchn: 64,
   console_mfn: 72, console_evtchn: 80, pt_base: 88, nr_pt_frames: 96, mfn_list: 104,

@@ -8,6 +8,22 @@ import { DOMID_XEN, MachineMemory } from "./frames";
 import { Clock } from "./clock";
 import { EventChannels } from "./evtchn";
 import { ConsoleBackend, type ConsoleFaults } from "./console";
+import { GrantTable } from "./gnttab";
+import { Xenstored, type XenstoredFaults } from "./xenstored";
+import { toolstackCreate, vbdDevid } from "./toolstack";
+import { Blkback, type BlkbackFaults } from "./blkback";
+
+// A disk for the guest: a raw image, and how its backend behaves.
+export interface DiskConfig {
+  image: string;
+  vdev?: string; // default xvda, xvdb, ... in order
+  readonly?: boolean;
+  cdrom?: boolean;
+  sectorSize?: 512 | 4096;
+  maxIndirectSegments?: number; // 0: the backend offers no indirect segments
+  maxRingPageOrder?: number; // 0: one-page rings only
+  faults?: BlkbackFaults;
+}
 
 export interface DomainConfig {
   memoryMB?: number;
@@ -18,7 +34,8 @@ export interface DomainConfig {
   imagePages?: number; // size of the (native) image the layout starts with
   consoleFaults?: ConsoleFaults;
   preloadConsole?: string; // output a previous stage left unread in the console ring
-  disks?: string[]; // raw images for the block backend, xvda first
+  disks?: (string | DiskConfig)[]; // raw images for the block backends, xvda first
+  xenstoreFaults?: XenstoredFaults;
 }
 
 export interface Layout {
@@ -95,6 +112,9 @@ export class Domain {
   readonly sharedInfoMfn: number;
   readonly evtchn: EventChannels;
   readonly console: ConsoleBackend;
+  readonly gnttab: GrantTable;
+  readonly xenstore: Xenstored | null = null; // none for dom0
+  readonly blkbacks: Blkback[] = [];
   readonly config: Required<Omit<DomainConfig, "seed">> & { seed: number };
   xenConsole = ""; // what console_io wrote (Xen's own serial console)
   shutdownReason: ShutdownReason | null = null;
@@ -110,6 +130,7 @@ export class Domain {
       consoleFaults: config.consoleFaults ?? {},
       preloadConsole: config.preloadConsole ?? "",
       disks: config.disks ?? [],
+      xenstoreFaults: config.xenstoreFaults ?? {},
     };
     this.nrPages = this.config.memoryMB * 256;
     this.layout = computeLayout(this.nrPages, this.config.imagePages);
@@ -126,6 +147,7 @@ export class Domain {
     this.mem.view(this.sharedInfoMfn).setUint8(1, 1); // vcpu 0: events masked at entry
 
     this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn);
+    this.gnttab = new GrantTable(this.mem, this.domid);
     this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn], this.clock);
     this.console.faults = this.config.consoleFaults;
     if (!this.config.dom0) {
@@ -133,9 +155,37 @@ export class Domain {
       this.console.notifyGuest = () => this.evtchn.raise(CONSOLE_EVTCHN);
       this.evtchn.connect(CONSOLE_EVTCHN, "console", 0, 10, () => this.console.notified());
     }
+    if (!this.config.dom0) {
+      this.xenstore = new Xenstored({
+        mem: this.mem, clock: this.clock, ringMfn: this.p2m[this.layout.storePfn], guestDomid: this.domid,
+        notifyGuest: () => this.evtchn.raise(STORE_EVTCHN),
+      });
+      this.xenstore.faults = this.config.xenstoreFaults;
+      this.evtchn.connect(STORE_EVTCHN, "xenstore", 0, 11, () => this.xenstore!.notified());
+      this.attachDisks(this.xenstore);
+    }
     this.writeP2M();
     this.writeStartInfo();
     if (this.config.preloadConsole) this.console.preload(this.config.preloadConsole);
+  }
+
+  // What xl does for `disk = [...]`: the frontend and backend nodes, then blkback for each.
+  private attachDisks(xs: Xenstored): void {
+    const disks: DiskConfig[] = this.config.disks.map((d) => (typeof d === "string" ? { image: d } : d));
+    const vdevs = disks.map((d, i) => d.vdev ?? "xvd" + String.fromCharCode(0x61 + i));
+    toolstackCreate(xs, {
+      domid: this.domid, name: "pvboot-guest", memoryKiB: this.config.memoryMB * 1024,
+      console: { ringMfn: this.p2m[this.layout.consolePfn], port: CONSOLE_EVTCHN },
+      store: { ringMfn: this.p2m[this.layout.storePfn], port: STORE_EVTCHN },
+      disks: disks.map((d, i) => ({ vdev: vdevs[i], devid: vbdDevid(vdevs[i]), mode: d.readonly || d.cdrom ? "r" : "w", params: d.image })),
+    });
+    disks.forEach((d, i) => {
+      this.blkbacks.push(new Blkback({
+        xs, mem: this.mem, clock: this.clock, evtchn: this.evtchn, gnttab: this.gnttab, guestDomid: this.domid,
+        devid: vbdDevid(vdevs[i]), image: d.image, readonly: d.readonly, cdrom: d.cdrom, sectorSize: d.sectorSize,
+        maxIndirectSegments: d.maxIndirectSegments, maxRingPageOrder: d.maxRingPageOrder, faults: d.faults,
+      }));
+    });
   }
 
   pfnToMfn(pfn: number): number {

@@ -29,8 +29,9 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     ptr >>> 0 === ptr && len >= 0 && ptr + len <= memory.buffer.byteLength;
   const count = (name: string) => (stats.calls[name] = (stats.calls[name] ?? 0) + 1);
 
-  // Frames the guest may map: its own, shared_info.
-  const mappable = (mfn: number) => dom.mem.owner(mfn) === dom.domid || mfn === dom.sharedInfoMfn;
+  // Frames the guest may map: its own, shared_info, its grant-table frames.
+  const mappable = (mfn: number) =>
+    dom.mem.owner(mfn) === dom.domid || mfn === dom.sharedInfoMfn || dom.gnttab.frames.includes(mfn);
 
   const xen = {
     start_info_mfn(): bigint {
@@ -178,6 +179,52 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const mask = 1n << BigInt(bit);
       v.setBigUint64(offset, word & ~mask, true);
       return (word & mask) !== 0n ? 1 : 0;
+    },
+
+    atomic_cmpxchg16(offset: number, expected: number, replacement: number): number {
+      count("atomic_cmpxchg16");
+      offset >>>= 0;
+      if (offset % 2 !== 0 || !inside(offset, 2)) return -1;
+      const v = dv();
+      const found = v.getUint16(offset, true);
+      if (found === (expected & 0xffff)) v.setUint16(offset, replacement & 0xffff, true);
+      return found;
+    },
+
+    gnttab_setup_table(nr: number, frames: number): number {
+      count("gnttab_setup_table");
+      frames >>>= 0;
+      if (nr < 1 || !inside(frames, nr * 8)) return -abi.EFAULT;
+      const got = dom.gnttab.setupTable(nr);
+      if (typeof got === "number") return got < 0 ? got : -abi.EINVAL;
+      got.forEach((mfn, i) => dv().setBigUint64(frames + i * 8, BigInt(mfn), true));
+      return 0;
+    },
+
+    grant_table_op(cmd: number, arg: number, len: number, count_: number): number {
+      count("grant_table_op");
+      arg >>>= 0;
+      if (!inside(arg, len)) return -abi.EFAULT;
+      if (count_ !== 1) return -abi.EINVAL;
+      const v = dv();
+      switch (cmd) {
+        case abi.GNTTABOP_set_version:
+          return len >= 4 ? dom.gnttab.setVersion(v.getUint32(arg, true)) : -abi.EFAULT;
+        case abi.GNTTABOP_get_version:
+          if (len < 8) return -abi.EFAULT;
+          v.setUint32(arg + 4, dom.gnttab.queryVersion(), true);
+          return 0;
+        case abi.GNTTABOP_query_size: {
+          if (len < 14) return -abi.EFAULT;
+          const q = dom.gnttab.querySize();
+          v.setUint32(arg + 4, q.nr_frames, true);
+          v.setUint32(arg + 8, q.max_nr_frames, true);
+          v.setInt16(arg + 12, q.status, true);
+          return 0;
+        }
+        default:
+          return -abi.EINVAL;
+      }
     },
   };
 
