@@ -165,6 +165,16 @@ void *memset(void *dst, int c, size_t n)
     return dst;
 }
 
+/* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64). */
+int __popcountdi2(long long x)
+{
+    unsigned long long v = (unsigned long long)x;
+    int n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
 int memcmp(const void *a, const void *b, size_t n)
 {
     const uint8_t *x = a, *y = b;

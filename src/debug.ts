@@ -1,9 +1,14 @@
 // pvboot.debug=ACTION on the domain's command line: deliberate faults that prove, on the
 // emulator and on real Xen, that a wasm trap becomes a clear message and a crashed domain.
 
-import { console } from "./xen/console";
+import { console, KEY_TIMEOUT, KEY_ENTER, KEY_UP, KEY_DOWN, KEY_LEFT, KEY_RIGHT, KEY_HOME, KEY_END, KEY_DELETE,
+  KEY_PGUP, KEY_PGDN, KEY_ESC, KEY_BACKSPACE, KEY_CTRL_C, KEY_TAB } from "./xen/console";
+import { deadlineAfterMs } from "./xen/time";
 import { Text } from "./lib/text";
 import { disks } from "./drivers/blkfront";
+import { gnttab } from "./xen/gnttab";
+import { mfn_of } from "./xen/hypercall";
+import { allocPages } from "./lib/pages";
 import { now } from "./xen/time";
 
 export function runDebugAction(action: string): void {
@@ -20,6 +25,10 @@ export function runDebugAction(action: string): void {
     memtest();
   } else if (action == "blkread") {
     blkread();
+  } else if (action == "gnttab") {
+    gnttabTest();
+  } else if (action == "keys") {
+    showKeys();
   } else if (action == "recurse") {
     console.line(new Text().u(recurse(1)));
   } else {
@@ -29,6 +38,57 @@ export function runDebugAction(action: string): void {
 
 function recurse(n: u32): u32 {
   return n == 0 ? 0 : recurse(n + 1) + 1;
+}
+
+// Set up the grant table, grant a page to ourselves and take it back: the native grant
+// imports (setup_table, set_version, mapping Xen's frames, cmpxchg16) on a real Xen.
+function gnttabTest(): void {
+  const rc = gnttab.init();
+  if (rc != 0) {
+    console.line(new Text().str("pvboot: gnttab: setup failed (").i(rc).str(")"));
+    return;
+  }
+  const page = allocPages(1);
+  const ref = gnttab.grant(0, mfn_of(page), false);
+  const flags = ref >= 0 ? load<u16>(gnttab.table + <usize>ref * 8) : 0;
+  const frame = ref >= 0 ? load<u32>(gnttab.table + <usize>ref * 8 + 4) : 0;
+  const ended = ref >= 0 && gnttab.end(<u32>ref);
+  const t = new Text().str("pvboot: gnttab: ").u(gnttab.nrEntries).str(" entries, ref ").i(ref);
+  t.str(" flags ").hex(flags).str(" frame ").hex(frame).str(ended && frame == <u32>mfn_of(page) ? ", ended, ok" : ", FAILED");
+  t.str(", live ").u(gnttab.live);
+  console.line(t);
+}
+
+// Name every key read from the console until Enter, or 10 s without a key (like showkey).
+function showKeys(): void {
+  for (;;) {
+    const k = console.readKey(deadlineAfterMs(10000));
+    if (k == KEY_TIMEOUT) {
+      console.say("pvboot: keys: no key for 10 s");
+      return;
+    }
+    console.line(new Text().str("pvboot: key ").str(keyName(k)));
+    if (k == KEY_ENTER) return;
+  }
+}
+
+function keyName(k: i32): string {
+  if (k == KEY_ENTER) return "enter";
+  if (k == KEY_UP) return "up";
+  if (k == KEY_DOWN) return "down";
+  if (k == KEY_LEFT) return "left";
+  if (k == KEY_RIGHT) return "right";
+  if (k == KEY_HOME) return "home";
+  if (k == KEY_END) return "end";
+  if (k == KEY_DELETE) return "delete";
+  if (k == KEY_PGUP) return "pgup";
+  if (k == KEY_PGDN) return "pgdn";
+  if (k == KEY_ESC) return "esc";
+  if (k == KEY_BACKSPACE) return "backspace";
+  if (k == KEY_CTRL_C) return "ctrl-c";
+  if (k == KEY_TAB) return "tab";
+  if (k >= 0x20 && k < 0x7f) return "'" + String.fromCharCode(k) + "'";
+  return "0x" + k.toString(16);
 }
 
 // Read all of hd0 through blkfront in 4 MiB reads and print a checksum of every byte (each

@@ -362,7 +362,7 @@ export class BlkDisk {
       if (load<u32>(this.ring + 8) != prod) continue;
       const oldest = this.oldestDeadline();
       const fired = events.waitEither(this.port, xenstore.port, oldest);
-      if (fired == <i32>xenstore.port) {
+      if (fired == <i32>xenstore.port && xenstore.pollEvent(this.token) != null) {
         const state = readU32(this.backend + "/state", 0);
         if (state >= abi.XenbusStateClosing) {
           return this.breakWith("the backend closed the device (state " + state.toString() + ") during a read of " + this.inFlightRange());

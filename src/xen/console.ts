@@ -92,8 +92,15 @@ export class Console {
     return true;
   }
 
+  private pushedBack: i32 = -1; // a byte read while looking for an escape sequence
+
   // One byte from the in ring, or -1 when there is none now.
   private inByte(): i32 {
+    if (this.pushedBack >= 0) {
+      const c = this.pushedBack;
+      this.pushedBack = -1;
+      return c;
+    }
     if (this.ring == 0) return -1;
     const cons = load<u32>(this.ring + abi.CONS_IN_CONS);
     const prod = load<u32>(this.ring + abi.CONS_IN_PROD);
@@ -123,7 +130,10 @@ export class Console {
     if (c != 0x1b) return c;
     const soon = deadlineAfterMs(ESCAPE_WAIT_MS);
     const c1 = this.byteBefore(soon);
-    if (c1 != 0x5b && c1 != 0x4f) return KEY_ESC; // a lone Esc (anything after it is lost with it)
+    if (c1 != 0x5b && c1 != 0x4f) {
+      this.pushedBack = c1; // a lone Esc; the byte after it is a key of its own
+      return KEY_ESC;
+    }
     const c2 = this.byteBefore(soon);
     if (c2 == 0x41) return KEY_UP;
     if (c2 == 0x42) return KEY_DOWN;

@@ -138,6 +138,15 @@ export class Xenstore {
     return null;
   }
 
+  // Take the messages already in the ring, without waiting; the path fired for `token`, if
+  // one was. (The store port is raised for every reply too, so its event alone says little.)
+  pollEvent(token: string): string | null {
+    const got = this.takeFired(token);
+    if (got != null) return got;
+    while (this.receive(1) == 0); // a deadline long past: never waits
+    return this.takeFired(token);
+  }
+
   // --- the wire ---
 
   private call(type: u32, tx: u32, payload: Text): XsReply {

@@ -367,14 +367,9 @@ export class Blkback {
     this.unbindPort(c);
   }
 
-  // Closing our end of an interdomain channel leaves the guest's port unbound (remote dom0),
-  // as Xen's EVTCHNOP_close does, unless the guest has closed or rebound it meanwhile.
   private unbindPort(c: Connection): void {
     c.portOpen = false;
-    const p = this.opts.evtchn.ports.get(c.guestPort);
-    if (p && p.kind === "interdomain" && p.notify === c.notify) {
-      this.opts.evtchn.ports.set(c.guestPort, { kind: "unbound", remote: 0 });
-    }
+    this.opts.evtchn.unbindFromBackend(c.guestPort, c.notify);
   }
 
   // ---- the ring ----

@@ -9,6 +9,7 @@ import type { Clock } from "./clock";
 export interface ConsoleFaults {
   delayMs?: number;
   stuck?: boolean;
+  brokenIndexes?: boolean; // out_cons set to nonsense before the guest starts
 }
 
 export class ConsoleBackend {
@@ -19,6 +20,7 @@ export class ConsoleBackend {
   notifyGuest: () => void = () => {};
 
   faults: ConsoleFaults = {};
+  errors: string[] = [];
   private drainScheduled = false;
 
   constructor(private mem: MachineMemory, readonly mfn: number, private clock: Clock) {}
@@ -41,7 +43,11 @@ export class ConsoleBackend {
     const b = this.mem.bytes(this.mfn);
     let cons = v.getUint32(CONS.out_cons, true);
     const prod = v.getUint32(CONS.out_prod, true);
-    if (((prod - cons) >>> 0) > CONS.out_size) throw new Error(`console: out ring indexes broken (cons ${cons} prod ${prod})`);
+    if (((prod - cons) >>> 0) > CONS.out_size) {
+      // as xenconsoled does with a broken ring: say so in its log and leave the ring alone
+      this.errors.push(`out ring indexes broken (cons ${cons} prod ${prod})`);
+      return;
+    }
     const chunk: number[] = [];
     while (cons !== prod) {
       chunk.push(b[CONS.out + (cons & (CONS.out_size - 1))]);
@@ -76,6 +82,10 @@ export class ConsoleBackend {
     }
     v.setUint32(CONS.in_prod, prod, true);
     return moved;
+  }
+
+  breakIndexes(): void {
+    this.mem.view(this.mfn).setUint32(CONS.out_cons, 0x8badf00d, true);
   }
 
   // Leave `n` bytes of output behind in the ring, as a previous stage whose output the

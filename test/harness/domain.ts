@@ -167,6 +167,7 @@ export class Domain {
     this.writeP2M();
     this.writeStartInfo();
     if (this.config.preloadConsole) this.console.preload(this.config.preloadConsole);
+    if (this.config.consoleFaults.brokenIndexes) this.console.breakIndexes();
   }
 
   // What xl does for `disk = [...]`: the frontend and backend nodes, then blkback for each.

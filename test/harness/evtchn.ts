@@ -29,6 +29,13 @@ export class EventChannels {
     return remotePort;
   }
 
+  // The backend closes its end: the guest's port goes back to unbound (as Xen's
+  // EVTCHNOP_close from the remote side), unless the guest closed or rebound it meanwhile.
+  unbindFromBackend(guestPort: number, notify: () => void): void {
+    const p = this.ports.get(guestPort);
+    if (p && p.kind === "interdomain" && p.notify === notify) this.ports.set(guestPort, { kind: "unbound", remote: p.remote });
+  }
+
   allocUnbound(remote: number): number {
     for (let p = 1; p < SHINFO.nr_ports; p++) {
       if (!this.ports.has(p)) {

@@ -544,7 +544,7 @@ export class Xenstored {
     this.runCallbacks();
   }
 
-  private injectFault(msg: { type: number; payload: Uint8Array }): void {
+  private injectFault(msg: { type: number; txId: number; payload: Uint8Array }): void {
     const rules = this.faults.failPaths;
     if (!rules?.length) return;
     const nul = msg.payload.indexOf(0);
@@ -561,6 +561,8 @@ export class Xenstored {
         if (!under) continue;
       }
       if (r.times !== undefined) r.times--;
+      // a failed TRANSACTION_END still ends the transaction, as every real one does
+      if (msg.type === XS.TRANSACTION_END) this.transactions = this.transactions.filter((t) => t.id !== msg.txId);
       throw new XsError(r.error);
     }
   }

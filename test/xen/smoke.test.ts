@@ -42,6 +42,14 @@ describe("pvboot on real Xen 4.17 (QEMU TCG), as dom0", () => {
     expect(r.ok, r.reason).toBe(true);
   }, 150_000);
 
+  it("sets up and uses its grant table natively", async () => {
+    const r = await boot("pvboot.debug=gnttab", [
+      /^pvboot: gnttab: \d+ entries, ref 8 flags 0x1 frame 0x[0-9a-f]+, ended, ok, live 0$/,
+      /Hardware Dom0 halted/,
+    ]);
+    expect(r.ok, r.reason).toBe(true);
+  }, 150_000);
+
   // 1500 MiB: past the first GiB, so the shim makes L2 tables as well as L1s.
   it("maps all of dom0's RAM behind the linear memory as it grows", async () => {
     const r = await boot("pvboot.debug=memtest", [
