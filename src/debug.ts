@@ -7,6 +7,7 @@ import { deadlineAfterMs } from "./xen/time";
 import { Text } from "./lib/text";
 import { disks } from "./drivers/blkfront";
 import { gnttab } from "./xen/gnttab";
+import { xenstore, xsErrorName } from "./xen/xenstore";
 import { mfn_of } from "./xen/hypercall";
 import { allocPages } from "./lib/pages";
 import { now } from "./xen/time";
@@ -25,6 +26,8 @@ export function runDebugAction(action: string): void {
     memtest();
   } else if (action == "blkread") {
     blkread();
+  } else if (action == "xenstore") {
+    xenstoreTest();
   } else if (action == "gnttab") {
     gnttabTest();
   } else if (action == "keys") {
@@ -38,6 +41,65 @@ export function runDebugAction(action: string): void {
 
 function recurse(n: u32): u32 {
   return n == 0 ? 0 : recurse(n + 1) + 1;
+}
+
+function check(name: string, ok: bool, detail: string = ""): void {
+  const t = new Text().str("pvboot: xs-test: ").str(name).str(ok ? " ok" : " FAILED");
+  if (!ok && detail.length > 0) t.str(" (").str(detail).str(")");
+  console.line(t);
+}
+
+// Every xenstore client operation against the real (or emulated) xenstored, in the
+// guest's own writable area (data/): each prints "ok" or what went wrong.
+function xenstoreTest(): void {
+  const base = "data/pvboot-test";
+  const watchesBefore = xenstore.watchCount;
+  let e = xenstore.write(base + "/a", "hello");
+  check("write", e == 0, xsErrorName(e));
+  const r = xenstore.read(base + "/a");
+  check("read", r.err == 0 && r.data == "hello", r.err != 0 ? xsErrorName(r.err) : r.data);
+  e = xenstore.mkdir(base + "/dir");
+  check("mkdir", e == 0, xsErrorName(e));
+  const d = xenstore.directory(base);
+  const names = d.list();
+  check("directory", d.err == 0 && names.length == 2 && names.includes("a") && names.includes("dir"), names.join(","));
+  const missing = xenstore.read(base + "/nope");
+  check("ENOENT", missing.err == 2, xsErrorName(missing.err));
+  const denied = xenstore.write("/local/domain/0/pvboot", "x");
+  check("EACCES", denied == 13, xsErrorName(denied));
+  let big = "";
+  for (let i = 0; i < 4100; i++) big += "x";
+  check("payload limit", xenstore.write(base + "/big", big) == 7);
+  // larger than the 1 KiB ring: goes out in pieces (xenstored refuses the size)
+  let large = "";
+  for (let i = 0; i < 3000; i++) large += "y";
+  const le = xenstore.write(base + "/large", large);
+  check("long request in pieces", le == 28 || le == 0, xsErrorName(le));
+
+  const t1 = xenstore.transactionStart();
+  check("transaction start", t1 > 0);
+  xenstore.write(base + "/tx", "committed", <u32>t1);
+  check("transaction commit", xenstore.transactionEnd(<u32>t1, true) == 0 && xenstore.readOr(base + "/tx", "") == "committed");
+  const t2 = xenstore.transactionStart();
+  xenstore.write(base + "/tx", "aborted", <u32>t2);
+  check("transaction abort", xenstore.transactionEnd(<u32>t2, false) == 0 && xenstore.readOr(base + "/tx", "") == "committed");
+
+  check("watch", xenstore.watch(base + "/w", "tok") == 0);
+  const first = xenstore.nextEvent("tok", deadlineAfterMs(1000));
+  check("watch fires at once", first != null && first!.endsWith(base + "/w"), first != null ? first! : "nothing");
+  xenstore.write(base + "/w/child", "1");
+  const fired = xenstore.nextEvent("tok", deadlineAfterMs(1000));
+  check("watch fires below", fired != null && fired!.endsWith(base + "/w/child"), fired != null ? fired! : "nothing");
+  check("unwatch", xenstore.unwatch(base + "/w", "tok") == 0);
+  xenstore.write(base + "/w/child", "2");
+  check("no events after unwatch", xenstore.nextEvent("tok", deadlineAfterMs(200)) == null);
+  // a watch whose first event is still in the ring when it is dropped: the event is ignored
+  xenstore.watch(base + "/a", "gone");
+  xenstore.unwatch(base + "/a", "gone");
+  check("event for an unknown token ignored", xenstore.nextEvent("gone", deadlineAfterMs(200)) == null);
+  e = xenstore.rm(base);
+  check("rm", e == 0 && xenstore.read(base + "/a").err == 2, xsErrorName(e));
+  check("no watches left", xenstore.watchCount == watchesBefore);
 }
 
 // Set up the grant table, grant a page to ourselves and take it back: the native grant
@@ -115,6 +177,8 @@ function blkread(): void {
     }
     for (let p: usize = 0; p < <usize>n * 512; p += 4) h = rotl<u32>(h, 5) ^ load<u32>(buf + p);
   }
+  const past = d.read(d.sectors, 1, buf);
+  console.line(new Text().str("pvboot: blkread: past the end: ").str(past != null ? past! : "NOT REFUSED"));
   const t = new Text().str("pvboot: blkread: ").str(d.name).str(" ").u(d.bytes).str(" bytes, ");
   t.u(d.requests - req0).str(" requests, ").u(d.segments - seg0).str(" segments, checksum ").hex(h, 8);
   t.str(", ").u((now() - start) / 1000).str(" us");

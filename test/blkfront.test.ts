@@ -115,6 +115,9 @@ describe("reading through blkfront", () => {
         expect(Number(m![2])).toBeLessThan((6 * MiB) / (11 * 4096));
       }
       expect(b.stats.maxInFlight).toBeGreaterThan(1);
+      if (cfg.maxRingPageOrder === undefined) expect(b.stats.ringEntries).toBe(128); // a 4-page ring
+      // a read past the end is refused before anything is sent
+      expect(r.console).toMatch(/pvboot: blkread: past the end: hd0: read of sectors (\d+)\.\.\1 past the end of the disk \(\d+ sectors\)/);
       expectCleanHandover(r);
     });
   }
@@ -146,6 +149,17 @@ describe("backend faults end in a clear error, then a clean handover", () => {
       expectCleanHandover(r);
     });
   }
+});
+
+describe("the xenstore client", () => {
+  it("does every operation right against xenstored, and leaves nothing behind", () => {
+    const r = boot([image("small", MiB)], { cmdline: "pvboot.debug=xenstore" });
+    const checks = r.console.split("\r\n").filter((l) => l.startsWith("pvboot: xs-test: "));
+    expect(checks.length).toBeGreaterThanOrEqual(19);
+    expect(checks.filter((l) => !l.endsWith(" ok")), r.console).toEqual([]);
+    expect(r.domain.xenstore!.read("/local/domain/1/data/pvboot-test")).toBeNull();
+    expectCleanHandover(r);
+  });
 });
 
 describe("xenstore faults end in a clear error, never a hang", () => {
