@@ -72,12 +72,14 @@ describe("disks", () => {
       { image: image("b", 8 * MiB), vdev: "xvdb" },
       { image: image("a", 4 * MiB), vdev: "xvda", readonly: true },
       { image: image("c", 2 * MiB), vdev: "xvdab", sectorSize: 4096 },
+      { image: image("d", MiB), vdev: "xvdc", cdrom: true },
     ]);
     const lines = r.console.split("\r\n").filter((l) => l.startsWith("pvboot: hd"));
     expect(lines).toEqual([
       "pvboot: hd0: vbd 51712 (xvda), 4 MiB (8192 sectors), 512-byte sectors, read-only",
       "pvboot: hd1: vbd 51728 (xvdb), 8 MiB (16384 sectors), 512-byte sectors, read-write",
-      "pvboot: hd2: vbd 268442368 (xvdab), 2 MiB (4096 sectors), 4096-byte sectors, read-write",
+      "pvboot: hd2: vbd 51744 (xvdc), 1 MiB (2048 sectors), 512-byte sectors, read-only, cdrom",
+      "pvboot: hd3: vbd 268442368 (xvdab), 2 MiB (4096 sectors), 4096-byte sectors, read-write",
     ]);
     expectCleanHandover(r);
   });
