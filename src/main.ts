@@ -13,6 +13,7 @@ import { runDebugAction } from "./debug";
 import { xenstore, xsErrorName } from "./xen/xenstore";
 import { gnttab } from "./xen/gnttab";
 import { disks, describeDisk } from "./drivers/blkfront";
+import { runTool, percentDecode } from "./tool";
 import { VERSION } from "./version";
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
 
@@ -27,6 +28,11 @@ export function pvboot_main(): void {
 
   startDisks();
   if (debug != null) runDebugAction(debug);
+  const tool = option(words, "pvboot.tool");
+  if (tool != null) {
+    const arg = option(words, "pvboot.path");
+    runTool(tool, arg != null ? percentDecode(arg) : "");
+  }
 
   teardown();
   console.say("pvboot: nothing more to do yet, powering off");

@@ -7,12 +7,15 @@ import { parseArgs } from "node:util";
 import { runLoader } from "../../test/harness/run.ts";
 import { TerminalInput } from "../../test/harness/terminal.ts";
 import { parseKeys } from "./keys.ts";
+import { runTool } from "./tool.ts";
 
 const USAGE = `usage: pvboot <command> [options]
 
 commands:
-  run DISK     boot DISK (a raw disk image, as xvda) with pvboot in the emulated Xen
-  help [CMD]   this text, or a command's own
+  run DISK         boot DISK (a raw disk image, as xvda) with pvboot in the emulated Xen
+  ls DISK [PATH]   list a directory (or show a file) on DISK, as the loader reads it
+  cat DISK PATH    write a file from DISK to stdout, as the loader reads it
+  help [CMD]       this text, or a command's own
 
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
 `;
@@ -33,6 +36,19 @@ options:
   --dom0         run as the initial domain (console through console_io)
 
 exit status: 0 when the domain powered off, 1 when it crashed, 2 on a usage error.
+`;
+
+const LS_USAGE = `usage: pvboot ls DISK [PATH] [--memory MB] [--verbose]
+
+Lists PATH on DISK the way the loader sees it (the same core, through the emulated blkfront):
+one entry per line, "MODE SIZE NAME", directories with a trailing '/', symlinks with
+" -> TARGET". PATH may name a device, "(hd0,0)/boot" or "(hd0)/" for a partitionless disk;
+without one, the first partition holding a filesystem. Errors go to stderr; exit status 1.
+`;
+
+const CAT_USAGE = `usage: pvboot cat DISK PATH [--memory MB] [--verbose]
+
+Writes the file PATH on DISK to stdout, read the way the loader reads it. PATH as for ls.
 `;
 
 function fail(msg: string): number {
@@ -91,17 +107,46 @@ async function run(argv: string[]): Promise<number> {
   return result.shutdown === "poweroff" || result.shutdown === "detached" ? 0 : 1;
 }
 
+function toolCommand(cmd: "ls" | "cat", usage: string, argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      memory: { type: "string", default: "512" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const need = cmd === "cat" ? 2 : 1;
+  if (positionals.length < need || positionals.length > 2) return fail(`${cmd}: wrong arguments\n${usage}`);
+  const [disk, path] = positionals;
+  if (!existsSync(disk) || !statSync(disk).isFile()) return fail(`${cmd}: cannot open disk image '${disk}'`);
+  const memoryMB = Number(values.memory);
+  if (!Number.isInteger(memoryMB) || memoryMB < 16 || memoryMB > 65536) return fail(`${cmd}: --memory takes whole MiB from 16 to 65536`);
+  return runTool(disk, cmd, path ?? null, { memoryMB, verbose: values.verbose }).code;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case "run":
         return await run(rest);
+      case "ls":
+        return toolCommand("ls", LS_USAGE, rest);
+      case "cat":
+        return toolCommand("cat", CAT_USAGE, rest);
       case "help":
       case "--help":
       case "-h":
       case undefined:
         if (rest[0] === "run") process.stdout.write(RUN_USAGE);
+        else if (rest[0] === "ls") process.stdout.write(LS_USAGE);
+        else if (rest[0] === "cat") process.stdout.write(CAT_USAGE);
         else if (rest[0]) return fail(`help: no command '${rest[0]}'`);
         else process.stdout.write(USAGE);
         return cmd === undefined ? 2 : 0;

@@ -13,7 +13,7 @@ export interface ConsoleFaults {
 }
 
 export class ConsoleBackend {
-  private out: number[] = [];
+  private out: Uint8Array[] = [];
   private keys: number[] = [];
   onOutput: ((bytes: Uint8Array) => void) | null = null;
   port = 0;
@@ -41,22 +41,24 @@ export class ConsoleBackend {
   drain(): void {
     const v = this.mem.view(this.mfn);
     const b = this.mem.bytes(this.mfn);
-    let cons = v.getUint32(CONS.out_cons, true);
+    const cons = v.getUint32(CONS.out_cons, true);
     const prod = v.getUint32(CONS.out_prod, true);
     if (((prod - cons) >>> 0) > CONS.out_size) {
       // as xenconsoled does with a broken ring: say so in its log and leave the ring alone
       this.errors.push(`out ring indexes broken (cons ${cons} prod ${prod})`);
       return;
     }
-    const chunk: number[] = [];
-    while (cons !== prod) {
-      chunk.push(b[CONS.out + (cons & (CONS.out_size - 1))]);
-      cons = (cons + 1) >>> 0;
-    }
-    v.setUint32(CONS.out_cons, cons, true);
-    if (chunk.length) {
-      this.out.push(...chunk);
-      this.onOutput?.(Uint8Array.from(chunk));
+    const n = (prod - cons) >>> 0;
+    if (n > 0) {
+      // at most two pieces: up to the end of the ring, then from its start
+      const at = cons & (CONS.out_size - 1);
+      const first = Math.min(n, CONS.out_size - at);
+      const chunk = new Uint8Array(n);
+      chunk.set(b.subarray(CONS.out + at, CONS.out + at + first));
+      chunk.set(b.subarray(CONS.out, CONS.out + n - first), first);
+      v.setUint32(CONS.out_cons, prod, true);
+      this.out.push(chunk);
+      this.onOutput?.(chunk);
     }
     this.pushKeys();
     this.notifyGuest();
@@ -102,6 +104,6 @@ export class ConsoleBackend {
   }
 
   get text(): string {
-    return Buffer.from(this.out).toString("latin1");
+    return Buffer.concat(this.out).toString("latin1");
   }
 }

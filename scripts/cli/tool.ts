@@ -1,0 +1,68 @@
+// The CLI side of the core's tool mode (src/tool.ts): run one command in the emulator and
+// take the console stream apart into the command's output, its error lines and exit code.
+
+import { runLoader } from "../../test/harness/run.ts";
+
+export class ToolStream {
+  exitCode: number | null = null;
+  private pending = Buffer.alloc(0);
+  private want = 0; // bytes of the current output frame still to come
+
+  constructor(
+    private stdout: (b: Uint8Array) => void,
+    private stderr: (line: string) => void,
+    private other: (line: string) => void = () => {},
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    let data = Buffer.concat([this.pending, chunk]);
+    this.pending = Buffer.alloc(0);
+    while (data.length > 0) {
+      if (this.want > 0) {
+        const n = Math.min(this.want, data.length);
+        this.stdout(data.subarray(0, n));
+        this.want -= n;
+        data = data.subarray(n);
+        continue;
+      }
+      const nl = data.indexOf(0x0a);
+      if (nl < 0) {
+        this.pending = Buffer.from(data);
+        return;
+      }
+      const line = data.subarray(0, nl).toString("latin1").replace(/\r$/, "");
+      data = data.subarray(nl + 1);
+      let m: RegExpMatchArray | null;
+      if ((m = line.match(/^\x02pvboot-out (\d+)$/))) this.want = Number(m[1]);
+      else if ((m = line.match(/^\x02pvboot-exit (\d+)$/))) this.exitCode = Number(m[1]);
+      else if (/^pvboot: (error|warning): /.test(line)) this.stderr(line);
+      else this.other(line);
+    }
+  }
+}
+
+// Bytes a path may carry on the domain's command line as they are; the rest as %XX.
+export function percentEncode(s: string): string {
+  let out = "";
+  for (const b of Buffer.from(s, "utf8")) {
+    out += b > 0x20 && b < 0x7f && b !== 0x25 ? String.fromCharCode(b) : "%" + b.toString(16).padStart(2, "0");
+  }
+  return out;
+}
+
+export interface ToolRun { code: number; trap?: string }
+
+export function runTool(disk: string, cmd: string, arg: string | null, opts: { memoryMB?: number; verbose?: boolean } = {}): ToolRun {
+  const stream = new ToolStream(
+    (b) => process.stdout.write(b),
+    (line) => process.stderr.write(line + "\n"),
+    opts.verbose ? (line) => process.stderr.write(line + "\n") : undefined,
+  );
+  const cmdline = `pvboot.tool=${cmd}` + (arg !== null ? ` pvboot.path=${percentEncode(arg)}` : "");
+  const r = runLoader({ memoryMB: opts.memoryMB ?? 512, disks: [disk], cmdline, onOutput: (b) => stream.push(b) });
+  if (r.trap) {
+    process.stderr.write(`pvboot: the loader crashed: wasm trap: ${r.trap}\n`);
+    return { code: 1, trap: r.trap };
+  }
+  return { code: stream.exitCode ?? 1 };
+}
