@@ -9,7 +9,10 @@
 import { console } from "./xen/console";
 import { Text } from "./lib/text";
 import { disks } from "./drivers/blkfront";
-import { partitionTable } from "./disk/volumes";
+import { partitionTable, openVolume } from "./disk/volumes";
+import { BlockSource } from "./disk/source";
+import { parseDevPath } from "./fs/devpath";
+import { ExtFs, ExtType, ExtStat } from "./fs/ext/ext";
 
 export function toolOut(t: Text): void {
   const h = new Text().ch(2).str("pvboot-out ").u(t.len).str("\r\n");
@@ -56,6 +59,9 @@ export function percentDecode(s: string): string {
 export function runTool(cmd: string, arg: string): void {
   let code: u32 = 0;
   if (cmd == "parts") code = parts();
+  else if (cmd == "ls") code = ls(arg);
+  else if (cmd == "cat") code = cat(arg);
+  else if (cmd == "readall") code = readall(arg);
   else {
     toolError("unknown tool command '" + cmd + "'");
     code = 2;
@@ -80,4 +86,231 @@ function parts(): u32 {
   }
   toolOut(t);
   return 0;
+}
+
+class Opened {
+  fs: ExtFs | null = null;
+  path: string = "/";
+  device: string = "";
+}
+
+// The filesystem a path names: its device, or the first partition (or partitionless disk)
+// holding one. Errors and warnings are printed; fs is null on failure.
+function openPath(arg: string): Opened {
+  const o = new Opened();
+  const dp = parseDevPath(arg.length == 0 ? "/" : arg);
+  if (dp.error != null) {
+    toolError(dp.error!);
+    return o;
+  }
+  o.path = dp.path;
+  if (dp.disk >= 0) {
+    const v = openVolume(<u32>dp.disk, dp.part);
+    if (v.error != null) {
+      toolError(v.error!);
+      return o;
+    }
+    o.device = v.source!.name;
+    o.fs = mountOrSay(v.source!, true);
+    return o;
+  }
+  for (let d = 0; d < disks.list.length; d++) {
+    if (!disks.list[d].connected) continue;
+    const t = partitionTable(<u32>d)!;
+    for (let i = 0; i < t.parts.length; i++) {
+      const v = openVolume(<u32>d, <i32>t.parts[i].number);
+      if (v.source == null) continue;
+      const fs = mountOrSay(v.source!, false);
+      if (fs != null) {
+        o.device = v.source!.name;
+        o.fs = fs;
+        return o;
+      }
+    }
+    if (t.parts.length == 0) {
+      const v = openVolume(<u32>d, -1);
+      const fs = v.source != null ? mountOrSay(v.source!, false) : null;
+      if (fs != null) {
+        o.device = "(hd" + d.toString() + ")";
+        o.fs = fs;
+        return o;
+      }
+    }
+  }
+  toolError("no filesystem found on any disk (" + disks.list.length.toString() + " disks)");
+  return o;
+}
+
+function mountOrSay(src: BlockSource, loud: bool): ExtFs | null {
+  const m = ExtFs.mount(src);
+  if (m.fs == null) {
+    if (loud) toolError(src.name + ": " + m.error!);
+    return null;
+  }
+  for (let i = 0; i < m.warnings.length; i++) toolWarning(src.name + ": " + m.warnings[i]);
+  return m.fs;
+}
+
+function modeString(st: ExtStat): string {
+  const types = "?-dcbpsl";
+  let s = types.charAt(<i32>st.type <= 7 ? <i32>st.type : 0);
+  const rwx = "rwx";
+  for (let bit = 8; bit >= 0; bit--) s += (<u32>st.mode & (<u32>1 << <u32>bit)) != 0 ? rwx.charAt(2 - bit % 3) : "-";
+  return s;
+}
+
+function lsLine(t: Text, fs: ExtFs, st: ExtStat, name: string): void {
+  t.str(modeString(st)).str(" ");
+  const size = st.size.toString();
+  for (let i = size.length; i < 12; i++) t.ch(0x20);
+  t.str(size).str(" ").str(name);
+  if (st.type == ExtType.Dir) t.str("/");
+  if (st.type == ExtType.Symlink) {
+    const l = fs.readLink(st.ino);
+    t.str(" -> ").str(l.error == null ? l.target : "?");
+  }
+  t.str("\n");
+}
+
+// "drwxr-xr-x         4096 boot/": the entries of a directory by name, or the one file.
+function ls(arg: string): u32 {
+  const o = openPath(arg);
+  if (o.fs == null) return 1;
+  const fs = o.fs!;
+  const l = fs.lookup(o.path);
+  if (l.error != null) {
+    toolError(o.device + o.path + ": " + l.error!);
+    return 1;
+  }
+  const st = fs.stat(l.ino);
+  if (st.error != null) {
+    toolError(st.error!);
+    return 1;
+  }
+  const t = new Text(4096);
+  if (st.type != ExtType.Dir) {
+    lsLine(t, fs, st, o.path.substring(o.path.lastIndexOf("/") + 1));
+    toolOut(t);
+    return 0;
+  }
+  const d = fs.list(l.ino);
+  if (d.error != null) {
+    toolError(d.error!);
+    return 1;
+  }
+  const names: string[] = [];
+  for (let i = 0; i < d.entries.length; i++) {
+    const n = d.entries[i].name;
+    if (n != "." && n != "..") names.push(n);
+  }
+  names.sort();
+  let code: u32 = 0;
+  for (let i = 0; i < names.length; i++) {
+    let ino: u32 = 0;
+    for (let j = 0; j < d.entries.length; j++) if (d.entries[j].name == names[i]) ino = d.entries[j].ino;
+    const est = fs.stat(ino);
+    if (est.error != null) {
+      toolError(o.device + o.path + "/" + names[i] + ": " + est.error!);
+      code = 1;
+      continue;
+    }
+    lsLine(t, fs, est, names[i]);
+  }
+  toolOut(t);
+  return code;
+}
+
+const CHUNK: u32 = 1 << 20;
+
+function cat(arg: string): u32 {
+  const o = openPath(arg);
+  if (o.fs == null) return 1;
+  const fs = o.fs!;
+  const l = fs.lookup(o.path);
+  if (l.error != null) {
+    toolError(o.device + o.path + ": " + l.error!);
+    return 1;
+  }
+  const st = fs.stat(l.ino);
+  if (st.error != null) {
+    toolError(st.error!);
+    return 1;
+  }
+  if (st.type != ExtType.File) {
+    toolError(o.device + o.path + ": not a regular file");
+    return 1;
+  }
+  const buf = heap.alloc(CHUNK);
+  for (let off: u64 = 0; off < st.size; off += CHUNK) {
+    const n = <u32>(st.size - off < <u64>CHUNK ? st.size - off : <u64>CHUNK);
+    const e = fs.readRange(l.ino, off, n, buf);
+    if (e != null) {
+      toolError(o.device + o.path + ": " + e);
+      return 1;
+    }
+    toolOutBytes(buf, n);
+  }
+  return 0;
+}
+
+// Read every regular file under a directory (the benchmark's walk): one line,
+// "files N bytes B checksum 0x...", the checksum as blkread's over each file in turn.
+function readall(arg: string): u32 {
+  const o = openPath(arg);
+  if (o.fs == null) return 1;
+  const fs = o.fs!;
+  const root = fs.lookup(o.path);
+  if (root.error != null) {
+    toolError(root.error!);
+    return 1;
+  }
+  const buf = heap.alloc(CHUNK);
+  const stack: u32[] = [root.ino];
+  const seen: u32[] = [];
+  let files: u64 = 0;
+  let bytes: u64 = 0;
+  let h: u32 = 0;
+  let code: u32 = 0;
+  while (stack.length > 0 && seen.length < 1000000) {
+    const ino = stack.pop();
+    if (seen.includes(ino)) continue;
+    seen.push(ino);
+    const d = fs.list(ino);
+    if (d.error != null) {
+      toolError(d.error!);
+      code = 1;
+      continue;
+    }
+    for (let i = 0; i < d.entries.length; i++) {
+      const e = d.entries[i];
+      if (e.name == "." || e.name == "..") continue;
+      const st = fs.stat(e.ino);
+      if (st.error != null) {
+        toolError(st.error!);
+        code = 1;
+        continue;
+      }
+      if (st.type == ExtType.Dir) {
+        stack.push(e.ino);
+        continue;
+      }
+      if (st.type != ExtType.File) continue;
+      files++;
+      for (let off: u64 = 0; off < st.size; off += CHUNK) {
+        const n = <u32>(st.size - off < <u64>CHUNK ? st.size - off : <u64>CHUNK);
+        const err = fs.readRange(e.ino, off, n, buf);
+        if (err != null) {
+          toolError(err);
+          code = 1;
+          break;
+        }
+        bytes += n;
+        let p: usize = 0;
+        for (; p + 4 <= <usize>n; p += 4) h = rotl<u32>(h, 5) ^ load<u32>(buf + p);
+        for (; p < <usize>n; p++) h = rotl<u32>(h, 5) ^ <u32>load<u8>(buf + p);
+      }
+    }
+  }
+  toolOut(new Text().str("files ").u(files).str(" bytes ").u(bytes).str(" checksum ").hex(h, 8).str("\n"));
+  return code;
 }
