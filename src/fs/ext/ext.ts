@@ -1,0 +1,318 @@
+// A read-only ext2/ext3/ext4 reader over a BlockSource.
+//
+//   const m = ExtFs.mount(src);              // m.fs, or null and m.error; m.warnings either way
+//   const fs = m.fs!;
+//   fs.label, fs.uuid, fs.blockSize, fs.flavor ("ext2"/"ext3"/"ext4"), fs.features, fs.describe()
+//   const l = fs.lookup("/boot/vmlinuz");    // l.ino, or 0 and l.error; follows symlinks
+//   const st = fs.stat(l.ino);               // st.type (ExtType), st.mode, st.size (u64), ...
+//   const d = fs.list(dirIno);               // d.entries: { name, ino, type }[], "." and ".." included
+//   const f = fs.readFile(l.ino);            // f.data (fresh memory), f.size; or f.error
+//   fs.readRange(ino, offset, len, dst);     // null, or an error; offsets are 64-bit
+//   fs.readLink(ino);                        // a symlink's target
+//
+// Errors are strings that start with the flavor and name the inode and/or block
+// ("ext4: inode 12: extent header at block 1234 has bad magic 0x0000"); nothing from the disk
+// can make this code trap, loop without end, or read outside the source. Warnings (checksum
+// mismatches, a journal that needs recovery) collect in fs.warnings, each once.
+//
+// What it reads: block sizes 1 KiB to 64 KiB; revision 0 and 1; 128-byte and larger inodes;
+// classic and meta_bg descriptor tables, 32- and 64-byte descriptors (64bit), flex_bg,
+// sparse_super(2); block maps and extent trees (depth <= 5, unwritten extents as zeros,
+// holes as zeros); inline_data files, directories and symlinks; htree directories (read as
+// plain); fast and slow symlinks; bigalloc (blocks are still the unit of addressing);
+// metadata_csum (superblock, group descriptors, inodes, extent and directory blocks are
+// verified, a mismatch is only a warning). The journal is ignored (needs_recovery: a
+// warning). Refused, naming the feature: compression, journal_dev, encrypt, unknown
+// incompatible features, and lookups through casefolded directories.
+//
+// Memory: the runtime never frees, so the reader allocates little: a block cache and two
+// scratch blocks per mount, a few hundred bytes per inode read; list(), readFile() and
+// the strings of results are the caller's to budget.
+
+import { BlockSource } from "../../disk/source";
+import { Superblock } from "./superblock";
+import { Volume } from "./volume";
+import { Groups } from "./groups";
+import { Inodes, Inode } from "./inode";
+import { DirReader } from "./dir";
+import { resolvePath } from "./path";
+import { readData } from "./file";
+import { readLinkBytes } from "./symlink";
+import { tryAlloc, ALLOC_MAX } from "./alloc";
+import { nameString } from "./format";
+import { SB_OFFSET, SB_SIZE, ROOT_INO, FT_UNKNOWN, FL_ENCRYPT } from "./layout";
+
+// File types, as directory entries code them.
+export enum ExtType {
+  Unknown = 0,
+  File = 1,
+  Dir = 2,
+  CharDev = 3,
+  BlockDev = 4,
+  Fifo = 5,
+  Socket = 6,
+  Symlink = 7,
+}
+
+export class ExtMount {
+  fs: ExtFs | null = null;
+  error: string | null = null;
+  warnings: string[] = [];
+}
+
+export class ExtLookup {
+  ino: u32 = 0;
+  error: string | null = null;
+}
+
+export class ExtStat {
+  error: string | null = null;
+  ino: u32 = 0;
+  mode: u16 = 0; // type and permission bits, as in st_mode
+  type: ExtType = ExtType.Unknown;
+  size: u64 = 0;
+  links: u32 = 0;
+  uid: u32 = 0;
+  gid: u32 = 0;
+  mtime: u32 = 0; // seconds since 1970 (low 32 bits)
+  flags: u32 = 0; // i_flags (EXT4_*_FL)
+}
+
+export class ExtDirEntry {
+  name: string;
+  ino: u32;
+  type: ExtType;
+  constructor(name: string, ino: u32, type: ExtType) {
+    this.name = name;
+    this.ino = ino;
+    this.type = type;
+  }
+}
+
+export class ExtListing {
+  entries: ExtDirEntry[] = [];
+  error: string | null = null;
+}
+
+export class ExtFileData {
+  data: usize = 0;
+  size: u64 = 0;
+  error: string | null = null;
+}
+
+export class ExtLink {
+  target: string = "";
+  error: string | null = null;
+}
+
+// Files larger than this are refused by readFile (they cannot be one allocation anyway);
+// readRange reads any part of any file.
+const FOUR_GIB: u64 = <u64>1 << 32;
+
+export class ExtFs {
+  private vol: Volume;
+  private groups: Groups;
+  private inodes: Inodes;
+
+  private constructor(vol: Volume) {
+    const groups = new Groups(vol);
+    this.vol = vol;
+    this.groups = groups;
+    this.inodes = new Inodes(vol, groups);
+  }
+
+  static mount(src: BlockSource): ExtMount {
+    const m = new ExtMount();
+    if (src.size < <u64>(SB_OFFSET + SB_SIZE)) {
+      m.error = "ext: " + src.name + " is too small for an ext2/3/4 filesystem (" + src.size.toString() + " bytes)";
+      return m;
+    }
+    const raw = heap.alloc(SB_SIZE);
+    const err = src.read(SB_OFFSET, SB_SIZE, raw);
+    if (err != null) {
+      m.error = "ext: superblock: " + err;
+      return m;
+    }
+    const sb = new Superblock();
+    const bad = sb.parse(raw, src.size, m.warnings);
+    if (bad != null) {
+      m.error = bad;
+      return m;
+    }
+    const fs = new ExtFs(new Volume(src, sb, m.warnings));
+    // The root must be a readable directory, or nothing else can be.
+    const root = fs.inodes.get(ROOT_INO);
+    if (root == null) {
+      m.error = fs.vol.error;
+      return m;
+    }
+    if (!root.isDir) {
+      m.error = sb.flavor + ": the root (inode 2) is not a directory (mode " + root.mode.toString(8) + ")";
+      return m;
+    }
+    m.fs = fs;
+    return m;
+  }
+
+  get flavor(): string { return this.vol.sb.flavor; }
+  get label(): string { return this.vol.sb.label; }
+  get uuid(): string { return this.vol.sb.uuid; }
+  get blockSize(): u32 { return this.vol.sb.blockSize; }
+  get blocksCount(): u64 { return this.vol.sb.blocksCount; }
+  get inodesCount(): u32 { return this.vol.sb.inodesCount; }
+  get features(): string { return this.vol.sb.featureList; }
+  get warnings(): string[] { return this.vol.warnings; }
+  // Requests made to the source and bytes asked for, since the mount.
+  get reads(): u64 { return this.vol.reads; }
+  get bytesRead(): u64 { return this.vol.bytesRead; }
+
+  // One line for messages: `ext4 "root" 1234abcd-..., 4096-byte blocks, features: ...`.
+  describe(): string {
+    const sb = this.vol.sb;
+    return sb.flavor + " \"" + sb.label + "\" " + sb.uuid + ", " + sb.blocksCount.toString() + " blocks of " +
+      sb.blockSize.toString() + " bytes" + (sb.clusterRatio > 1 ? " (clusters of " + sb.clusterRatio.toString() + ")" : "") +
+      ", features: " + sb.featureList;
+  }
+
+  // An absolute path's inode. followLast: follow a symlink in the last component too.
+  lookup(path: string, followLast: bool = true): ExtLookup {
+    const r = new ExtLookup();
+    this.vol.error = null;
+    r.ino = resolvePath(this.vol, this.inodes, path, followLast);
+    if (r.ino == 0) r.error = this.vol.error;
+    return r;
+  }
+
+  stat(ino: u32): ExtStat {
+    const st = new ExtStat();
+    const node = this.inodes.get(ino);
+    if (node == null) {
+      st.error = this.vol.error;
+      return st;
+    }
+    st.ino = ino;
+    st.mode = node.mode;
+    st.type = <ExtType>node.ftype;
+    st.size = node.size;
+    st.links = node.links;
+    st.uid = node.uid;
+    st.gid = node.gid;
+    st.mtime = node.mtime;
+    st.flags = node.flags;
+    return st;
+  }
+
+  // Every entry of a directory, in disk order ("." and ".." included).
+  list(ino: u32): ExtListing {
+    const out = new ExtListing();
+    const node = this.inodes.get(ino);
+    if (node == null) {
+      out.error = this.vol.error;
+      return out;
+    }
+    const r = new DirReader(this.vol, node);
+    if (!r.start()) {
+      out.error = this.vol.error;
+      return out;
+    }
+    let untyped = false;
+    for (;;) {
+      const k = r.next();
+      if (k < 0) {
+        out.error = this.vol.error;
+        return out;
+      }
+      if (k == 0) break;
+      if (r.type == FT_UNKNOWN) untyped = true;
+      out.entries.push(new ExtDirEntry(nameString(r.name, r.nameLen), r.ino, <ExtType>r.type));
+    }
+    // No filetype feature: ask each inode (after the scan: reading inodes while scanning
+    // would recycle the directory's own inode slot). A damaged one just stays Unknown.
+    if (untyped) {
+      for (let i = 0; i < out.entries.length; i++) {
+        const e = unchecked(out.entries[i]);
+        if (e.type != ExtType.Unknown) continue;
+        const c = this.inodes.get(e.ino);
+        if (c != null) e.type = <ExtType>c.ftype;
+      }
+    }
+    return out;
+  }
+
+  // The inode of a regular file, or null and the reason in `why`.
+  private regularFile(ino: u32, why: ExtFileData): Inode | null {
+    const node = this.inodes.get(ino);
+    if (node == null) {
+      why.error = this.vol.error;
+      return null;
+    }
+    if (!node.isReg) {
+      why.error = this.vol.F + "inode " + ino.toString() + " is not a regular file (mode " + node.mode.toString(8) + ")";
+      return null;
+    }
+    if ((node.flags & FL_ENCRYPT) != 0) {
+      why.error = this.vol.F + "inode " + ino.toString() + " is encrypted (encrypt feature)";
+      return null;
+    }
+    return node;
+  }
+
+  // A whole regular file in fresh memory.
+  readFile(ino: u32): ExtFileData {
+    const f = new ExtFileData();
+    const node = this.regularFile(ino, f);
+    if (node == null) return f;
+    const size = node.size;
+    const F = this.vol.F + "inode " + ino.toString() + ": ";
+    if (size >= FOUR_GIB) {
+      f.error = F + "file of " + size.toString() + " bytes is 4 GiB or more: too large to read whole";
+      return f;
+    }
+    if (size > ALLOC_MAX) {
+      f.error = F + "file of " + size.toString() + " bytes is larger than one allocation (" + ALLOC_MAX.toString() + " bytes)";
+      return f;
+    }
+    if (size > this.vol.src.size) {
+      f.error = F + "file of " + size.toString() + " bytes is larger than its whole source (" + this.vol.src.size.toString() + " bytes)";
+      return f;
+    }
+    const data = tryAlloc(size == 0 ? 1 : size);
+    if (data == 0) {
+      f.error = F + "no memory for a file of " + size.toString() + " bytes";
+      return f;
+    }
+    const err = readData(this.vol, node, 0, <u32>size, data);
+    if (err != null) {
+      f.error = err;
+      return f;
+    }
+    f.data = data;
+    f.size = size;
+    return f;
+  }
+
+  // len bytes at offset of a regular file into dst. A range past the end is refused.
+  readRange(ino: u32, offset: u64, len: u32, dst: usize): string | null {
+    const why = new ExtFileData();
+    const node = this.regularFile(ino, why);
+    if (node == null) return why.error;
+    return readData(this.vol, node, offset, len, dst);
+  }
+
+  // A symlink's target, as stored (not resolved).
+  readLink(ino: u32): ExtLink {
+    const l = new ExtLink();
+    const node = this.inodes.get(ino);
+    if (node == null) {
+      l.error = this.vol.error;
+      return l;
+    }
+    const n = readLinkBytes(this.vol, node);
+    if (n < 0) {
+      l.error = this.vol.error;
+      return l;
+    }
+    l.target = nameString(this.vol.linkBuf, <u32>n);
+    return l;
+  }
+}

@@ -1,0 +1,50 @@
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven, integer only.
+//
+// Two forms, because formats disagree on the pre- and post-inversion:
+//   crc32c(p, n)               the standard checksum (init ~0, final ~): "123456789" -> 0xE3069283
+//   crc32cUpdate(crc, p, n)    the raw register update, no inversion: what ext4's metadata
+//                              checksums chain (they start from ~0 or a seed and store the
+//                              register as is).
+
+const POLY: u32 = 0x82f63b78;
+
+// 256 entries, built on first use (the runtime never frees, so once is all it costs).
+let table: usize = 0;
+
+function crcTable(): usize {
+  if (table != 0) return table;
+  const t = heap.alloc(256 * 4);
+  for (let i: u32 = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = (c & 1) != 0 ? (c >>> 1) ^ POLY : c >>> 1;
+    store<u32>(t + (<usize>i << 2), c);
+  }
+  table = t;
+  return t;
+}
+
+// Run the register over n bytes at p.
+export function crc32cUpdate(crc: u32, p: usize, n: usize): u32 {
+  const t = crcTable();
+  let c = crc;
+  for (let i: usize = 0; i < n; i++) {
+    c = load<u32>(t + (<usize>((c ^ <u32>load<u8>(p + i)) & 0xff) << 2)) ^ (c >>> 8);
+  }
+  return c;
+}
+
+// The register over the 4 little-endian bytes of v (ext4 salts checksums with inode and
+// group numbers this way).
+export function crc32cU32(crc: u32, v: u32): u32 {
+  const t = crcTable();
+  let c = crc;
+  for (let i: u32 = 0; i < 4; i++) {
+    c = load<u32>(t + (<usize>((c ^ (v >>> (i * 8))) & 0xff) << 2)) ^ (c >>> 8);
+  }
+  return c;
+}
+
+// The standard CRC-32C of n bytes at p.
+export function crc32c(p: usize, n: usize): u32 {
+  return ~crc32cUpdate(0xffffffff, p, n);
+}
