@@ -92,3 +92,21 @@ bench-xen: all
 
 clean:
 	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf
+
+# ---- Fuzzing (scripts/fuzz/README.md): the partition and ext readers under libFuzzer ----------
+#   make fuzz-build       build every target (installs clang + libFuzzer when missing)
+#   make fuzz             a bounded smoke run of each target (FUZZ_SECONDS, default 60)
+.PHONY: fuzz fuzz-build
+FUZZ_TARGETS := $(basename $(notdir $(shell grep -l 'export function fuzz_one' src/fuzz/*.ts 2>/dev/null)))
+FUZZ_SECONDS ?= 60
+
+fuzz-build: setup
+	@bash scripts/fuzz/build.sh $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  bash scripts/fuzz/run $$t $(FUZZ_SECONDS) 2>&1 | grep -E '^(#[0-9]+.*DONE|stat::|pvboot-fuzz|==[0-9]+==|SUMMARY|artifact_prefix|Test unit)' \
+	  || true; [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz $$t: FOUND SOMETHING (see above, build/fuzz/crashes/$$t/)"; exit 1; }; done
+
+# The test suite's libFuzzer part (test/fuzz.test.ts) needs the compiler: build it first.
+test test-unit: fuzz-build

@@ -18,7 +18,7 @@ import { buildTree, treeExists, type TreeManifest, type TreeOptions } from "./tr
 
 export const IMAGE_DIR = join(ROOT, "build/test-images");
 // Bump when the tree generator or the way images are made changes.
-const VERSION = 4;
+const VERSION = 5;
 
 export interface ImageSpec {
   name: string;

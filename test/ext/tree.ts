@@ -134,7 +134,7 @@ export function buildTree(dir: string, opt: TreeOptions): TreeManifest {
     links.push({ path: "/" + rel, target, resolves, error });
   };
   link("links/rel", "../sizes/f-100", "/sizes/f-100");
-  link("links/abs", "/sizes/f-1023", "/sizes/f-1023");
+  link("links/abs", "/sizes/f-1025", "/sizes/f-1025");
   link("links/dot", "./rel", "/sizes/f-100");
   link("links/chain1", "chain2", "/deep/a/mid");
   link("links/chain2", "chain3", "/deep/a/mid");
@@ -147,8 +147,8 @@ export function buildTree(dir: string, opt: TreeOptions): TreeManifest {
   link("links/self", "self", null, "loop");
   // 9 links in a row: one more than a lookup follows.
   for (let i = 0; i < 9; i++) link(`links/long${i}`, i < 8 ? `long${i + 1}` : "../one", i === 0 ? null : "/one", i === 0 ? "loop" : undefined);
-  link("links/fast59", "../sizes/" + "/".repeat(59 - "../sizes/".length - "f-2".length) + "f-2", "/sizes/f-2");
-  link("links/slow60", "../sizes/" + "/".repeat(60 - "../sizes/".length - "f-2".length) + "f-2", "/sizes/f-2");
+  link("links/fast59", "../sizes/" + "/".repeat(59 - "../sizes/".length - "f-1".length) + "f-1", "/sizes/f-1");
+  link("links/slow60", "../sizes/" + "/".repeat(60 - "../sizes/".length - "f-1".length) + "f-1", "/sizes/f-1");
   link("links/slow-long", "../names/" + "a".repeat(255), "/names/" + "a".repeat(255));
   link("links/utf8", "../names/héllo wörld", "/names/héllo wörld");
   link("links/through", "dirlink/b/c/d/../d/e", "/deep/a/b/c/d/e");

@@ -202,10 +202,13 @@ export class DirReader {
     if ((recLen & 3) != 0) return this.bad("rec_len " + recLen.toString() + " is not a multiple of 4");
     if (recLen > left) return this.bad("rec_len " + recLen.toString() + " runs past the end (" + left.toString() + " bytes left)");
     if (DIRENT_HEADER + nameLen > recLen) return this.bad("name of " + nameLen.toString() + " bytes does not fit rec_len " + recLen.toString());
-    this.off += recLen;
-    if (ino == 0) return 0;
+    if (ino == 0) {
+      this.off += recLen;
+      return 0;
+    }
     if (ino > vol.sb.inodesCount) return this.bad("inode " + ino.toString() + " does not exist (" + vol.sb.inodesCount.toString() + " inodes)");
     if (nameLen == 0) return this.bad("empty name for inode " + ino.toString());
+    this.off += recLen;
     this.ino = ino;
     this.name = e + DIRENT_HEADER;
     this.nameLen = nameLen;

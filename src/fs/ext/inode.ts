@@ -135,7 +135,7 @@ export class Inodes {
     if (node.links == 0) return vol.failed("inode " + ino.toString() + " is deleted (no links)");
     if (sb.metadataCsum) {
       node.csumSeed = crc32cU32(crc32cU32(sb.csumSeed, ino), node.generation);
-      this.verify(node, extra);
+      this.verify(node, ino, extra);
     }
     node.ino = ino;
     return true;
@@ -143,7 +143,7 @@ export class Inodes {
 
   // metadata_csum: crc32c of the inode number, generation and the inode with its two
   // checksum halves left out; the high half exists only if i_extra_isize covers it.
-  private verify(node: Inode, extra: u32): void {
+  private verify(node: Inode, ino: u32, extra: u32): void {
     const sb = this.vol.sb;
     const raw = node.raw;
     const size = sb.inodeSize;
@@ -165,6 +165,6 @@ export class Inodes {
     } else {
       c &= 0xffff;
     }
-    if (c != want) this.vol.warn("inode " + node.ino.toString() + " checksum " + hex(want, 8) + " does not match its contents (" + hex(c, 8) + ")");
+    if (c != want) this.vol.warn("inode " + ino.toString() + " checksum " + hex(want, 8) + " does not match its contents (" + hex(c, 8) + ")");
   }
 }
