@@ -104,9 +104,10 @@ fuzz-build: setup
 	@bash scripts/fuzz/build.sh $(FUZZ_TARGETS)
 
 fuzz: fuzz-build
-	@for t in $(FUZZ_TARGETS); do echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
-	  bash scripts/fuzz/run $$t $(FUZZ_SECONDS) 2>&1 | grep -E '^(#[0-9]+.*DONE|stat::|pvboot-fuzz|==[0-9]+==|SUMMARY|artifact_prefix|Test unit)' \
-	  || true; [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz $$t: FOUND SOMETHING (see above, build/fuzz/crashes/$$t/)"; exit 1; }; done
+	@mkdir -p $(BUILD)/fuzz/logs; for t in $(FUZZ_TARGETS); do echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  log=$(BUILD)/fuzz/logs/smoke-$$t.log; st=0; bash scripts/fuzz/run $$t $(FUZZ_SECONDS) >$$log 2>&1 || st=$$?; \
+	  grep -E '^(stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|pvboot-fuzz|==[0-9]+==|SUMMARY|Test unit)' $$log; \
+	  [ $$st -eq 0 ] || { echo "fuzz $$t: FOUND SOMETHING (exit $$st): $$log, $(BUILD)/fuzz/crashes/$$t/"; exit 1; }; done
 
 # The test suite's libFuzzer part (test/fuzz.test.ts) needs the compiler: build it first.
 test test-unit: fuzz-build

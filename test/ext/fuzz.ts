@@ -168,3 +168,20 @@ export async function runFuzz(jobs: FuzzJob[], timeoutMs: number, jobsFile: stri
   }
   return results;
 }
+
+// Write `perBase` corrupted images of each base into dir (a corpus for other fuzzers):
+// NAME-SEED.img, reproducible with mutate(base, metadataMap(base), SEED).
+export function writeFuzzCorpus(bases: { path: string; tree: TreeManifest }[], dir: string, perBase: number): string[] {
+  const out: string[] = [];
+  for (const b of bases) {
+    const map = metadataMap(b.path, b.tree);
+    const base = readFileSync(b.path);
+    const stem = b.path.split("/").pop()!.replace(/\.img$/, "");
+    for (let seed = 1; seed <= perBase; seed++) {
+      const file = `${dir}/${stem}-${seed}.img`;
+      writeFileSync(file, mutate(base, map, seed).image);
+      out.push(file);
+    }
+  }
+  return out;
+}

@@ -11,14 +11,14 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./wasm";
 import { buildTree, treeExists, type TreeManifest, type TreeOptions } from "./tree";
 
 export const IMAGE_DIR = join(ROOT, "build/test-images");
 // Bump when the tree generator or the way images are made changes.
-const VERSION = 5;
+const VERSION = 7;
 
 export interface ImageSpec {
   name: string;
@@ -46,9 +46,19 @@ function hash(x: unknown): string {
 
 // The source tree for options (built once, shared by every image made from it).
 export function buildSourceTree(opt: TreeOptions): TreeManifest {
-  const dir = join(IMAGE_DIR, `tree-${hash({ VERSION, opt })}`);
-  if (!treeExists(dir)) buildTree(dir, opt);
+  const dir = join(IMAGE_DIR, `tree-v${VERSION}-${hash({ VERSION, opt })}`);
+  if (!treeExists(dir)) {
+    removeStale(/^tree-v(\d+)-/, (m) => m[1] !== String(VERSION));
+    buildTree(dir, opt);
+  }
   return JSON.parse(readFileSync(dir + ".json", "utf8")) as TreeManifest;
+}
+
+function removeStale(pattern: RegExp, stale: (m: RegExpExecArray) => boolean): void {
+  for (const f of readdirSync(IMAGE_DIR)) {
+    const m = pattern.exec(f);
+    if (m && stale(m)) rmSync(join(IMAGE_DIR, f), { recursive: true, force: true });
+  }
 }
 
 function run(cmd: string, args: string[], okCodes = [0]): string {
@@ -71,6 +81,8 @@ export function buildImage(spec: ImageSpec): BuiltImage {
   const tree = treeOpt ? buildSourceTree(treeOpt) : null;
   const path = join(IMAGE_DIR, `${spec.name}-${hash({ VERSION, spec: { ...spec, name: undefined }, treeOpt })}.img`);
   if (existsSync(path)) return { spec, path, tree };
+  // Older versions of this image (other hashes) are of no use any more.
+  removeStale(new RegExp(`^${spec.name.replace(/[^\w-]/g, "")}-([0-9a-f]{12})\\.img`), (m) => !path.endsWith(`-${m[1]}.img`));
   const tmp = `${path}.${process.pid}.tmp`;
   rmSync(tmp, { force: true });
   const emptyDir = join(IMAGE_DIR, "empty-tree");
@@ -127,6 +139,7 @@ export const MINI_MATRIX: ImageSpec[] = [
   { name: "mini-ext4-inline", mkfs: ["-t", "ext4", "-b", "1024", "-O", "inline_data"], size: "8M", tree: MINI_TREE, sparseTailQuirk: true },
   { name: "mini-ext4-metabg", mkfs: ["-t", "ext4", "-b", "1024", "-g", "256", "-O", "meta_bg,^resize_inode"], size: "8M", tree: MINI_TREE },
   { name: "mini-ext4-bigalloc", mkfs: ["-t", "ext4", "-b", "1024", "-O", "bigalloc", "-C", "4096"], size: "16M", tree: MINI_TREE },
+  { name: "mini-ext4-8k", mkfs: ["-t", "ext4", "-b", "8192", "-O", "^has_journal"], size: "16M", tree: MINI_TREE, index: true },
 ];
 
 export function miniImage(name: string): BuiltImage {

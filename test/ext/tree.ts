@@ -118,6 +118,11 @@ export function buildTree(dir: string, opt: TreeOptions): TreeManifest {
   const far = opt.sparseFar ?? (mini ? 5 * MiB : 70 * MiB);
   sparseFile(p("sparse/far"), far + 900, [[0, 500], [300 * KiB, 10], [far, 900]], rand);
   if (!mini) {
+    // 1500 separate pieces: an extent tree of depth 2 on 1 KiB blocks (4 x 84 extents
+    // fit depth 1) and on 4 KiB blocks (4 x 340).
+    const frag: [number, number][] = [];
+    for (let i = 0; i < 1500; i++) frag.push([i * 8 * KiB + (i % 7) * 100, 1 + (i % 5) * 300]);
+    sparseFile(p("sparse/fragmented"), 1500 * 8 * KiB, frag, rand);
     sparseFile(p("sparse/start-hole"), 200 * KiB + 11, [[150 * KiB, 50 * KiB + 11]], rand);
     sparseFile(p("sparse/middle-hole"), 3 * MiB, [[0, 100 * KiB], [2 * MiB + 333, MiB - 333]], rand);
     sparseFile(p("sparse/end-hole"), 2 * MiB, [[0, 70 * KiB + 1]], rand);

@@ -9,6 +9,13 @@
 //   const f = fs.readFile(l.ino);            // f.data (fresh memory), f.size; or f.error
 //   fs.readRange(ino, offset, len, dst);     // null, or an error; offsets are 64-bit
 //   fs.readLink(ino);                        // a symlink's target
+//   fs.lookup(path, false)                   // the symlink itself, if the last component is one
+//
+// Every result carries `error: string | null` (AssemblyScript has no union with string).
+// readFile and readRange take regular files only; readFile refuses files of 4 GiB or more,
+// and above 1 GiB (the runtime's largest allocation) or the source's size, naming the size:
+// read those with readRange, which handles any 64-bit offset. A range past the end of the
+// file is refused, never clipped.
 //
 // Errors are strings that start with the flavor and name the inode and/or block
 // ("ext4: inode 12: extent header at block 1234 has bad magic 0x0000"); nothing from the disk
@@ -25,9 +32,11 @@
 // warning). Refused, naming the feature: compression, journal_dev, encrypt, unknown
 // incompatible features, and lookups through casefolded directories.
 //
-// Memory: the runtime never frees, so the reader allocates little: a block cache and two
-// scratch blocks per mount, a few hundred bytes per inode read; list(), readFile() and
-// the strings of results are the caller's to budget.
+// Memory: the runtime never frees, so the reader allocates little: per mount a block cache
+// (32 blocks, 16 above 4 KiB), 8 inode slots and two scratch buffers; per call a few small
+// result objects. list(), readFile() and the strings in results are the caller's to budget.
+// I/O: metadata goes through the cache; file data is read straight into the caller's
+// memory, each physically contiguous stretch as one request (fs.reads counts them).
 
 import { BlockSource } from "../../disk/source";
 import { Superblock } from "./superblock";

@@ -15,10 +15,12 @@ export function mapBlock(vol: Volume, node: Inode, lblk: u64, run: Run): bool {
   return node.hasExtents ? mapExtent(vol, node, lblk, run) : mapBlockmap(vol, node, lblk, run);
 }
 
+const DATA: usize = memory.data<u8>([0x64, 0x61, 0x74, 0x61]); // "data", of "system.data"
+
 // An inline_data inode's bytes: the first 60 in i_block, the rest in system.data (out).
 // false and vol.error if the attribute area is damaged.
 export function inlineTail(vol: Volume, node: Inode, out: XattrValue): bool {
-  return findInodeXattr(vol, node, XATTR_INDEX_SYSTEM, "data", out);
+  return findInodeXattr(vol, node, XATTR_INDEX_SYSTEM, DATA, 4, "system.data", out);
 }
 
 // Read len bytes at offset of the file's data into dst. Ranges past the end are refused.
@@ -31,7 +33,7 @@ export function readData(vol: Volume, node: Inode, offset: u64, len: u32, dst: u
 
   const logBs = vol.sb.logBlockSize;
   const bsMask: u64 = (<u64>1 << logBs) - 1;
-  const run = new Run();
+  const run = vol.run;
   const end = offset + len;
   let pos = offset;
   // One pending read of the source: contiguous pieces are merged into it.

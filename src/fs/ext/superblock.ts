@@ -143,7 +143,8 @@ export class Superblock {
     if (this.inodesPerGroup == 0 || <u64>this.inodesPerGroup > maxPerGroup) return F + "bad inodes per group " + this.inodesPerGroup.toString();
 
     const groups: u64 = (this.blocksCount - this.firstDataBlock + this.blocksPerGroup - 1) / this.blocksPerGroup;
-    if (groups * this.inodesPerGroup != <u64>this.inodesCount) {
+    // groups * inodesPerGroup must equal a u32: checked in steps that cannot overflow.
+    if (groups > 0xffffffff || groups * this.inodesPerGroup != <u64>this.inodesCount) {
       return F + "bad geometry: " + groups.toString() + " groups of " + this.inodesPerGroup.toString() + " inodes but an inode count of " + this.inodesCount.toString();
     }
     this.groupCount = <u32>groups; // fits: groups * inodesPerGroup == a u32

@@ -4,13 +4,17 @@
 import { Volume } from "./volume";
 import { Inode } from "./inode";
 import { readData } from "./file";
-import { I_BLOCK_SIZE, SYMLINK_MAX } from "./layout";
+import { I_BLOCK_SIZE, SYMLINK_MAX, FL_ENCRYPT } from "./layout";
 
 // The target's bytes into vol.linkBuf; their count, or -1 and vol.error.
 export function readLinkBytes(vol: Volume, node: Inode): i32 {
   const size = node.size;
   if (!node.isSymlink) {
     vol.fail("inode " + node.ino.toString() + " is not a symlink");
+    return -1;
+  }
+  if ((node.flags & FL_ENCRYPT) != 0) {
+    vol.fail("symlink inode " + node.ino.toString() + " is encrypted (encrypt feature)");
     return -1;
   }
   if (size == 0 || size >= <u64>SYMLINK_MAX) {

@@ -8,6 +8,8 @@ import { BlockSource } from "../../disk/source";
 import { Superblock } from "./superblock";
 import { BlockCache } from "./cache";
 import { addWarning } from "./warnings";
+import { Run } from "./run";
+import { SYMLINK_MAX } from "./layout";
 
 export class Volume {
   src: BlockSource;
@@ -22,6 +24,8 @@ export class Volume {
   // lookups made while scanning cannot evict it), one for a symlink target.
   dirBuf: usize;
   linkBuf: usize;
+  // The mapping result readData works with (one per mount: no allocation per read).
+  run: Run = new Run();
 
   constructor(src: BlockSource, sb: Superblock, warnings: string[]) {
     this.src = src;
@@ -31,7 +35,7 @@ export class Volume {
     // directory block, inode table and descriptor blocks all fit with room to spare.
     this.cache = new BlockCache(sb.blockSize > 4096 ? 16 : 32, sb.blockSize);
     this.dirBuf = heap.alloc(sb.blockSize);
-    this.linkBuf = heap.alloc(4096 + sb.blockSize);
+    this.linkBuf = heap.alloc(SYMLINK_MAX);
   }
 
   get F(): string { return this.sb.flavor + ": "; }

@@ -14,9 +14,10 @@ export class XattrValue {
   found: bool = false;
 }
 
-// Find attribute (index, name) in the inode body. false and vol.error if the attribute
-// area is damaged; true with out.found false if it is simply not there.
-export function findInodeXattr(vol: Volume, node: Inode, index: u8, name: string, out: XattrValue): bool {
+// Find attribute (index, name: nameLen bytes at namePtr; `label` for messages) in the inode
+// body. false and vol.error if the attribute area is damaged; true with out.found false if
+// it is simply not there.
+export function findInodeXattr(vol: Volume, node: Inode, index: u8, namePtr: usize, nameLen: u32, label: string, out: XattrValue): bool {
   out.found = false;
   out.ptr = 0;
   out.len = 0;
@@ -26,8 +27,6 @@ export function findInodeXattr(vol: Volume, node: Inode, index: u8, name: string
   if (load<u32>(base + node.xattrStart) != XATTR_MAGIC) return true;
   const first: u32 = node.xattrStart + 4; // entries and values are counted from here
   const areaLen: u32 = inodeSize - first;
-  const nameBytes = String.UTF8.encode(name);
-  const nameLen = <u32>nameBytes.byteLength;
   let off: u32 = 0;
   // Each entry takes at least 16 bytes of a bounded area: the walk ends.
   while (off + 4 <= areaLen) {
@@ -41,10 +40,10 @@ export function findInodeXattr(vol: Volume, node: Inode, index: u8, name: string
     const valueSize = load<u32>(e + 8);
     const entryLen = (XATTR_ENTRY_SIZE + eNameLen + 3) & ~3;
     if (off + entryLen > areaLen) return vol.failed("inode " + node.ino.toString() + ": in-inode extended attribute name at " + (first + off).toString() + " runs past the inode");
-    if (eIndex == index && eNameLen == nameLen && memory.compare(e + XATTR_ENTRY_SIZE, changetype<usize>(nameBytes), nameLen) == 0) {
-      if (valueInum != 0) return vol.failed("inode " + node.ino.toString() + ": extended attribute " + name + " is stored in inode " + valueInum.toString() + " (not supported for this attribute)");
+    if (eIndex == index && eNameLen == nameLen && memory.compare(e + XATTR_ENTRY_SIZE, namePtr, nameLen) == 0) {
+      if (valueInum != 0) return vol.failed("inode " + node.ino.toString() + ": extended attribute " + label + " is stored in inode " + valueInum.toString() + " (not supported for this attribute)");
       if (valueSize > areaLen || valueOffs > areaLen - valueSize) {
-        return vol.failed("inode " + node.ino.toString() + ": extended attribute " + name + " value (" + valueSize.toString() + " bytes at " + valueOffs.toString() + ") runs past the inode");
+        return vol.failed("inode " + node.ino.toString() + ": extended attribute " + label + " value (" + valueSize.toString() + " bytes at " + valueOffs.toString() + ") runs past the inode");
       }
       out.ptr = base + first + valueOffs;
       out.len = valueSize;

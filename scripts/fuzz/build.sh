@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets: src/fuzz/<target>.ts -> build/fuzz/<target>.wasm (asc, the same
+# runtime and optimisation as the core, abort routed to a trap, no import but memory)
+# -> wasm2c -> build/fuzz/<target>/ -> clang -fsanitize=fuzzer,address with
+# scripts/fuzz/driver.c -> build/fuzz/<target>-fuzz, a libFuzzer binary.
+#
+#   scripts/fuzz/build.sh [--wasm] [--no-install] [TARGET...]
+#
+# --wasm builds only the .wasm files (what test/fuzz.test.ts runs in Node; needs no clang).
+# --no-install fails (exit 3) instead of installing a missing compiler.
+# Without targets: every src/fuzz/*.ts that exports fuzz_one. Installs clang and libFuzzer
+# (Debian 12: clang + libclang-rt-14-dev; llvm-14 for llvm-symbolizer) when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+OUT=build/fuzz
+wasm_only=0
+no_install=0
+targets=()
+for a in "$@"; do
+  case "$a" in
+    --wasm) wasm_only=1 ;;
+    --no-install) no_install=1 ;;
+    -*) echo "build.sh: unknown option $a" >&2; exit 2 ;;
+    *) targets+=("$a") ;;
+  esac
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in src/fuzz/*.ts; do
+    grep -q 'export function fuzz_one' "$f" && targets+=("$(basename "$f" .ts)")
+  done
+fi
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# libFuzzer with Debian 12's clang 14 lives in libclang-rt-14-dev (libclang_rt.fuzzer-x86_64.a);
+# `clang` alone does not pull it in. llvm-symbolizer (llvm-14) makes the crash stacks readable.
+install_clang() {
+  local need=()
+  have clang || need+=(clang)
+  local lib
+  lib=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null || true)
+  [ -f "$lib" ] || need+=(libclang-rt-14-dev)
+  have llvm-symbolizer || need+=(llvm-14)
+  have wasm2c || need+=(wabt)
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ $no_install -eq 1 ]; then
+    echo "fuzz: missing ${need[*]} (make fuzz-build installs them)" >&2
+    exit 3
+  fi
+  echo "fuzz: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  local sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+}
+
+# Rebuild when anything under src/, this script, the driver or the asc config is newer.
+stale() {
+  local out=$1
+  [ ! -e "$out" ] && return 0
+  [ -n "$(find src scripts/fuzz/build.sh scripts/fuzz/driver.c scripts/fuzz/range-check.h scripts/fuzz/asconfig.json -newer "$out" -print -quit)" ]
+}
+
+build_wasm() {
+  local t=$1 wasm=$OUT/$1.wasm
+  [ -f "src/fuzz/$t.ts" ] || { echo "fuzz: no src/fuzz/$t.ts" >&2; exit 1; }
+  stale "$wasm" || return 0
+  mkdir -p "$OUT"
+  rm -f "$wasm"
+  if ! npx asc "src/fuzz/$t.ts" --config scripts/fuzz/asconfig.json -o "$wasm" -t "$OUT/$t.wat" >"$OUT/$t.asc.log" 2>&1 ||
+     [ ! -s "$wasm" ]; then
+    grep -v nodedir "$OUT/$t.asc.log" >&2
+    echo "fuzz: asc failed for $t" >&2
+    exit 1
+  fi
+  # The entry must be self-contained: linear memory is its only import.
+  local imports
+  imports=$(grep -E '^ \(import ' "$OUT/$t.wat" | grep -v '(import "env" "memory"' || true)
+  if [ -n "$imports" ]; then
+    echo "fuzz: $wasm has imports besides env.memory:" >&2
+    echo "$imports" >&2
+    rm -f "$wasm"
+    exit 1
+  fi
+  echo "fuzz: $wasm ($(stat -c %s "$wasm") bytes)"
+}
+
+build_native() {
+  local t=$1 wasm=$OUT/$1.wasm dir=$OUT/$1 bin=$OUT/$1-fuzz
+  local flavor="asan_module=${FUZZ_ASAN_MODULE:-0}"
+  if ! stale "$bin" && [ "$(cat "$dir/flavor" 2>/dev/null)" = "$flavor" ]; then
+    echo "fuzz: $bin is up to date"
+    return 0
+  fi
+  mkdir -p "$dir"
+  wasm2c -n "$t" "$wasm" -o "$dir/$t.c"
+  # Bounds checks as an asm goto: the same check, but invisible to -fsanitize-coverage's
+  # trace-cmp, which otherwise spends a third of the time logging address-vs-size compares
+  # that teach the fuzzer nothing (the magic numbers and sizes in the parsers still count).
+  perl -0pi -e 's/#define RANGE_CHECK\(mem, offset, len\)\s*\\\n\s*if \(UNLIKELY\(offset \+ \(uint64_t\)len > mem->size\)\) \\\n\s*TRAP\(OOB\);\n/#define RANGE_CHECK(mem, offset, len) \\\n  if (fuzz_out_of_range((uint64_t)(offset) + (uint64_t)(len), (mem)->size)) \\\n    TRAP(OOB);\n/ or die "RANGE_CHECK not found\n"' "$dir/$t.c"
+  local pages
+  pages=$(sed -n 's/^ (import "env" "memory" (memory \$[0-9a-z]* \([0-9]*\).*/\1/p' "$OUT/$t.wat")
+  [ -n "$pages" ] || { echo "fuzz: no imported memory in $wasm" >&2; exit 1; }
+  local cflags=(-g -O2 -fsanitize=fuzzer,address -fno-omit-frame-pointer -I "$dir"
+    -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000
+    -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable)
+  # The generated module gets coverage but, by default, no ASan: every access it makes to
+  # the linear memory is already bounds checked by wasm2c, and ASan would cost ~25% of the
+  # speed for nothing. FUZZ_ASAN_MODULE=1 instruments it too. The driver always has ASan.
+  local modflags=("${cflags[@]}")
+  if [ "${FUZZ_ASAN_MODULE:-0}" != 1 ]; then
+    modflags=("${modflags[@]/-fsanitize=fuzzer,address/-fsanitize=fuzzer}")
+  fi
+  clang "${modflags[@]}" -include scripts/fuzz/range-check.h -c "$dir/$t.c" -o "$dir/$t.o"
+  clang "${cflags[@]}" -DFUZZ_MODULE="$t" -DFUZZ_HEADER="\"$t.h\"" -DFUZZ_MIN_PAGES="$pages" \
+    -c scripts/fuzz/driver.c -o "$dir/driver.o"
+  clang -fsanitize=fuzzer,address "$dir/$t.o" "$dir/driver.o" -o "$bin"
+  echo "$flavor" >"$dir/flavor"
+  echo "fuzz: $bin"
+}
+
+[ $wasm_only -eq 1 ] || install_clang
+for t in "${targets[@]}"; do
+  build_wasm "$t"
+  [ $wasm_only -eq 1 ] || build_native "$t"
+done

@@ -1,0 +1,644 @@
+// Seed corpora and hand-made regression inputs for the fuzz targets.
+//
+//   npx tsx scripts/fuzz/seeds.ts corpus [TARGET...]       -> build/fuzz/corpus/<target>/ (not committed)
+//   npx tsx scripts/fuzz/seeds.ts regressions [TARGET...]  -> test/fuzz/<target>/hand-*.bin.gz (committed)
+//   npx tsx scripts/fuzz/seeds.ts expand IN OUT           an ext input (sparse "PVZ1" or raw, .gz or
+//                                                         not) -> a plain image for debugfs/e2fsck
+//   npx tsx scripts/fuzz/seeds.ts sparse IN OUT           a plain image -> the sparse form
+//
+// partitions: MBRs (primaries, an extended partition with a chain of logical ones, hybrid),
+// GPTs built here (protective MBR, 512 and 4096-byte sectors, damaged primary header or array),
+// partitionless sectors. ext: real images from mke2fs (ext2/3/4, 1/2/4 KiB blocks,
+// inline_data, 64bit, meta_bg, bigalloc, no extents, no dir_index...) populated with
+// `mke2fs -d` from a small tree (nested directories, a big directory, files that need
+// indirect blocks, a sparse file, hard links, fast/slow/dangling/looping symlinks).
+// Regression inputs are the nasty cases: loops, overflows, zero sizes, self-references.
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync, gunzipSync } from "node:zlib";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+// ---- bytes --------------------------------------------------------------------------------
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) c = CRC_TABLE[(c ^ x) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// A deterministic byte stream (xorshift32) for file contents.
+function pseudoRandom(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+// File contents for the ext trees: a 16-byte tag (which file, which offset) every 32 KiB and
+// zeros between, so that the images stay small in the sparse form the ext target reads
+// (mke2fs -d also turns the zero blocks into holes: sparse files and extent trees for free).
+function tagged(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let at = 0; at < n; at += 32 * 1024) pseudoRandom(16, seed * 7919 + at + 1).copy(b, at);
+  return b;
+}
+
+// ---- the sparse image form (src/fuzz/ext.ts) ---------------------------------------------
+
+const SPARSE_MAGIC = Buffer.from("PVZ1", "latin1");
+
+// "PVZ1", u32 size, then (u32 sector, 512 bytes) for every sector that is not all zeros.
+export function toSparse(img: Buffer): Buffer {
+  const parts: Buffer[] = [SPARSE_MAGIC, Buffer.alloc(4)];
+  parts[1].writeUInt32LE(img.length);
+  const zero = Buffer.alloc(512);
+  for (let s = 0; s * 512 < img.length; s++) {
+    const sec = Buffer.alloc(512);
+    img.copy(sec, 0, s * 512, Math.min(img.length, s * 512 + 512));
+    if (sec.equals(zero)) continue;
+    const h = Buffer.alloc(4);
+    h.writeUInt32LE(s);
+    parts.push(h, sec);
+  }
+  return Buffer.concat(parts);
+}
+
+export function fromSparse(b: Buffer): Buffer {
+  if (b.length < 8 || !b.subarray(0, 4).equals(SPARSE_MAGIC)) return b;
+  const size = Math.min(b.readUInt32LE(4), 16 << 20);
+  const img = Buffer.alloc(size);
+  for (let r = 8; r + 516 <= b.length; r += 516) {
+    const at = b.readUInt32LE(r) * 512;
+    if (at < size) b.copy(img, at, r + 4, r + 4 + Math.min(512, size - at));
+  }
+  return img;
+}
+
+// ---- MBR ----------------------------------------------------------------------------------
+
+interface MbrEntry { status?: number; type: number; lba: number; count: number }
+
+function mbrSector(entries: MbrEntry[], sig = true): Buffer {
+  const s = Buffer.alloc(512);
+  entries.forEach((e, i) => {
+    const o = 446 + i * 16;
+    s[o] = e.status ?? 0;
+    s[o + 4] = e.type;
+    s.writeUInt32LE(e.lba >>> 0, o + 8);
+    s.writeUInt32LE(e.count >>> 0, o + 12);
+  });
+  if (sig) { s[510] = 0x55; s[511] = 0xaa; }
+  return s;
+}
+
+function disk(bytes: number): Buffer {
+  return Buffer.alloc(bytes);
+}
+
+function put(d: Buffer, at: number, b: Buffer): Buffer {
+  b.copy(d, at);
+  return d;
+}
+
+// An extended partition at `ext` (sectors) holding logical partitions of `sizes` sectors, each
+// EBR followed by its partition; `nextOf` may override where an EBR's link points (relative
+// to the extended partition), for loops.
+function mbrWithLogicals(totalSectors: number, ext: number, sizes: number[], extType = 0x05,
+  nextOf?: (i: number, natural: number) => number, primaries: MbrEntry[] = []): Buffer {
+  const d = disk(totalSectors * 512);
+  let rel = 0;
+  const rels: number[] = [];
+  for (const s of sizes) { rels.push(rel); rel += 1 + s; }
+  const extLen = Math.max(rel, 1);
+  put(d, 0, mbrSector([...primaries, { type: extType, lba: ext, count: extLen }]));
+  sizes.forEach((s, i) => {
+    const natural = i + 1 < sizes.length ? rels[i + 1] : 0;
+    const next = nextOf ? nextOf(i, natural) : natural;
+    const entries: MbrEntry[] = [{ type: 0x83, lba: 1, count: s }];
+    entries.push(next ? { type: 0x05, lba: next, count: 1 + (sizes[i + 1] ?? 0) } : { type: 0, lba: 0, count: 0 });
+    put(d, (ext + rels[i]) * 512, mbrSector(entries));
+  });
+  return d;
+}
+
+// ---- GPT ----------------------------------------------------------------------------------
+
+interface GptPart { type?: string; first: bigint; last: bigint; name?: string }
+interface GptOpts {
+  sector?: number;
+  sectors: number; // disk size in sectors
+  parts: GptPart[];
+  entries?: number; // array entries (default 128)
+  entrySize?: number; // default 128
+  headerSize?: number; // default 92
+  damagePrimary?: "header" | "array" | "signature";
+  noBackup?: boolean;
+  protective?: boolean; // default true
+  hybrid?: MbrEntry[]; // extra MBR entries next to the 0xee one
+  // Raw overrides applied to both headers after the layout is computed (CRCs recomputed).
+  override?: (h: Buffer, primary: boolean) => void;
+}
+
+const LINUX_FS = "0fc63daf-8483-4772-8e79-3d69d8477de4";
+const ESP = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+const BIOS_BOOT = "21686148-6e6f-744e-6564-454649000000";
+
+function guidBytes(g: string): Buffer {
+  const h = g.replace(/-/g, "");
+  const b = Buffer.from(h, "hex");
+  const out = Buffer.alloc(16);
+  out.writeUInt32LE(b.readUInt32BE(0), 0);
+  out.writeUInt16LE(b.readUInt16BE(4), 4);
+  out.writeUInt16LE(b.readUInt16BE(6), 6);
+  b.copy(out, 8, 8, 16);
+  return out;
+}
+
+export function gptDisk(o: GptOpts): Buffer {
+  const sec = o.sector ?? 512;
+  const n = o.entries ?? 128;
+  const es = o.entrySize ?? 128;
+  const arrayBytes = n * es;
+  const arraySectors = Math.ceil(arrayBytes / sec);
+  const d = disk(o.sectors * sec);
+  const last = BigInt(o.sectors - 1);
+  if (o.protective !== false) {
+    put(d, 0, mbrSector([{ type: 0xee, lba: 1, count: Math.min(o.sectors - 1, 0xffffffff) }, ...(o.hybrid ?? [])]));
+  }
+  const array = Buffer.alloc(arraySectors * sec);
+  o.parts.forEach((p, i) => {
+    const e = i * es;
+    guidBytes(p.type ?? LINUX_FS).copy(array, e);
+    guidBytes(`00000000-0000-4000-8000-${(0x100000000000 + i).toString(16).slice(1)}`).copy(array, e + 16);
+    array.writeBigUInt64LE(BigInt.asUintN(64, p.first), e + 32);
+    array.writeBigUInt64LE(BigInt.asUintN(64, p.last), e + 40);
+    Buffer.from(p.name ?? `part${i}`, "utf16le").copy(array, e + 56, 0, 72);
+  });
+  const arrayCrc = crc32(array.subarray(0, arrayBytes));
+  const header = (primary: boolean): Buffer => {
+    const h = Buffer.alloc(sec);
+    h.write("EFI PART", 0, "latin1");
+    h.writeUInt32LE(0x00010000, 8);
+    h.writeUInt32LE(o.headerSize ?? 92, 12);
+    h.writeBigUInt64LE(primary ? 1n : last, 24);
+    h.writeBigUInt64LE(primary ? last : 1n, 32);
+    h.writeBigUInt64LE(BigInt(2 + arraySectors), 40);
+    h.writeBigUInt64LE(last - 1n - BigInt(arraySectors), 48);
+    guidBytes("5eb3c6a1-0b32-4f6e-9d9a-2f0e6b6a7c01").copy(h, 56);
+    h.writeBigUInt64LE(primary ? 2n : last - BigInt(arraySectors), 72);
+    h.writeUInt32LE(n >>> 0, 80);
+    h.writeUInt32LE(es >>> 0, 84);
+    h.writeUInt32LE(arrayCrc, 88);
+    o.override?.(h, primary);
+    const size = Math.min(h.readUInt32LE(12), sec);
+    h.writeUInt32LE(0, 16);
+    h.writeUInt32LE(crc32(h.subarray(0, size)), 16);
+    return h;
+  };
+  put(d, sec, header(true));
+  put(d, 2 * sec, array);
+  if (!o.noBackup) {
+    put(d, (o.sectors - 1 - arraySectors) * sec, array);
+    put(d, (o.sectors - 1) * sec, header(false));
+  }
+  if (o.damagePrimary === "header") d[sec + 40] ^= 0xff; // checksum now wrong
+  if (o.damagePrimary === "signature") d[sec] = 0x45 ^ 0x20;
+  if (o.damagePrimary === "array") d[2 * sec + 3] ^= 0x5a;
+  return d;
+}
+
+// ---- partition seeds and nasty inputs -----------------------------------------------------
+
+function partitionSeeds(): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  s["mbr-primaries.img"] = put(disk(128 * 512), 0, mbrSector([
+    { status: 0x80, type: 0x83, lba: 2, count: 30 }, { type: 0x82, lba: 32, count: 16 },
+    { type: 0x07, lba: 48, count: 40 }, { type: 0x0c, lba: 88, count: 40 },
+  ]));
+  s["mbr-one.img"] = put(disk(64 * 512), 0, mbrSector([{ status: 0x80, type: 0x83, lba: 1, count: 63 }]));
+  s["mbr-logical.img"] = mbrWithLogicals(160, 40, [8, 12, 4], 0x05, undefined,
+    [{ status: 0x80, type: 0x83, lba: 2, count: 20 }, { type: 0x82, lba: 22, count: 18 }]);
+  s["mbr-logical-lba.img"] = mbrWithLogicals(96, 8, [16, 16, 16, 8], 0x0f);
+  s["mbr-logical-linux.img"] = mbrWithLogicals(64, 4, [20, 20], 0x85);
+  s["mbr-beyond-end.img"] = put(disk(32 * 512), 0, mbrSector([{ type: 0x83, lba: 8, count: 1000 }, { type: 0x83, lba: 2, count: 6 }]));
+  s["mbr-only-sector.img"] = mbrSector([{ type: 0x83, lba: 1, count: 1 }]);
+  s["partitionless-bootsector.img"] = (() => {
+    const d = disk(16 * 512);
+    d.write("\xeb\x3c\x90mkfs.fat", 0, "latin1");
+    for (let i = 446; i < 510; i++) d[i] = (i * 7) & 0xff;
+    d[510] = 0x55; d[511] = 0xaa;
+    return d;
+  })();
+  s["empty.img"] = disk(4096);
+  const parts = [
+    { type: BIOS_BOOT, first: 34n, last: 41n, name: "bios" },
+    { type: ESP, first: 42n, last: 57n, name: "esp" },
+    { first: 58n, last: 89n, name: "root" },
+  ];
+  s["gpt.img"] = gptDisk({ sectors: 128, parts });
+  s["gpt-4-entries.img"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 3n, last: 20n }, { first: 21n, last: 44n }] });
+  s["gpt-damaged-header.img"] = gptDisk({ sectors: 128, parts, damagePrimary: "header" });
+  s["gpt-damaged-array.img"] = gptDisk({ sectors: 128, parts, damagePrimary: "array" });
+  s["gpt-no-primary-signature.img"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }], damagePrimary: "signature" });
+  s["gpt-4k.img"] = gptDisk({ sector: 4096, sectors: 24, entries: 32, parts: [{ first: 3n, last: 10n }, { type: ESP, first: 11n, last: 20n }] });
+  s["gpt-hybrid.img"] = gptDisk({ sectors: 64, entries: 4, parts: [{ first: 4n, last: 30n }, { first: 31n, last: 58n }],
+    hybrid: [{ type: 0x83, lba: 31, count: 28 }] });
+  s["gpt-entry-256.img"] = gptDisk({ sectors: 64, entries: 8, entrySize: 256, parts: [{ first: 8n, last: 50n }] });
+  s["gpt-header-512.img"] = gptDisk({ sectors: 48, entries: 4, headerSize: 512, parts: [{ first: 4n, last: 40n }] });
+  return s;
+}
+
+function partitionRegressions(): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  // EBR 2 links back to EBR 1: the chain loops.
+  s["hand-mbr-extended-loop.bin"] = mbrWithLogicals(64, 4, [4, 4, 4], 0x05, (i, nat) => (i === 2 ? 5 : nat));
+  // An EBR that links to itself.
+  s["hand-mbr-extended-self.bin"] = mbrWithLogicals(64, 4, [4, 4], 0x05, (i, nat) => (i === 1 ? 5 : nat));
+  // 130 logical partitions: past MAX_LOGICAL (128).
+  s["hand-mbr-extended-130.bin"] = mbrWithLogicals(264, 2, new Array(130).fill(1), 0x0f);
+  // The extended partition starts past the end; logical entry points at 0xffffffff sectors.
+  s["hand-mbr-extended-beyond.bin"] = put(disk(8 * 512), 0, mbrSector([{ type: 0x05, lba: 0xfffffff0, count: 0xffffffff }]));
+  s["hand-mbr-logical-huge.bin"] = mbrWithLogicals(16, 1, [0xfffffffe], 0x05);
+  // Two extended entries sharing one EBR; an EBR whose partition entry is itself extended.
+  s["hand-mbr-two-extended.bin"] = (() => {
+    const d = mbrWithLogicals(32, 4, [4, 4], 0x05);
+    put(d, 0, mbrSector([{ type: 0x05, lba: 4, count: 10 }, { type: 0x0f, lba: 4, count: 10 }, { type: 0x85, lba: 9, count: 5 }]));
+    return d;
+  })();
+  // GPT partition array of 0xffffffff entries of 0xffffffff bytes (the size overflows u32).
+  s["hand-gpt-array-overflow.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => { h.writeUInt32LE(0xffffffff, 80); h.writeUInt32LE(0xffffffff, 84); } });
+  // count * entrySize = 2^32 exactly (wraps to 0 in 32 bits).
+  s["hand-gpt-array-2pow32.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => { h.writeUInt32LE(0x01000000, 80); h.writeUInt32LE(0x100, 84); } });
+  // Array LBA at 2^63 and right at the last LBA.
+  s["hand-gpt-array-lba-huge.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => h.writeBigUInt64LE(1n << 63n, 72) });
+  s["hand-gpt-array-at-end.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h, p) => { if (p) h.writeBigUInt64LE(47n, 72); } });
+  // Header size 0xffffffff, and 91.
+  s["hand-gpt-header-size-huge.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => h.writeUInt32LE(0xffffffff, 12) });
+  s["hand-gpt-header-size-small.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => h.writeUInt32LE(91, 12) });
+  // Entries whose LBAs overflow when multiplied by the sector size (2^55 * 512 = 2^64 = 0),
+  // and one spanning 0..2^64-1 (its size wraps to 0).
+  s["hand-gpt-entry-lba-wrap.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [
+    { first: 1n << 55n, last: (1n << 55n) + 7n }, { first: 0n, last: (1n << 64n) - 1n }, { first: 40n, last: 4n }] });
+  // A protective MBR on a disk of one sector (the last LBA underflows), and on 1.5 sectors.
+  s["hand-gpt-tiny-disk.bin"] = mbrSector([{ type: 0xee, lba: 1, count: 0xffffffff }]);
+  s["hand-gpt-odd-size.bin"] = Buffer.concat([gptDisk({ sectors: 40, entries: 4, parts: [{ first: 4n, last: 30n }] }), Buffer.alloc(300)]);
+  // The backup header claims to be at LBA 1 (the primary is damaged).
+  s["hand-gpt-backup-liar.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }], damagePrimary: "header",
+    override: (h, p) => { if (!p) h.writeBigUInt64LE(1n, 24); } });
+  // Entry size not a multiple of 8, and 2^31.
+  s["hand-gpt-entry-size-odd.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => h.writeUInt32LE(130, 84) });
+  s["hand-gpt-entry-size-2g.bin"] = gptDisk({ sectors: 48, entries: 4, parts: [{ first: 4n, last: 40n }],
+    override: (h) => { h.writeUInt32LE(1, 80); h.writeUInt32LE(0x80000000, 84); } });
+  // 4096 entries of 128 bytes, all used: many partitions, many strings (primary only).
+  s["hand-gpt-4096-entries.bin"] = gptDisk({ sectors: 2 + 1024 + 16, entries: 4096, noBackup: true,
+    parts: Array.from({ length: 4096 }, (_, i) => ({ first: 1026n, last: BigInt(1026 + (i % 8)) })) });
+  return s;
+}
+
+// ---- ext images -----------------------------------------------------------------------------
+
+function sh(cmd: string, args: string[], env: Record<string, string> = {}): string {
+  return execFileSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+// The tree every image is populated from; `big` bounds the largest file.
+function makeTree(dir: string, big: number, many = 90): void {
+  const w = (p: string, b: Buffer | string) => { mkdirSync(join(dir, p, ".."), { recursive: true }); writeFileSync(join(dir, p), b); };
+  w("hello.txt", "hello, pvboot\n");
+  w("boot/grub/menu.lst", "default 0\ntimeout 3\ntitle Linux\n  root (hd0,0)\n  kernel /boot/vmlinuz root=/dev/xvda1\n  initrd /boot/initrd.img\n");
+  w("boot/vmlinuz", tagged(Math.min(big, 300 * 1024), 1));
+  w("boot/initrd.img", tagged(Math.min(big >> 2, 64 * 1024), 2));
+  w("boot/dense", pseudoRandom(3000, 4)); // a few blocks of real data
+  w("boot/config", "CONFIG_XEN=y\n".repeat(200));
+  w("empty", "");
+  w("tiny", "x");
+  w("inline-59", "i".repeat(59));
+  w("inline-61", "j".repeat(61));
+  // A sparse file: a block at 0 and one at 40 KiB.
+  const fd = openSync(join(dir, "sparse"), "w");
+  writeSync(fd, Buffer.from("start"), 0, 5, 0);
+  writeSync(fd, Buffer.from("end"), 0, 3, 40 * 1024);
+  closeSync(fd);
+  // A directory of several blocks (an htree after e2fsck -D): a few files, then hard links to
+  // one of them (names cost directory space only, no inodes or data).
+  for (let i = 0; i < many; i++) {
+    const name = join(dir, `many/file-with-a-fairly-long-name-${String(i).padStart(3, "0")}`);
+    if (i < 6) w(`many/file-with-a-fairly-long-name-${String(i).padStart(3, "0")}`, `${i}\n`);
+    else linkSync(join(dir, "many/file-with-a-fairly-long-name-000"), name);
+  }
+  w("deep/a/b/c/d/e/f/g/h/i/j/leaf", "deep\n");
+  linkSync(join(dir, "hello.txt"), join(dir, "hardlink"));
+  symlinkSync("boot/vmlinuz", join(dir, "vmlinuz"));
+  symlinkSync("/boot/grub/menu.lst", join(dir, "menu-abs"));
+  symlinkSync("../".repeat(8) + "boot/grub/../grub/./menu.lst/" + "x".repeat(40), join(dir, "slow-symlink"));
+  symlinkSync("nowhere/at/all", join(dir, "dangling"));
+  symlinkSync("loop-b", join(dir, "loop-a"));
+  symlinkSync("loop-a", join(dir, "loop-b"));
+  symlinkSync(".", join(dir, "deep/self"));
+  symlinkSync("../..", join(dir, "deep/a/up"));
+}
+
+interface ExtVariant { name: string; type: "ext2" | "ext3" | "ext4"; kib: number; args: string[]; fsck?: boolean }
+
+const EXT_VARIANTS: ExtVariant[] = [
+  { name: "ext2-1k", type: "ext2", kib: 1024, args: ["-b", "1024"] },
+  { name: "ext2-4k", type: "ext2", kib: 4096, args: ["-b", "4096"] },
+  { name: "ext2-tiny", type: "ext2", kib: 192, args: ["-b", "1024", "-N", "96"] },
+  { name: "ext2-2k-dirindex", type: "ext2", kib: 2048, args: ["-b", "2048", "-O", "dir_index"], fsck: true },
+  { name: "ext3-1k", type: "ext3", kib: 2048, args: ["-b", "1024"] },
+  { name: "ext3-4k", type: "ext3", kib: 4096, args: ["-b", "4096", "-J", "size=1"] },
+  { name: "ext4-1k", type: "ext4", kib: 1024, args: ["-b", "1024", "-O", "^has_journal"] },
+  { name: "ext4-4k", type: "ext4", kib: 4096, args: ["-b", "4096"], fsck: true },
+  { name: "ext4-2k-htree", type: "ext4", kib: 2048, args: ["-b", "2048"], fsck: true },
+  { name: "ext4-small", type: "ext4", kib: 256, args: ["-b", "1024", "-O", "^has_journal", "-N", "96"] },
+  { name: "ext4-inline", type: "ext4", kib: 1024, args: ["-b", "1024", "-O", "inline_data,^has_journal", "-I", "256"] },
+  { name: "ext4-inline-4k", type: "ext4", kib: 2048, args: ["-b", "4096", "-O", "inline_data", "-I", "512"] },
+  { name: "ext4-64bit", type: "ext4", kib: 2048, args: ["-b", "1024", "-O", "64bit,^has_journal"] },
+  { name: "ext4-metabg", type: "ext4", kib: 2048, args: ["-b", "1024", "-O", "meta_bg,^resize_inode,^has_journal"] },
+  { name: "ext4-metabg-64bit", type: "ext4", kib: 4096, args: ["-b", "1024", "-O", "meta_bg,64bit,^resize_inode"] },
+  { name: "ext4-bigalloc", type: "ext4", kib: 4096, args: ["-b", "1024", "-O", "bigalloc,^has_journal", "-C", "16384"] },
+  { name: "ext4-noextents", type: "ext4", kib: 1024, args: ["-b", "1024", "-O", "^extent,^64bit,^has_journal"] },
+  { name: "ext4-nocsum", type: "ext4", kib: 1024, args: ["-b", "1024", "-O", "^metadata_csum,uninit_bg,^has_journal"] },
+  { name: "ext4-nodirindex", type: "ext4", kib: 1024, args: ["-b", "1024", "-O", "^dir_index,^has_journal"] },
+  { name: "ext4-inode128", type: "ext4", kib: 1024, args: ["-b", "1024", "-I", "128", "-O", "^has_journal"] },
+  { name: "ext4-flexbg16", type: "ext4", kib: 4096, args: ["-b", "1024", "-G", "16", "-g", "1024", "-O", "^has_journal"] },
+  { name: "ext4-casefold", type: "ext4", kib: 1024, args: ["-b", "1024", "-O", "casefold,^has_journal"] },
+];
+
+const FIXED = ["-U", "5eb3c6a1-0b32-4f6e-9d9a-2f0e6b6a7c01", "-E", "hash_seed=1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5,root_owner=0:0", "-q", "-F"];
+const FAKE_TIME = { E2FSPROGS_FAKE_TIME: "1700000000" };
+
+export function mkExt(v: ExtVariant, work: string, tree?: string): Buffer | null {
+  const img = join(work, `${v.name}.img`);
+  const src = tree ?? join(work, `tree-${v.name}`);
+  if (!tree) makeTree(src, (v.kib * 1024) >> 3, v.kib <= 256 ? 40 : 120);
+  const inodes = v.args.includes("-N") ? [] : ["-N", "256"];
+  rmSync(img, { force: true });
+  try {
+    sh("mke2fs", ["-t", v.type, ...inodes, ...v.args, ...FIXED, "-L", v.name.slice(0, 16), "-d", src, img, `${v.kib}k`], FAKE_TIME);
+    if (v.fsck) {
+      try { sh("e2fsck", ["-fyD", img], FAKE_TIME); } catch { /* exit 1: "file system was modified" */ }
+    }
+  } catch (e) {
+    process.stderr.write(`seeds: mke2fs ${v.name} failed: ${(e as { stderr?: string }).stderr ?? e}\n`);
+    return null;
+  }
+  return readFileSync(img);
+}
+
+// Every variant in the sparse form (what the fuzzer mutates best), and the small ones raw too.
+function extSeeds(work: string): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  for (const v of EXT_VARIANTS) {
+    const b = mkExt(v, work);
+    if (!b) continue;
+    s[`${v.name}.pvz`] = toSparse(b);
+    if (b.length <= 256 * 1024) s[`${v.name}.img`] = b;
+  }
+  return s;
+}
+
+// Where debugfs says an inode lives: [byte offset of the inode, inode size].
+function inodeAt(img: string, path: string): number {
+  const out = sh("debugfs", ["-R", `imap ${path}`, img]);
+  const m = out.match(/located at block (\d+), offset (0x[0-9a-f]+)/);
+  if (!m) throw new Error(`imap ${path}: ${out}`);
+  const bs = blockSize(img);
+  return Number(m[1]) * bs + Number(m[2]);
+}
+
+function blockSize(img: string): number {
+  const b = readFileSync(img);
+  return 1024 << b.readUInt32LE(1024 + 24);
+}
+
+function dataBlocks(img: string, path: string): number[] {
+  return sh("debugfs", ["-R", `blocks ${path}`, img]).trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+function patch(img: string, at: number, bytes: Buffer | number[]): void {
+  const fd = openSync(img, "r+");
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+  writeSync(fd, b, 0, b.length, at);
+  closeSync(fd);
+}
+
+const u16 = (v: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
+const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
+
+function extHeader(entries: number, max: number, depth: number): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeUInt16LE(0xf30a, 0);
+  h.writeUInt16LE(entries, 2);
+  h.writeUInt16LE(max, 4);
+  h.writeUInt16LE(depth, 6);
+  return h;
+}
+
+function extIndex(lblk: number, leaf: number): Buffer {
+  const e = Buffer.alloc(12);
+  e.writeUInt32LE(lblk, 0);
+  e.writeUInt32LE(leaf, 4);
+  return e;
+}
+
+function extLeaf(lblk: number, len: number, start: number): Buffer {
+  const e = Buffer.alloc(12);
+  e.writeUInt32LE(lblk, 0);
+  e.writeUInt16LE(len, 4);
+  e.writeUInt32LE(start, 8);
+  return e;
+}
+
+// Hand-made nasty ext images: small mke2fs images without metadata_csum (so the damage is
+// not simply refused by a checksum) with one field broken each.
+function extRegressions(work: string): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  const tree = join(work, "nasty-tree");
+  mkdirSync(tree, { recursive: true });
+  writeFileSync(join(tree, "file"), pseudoRandom(5000, 3));
+  writeFileSync(join(tree, "small"), "small\n");
+  mkdirSync(join(tree, "dir"));
+  for (let i = 0; i < 40; i++) writeFileSync(join(tree, "dir", `entry-${String(i).padStart(2, "0")}-with-a-long-name`), "e");
+  symlinkSync("file", join(tree, "link"));
+  const base = (name: string, type: "ext2" | "ext4", extra: string[] = []): string => {
+    const v: ExtVariant = { name, type, kib: 96, args: ["-b", "1024", "-N", "64", "-O", type === "ext4" ? "^metadata_csum,^has_journal" : "^dir_index", ...extra] };
+    if (!mkExt(v, work, tree)) throw new Error(`mke2fs ${name}`);
+    return join(work, `${name}.img`);
+  };
+  const take = (name: string, img: string) => { s[`hand-${name}.bin`] = readFileSync(img); };
+  const SB = 1024;
+
+  let img = base("sb-log-block-size-40", "ext4");
+  patch(img, SB + 24, u32(40)); take("ext-sb-log-block-size-40", img);
+  img = base("sb-log-block-size-7", "ext2");
+  patch(img, SB + 24, u32(7)); take("ext-sb-log-block-size-7", img); // 128 KiB blocks
+  img = base("sb-inodes-per-group-0", "ext4");
+  patch(img, SB + 40, u32(0)); take("ext-sb-inodes-per-group-0", img);
+  img = base("sb-blocks-per-group-0", "ext2");
+  patch(img, SB + 32, u32(0)); take("ext-sb-blocks-per-group-0", img);
+  img = base("sb-inode-size-0", "ext4");
+  patch(img, SB + 88, u16(0)); take("ext-sb-inode-size-0", img);
+  img = base("sb-inode-size-huge", "ext4");
+  patch(img, SB + 88, u16(0xfff0)); take("ext-sb-inode-size-huge", img);
+  img = base("sb-blocks-count-huge", "ext4", ["-O", "64bit"]);
+  patch(img, SB + 4, u32(0xffffffff)); patch(img, SB + 0x150, u32(0xffffffff)); take("ext-sb-blocks-count-huge", img);
+  img = base("sb-first-data-block-huge", "ext2");
+  patch(img, SB + 20, u32(0xfffffff0)); take("ext-sb-first-data-block-huge", img);
+  img = base("sb-desc-size-0", "ext4", ["-O", "64bit"]);
+  patch(img, SB + 0xfe, u16(0)); take("ext-sb-desc-size-0", img);
+  img = base("sb-inodes-count-0", "ext2");
+  patch(img, SB + 0, u32(0)); take("ext-sb-inodes-count-0", img);
+
+  // The root directory's first entry has rec_len 0; another image: rec_len past the block,
+  // name_len past rec_len.
+  img = base("dir-rec-len-0", "ext2");
+  let root = dataBlocks(img, "/")[0] * blockSize(img);
+  patch(img, root + 4, u16(0)); take("ext-dir-rec-len-0", img);
+  img = base("dir-rec-len-past-block", "ext2");
+  root = dataBlocks(img, "/")[0] * blockSize(img);
+  patch(img, root + 12 + 4, u16(0xfffc)); take("ext-dir-rec-len-past-block", img);
+  img = base("dir-name-len-past-rec", "ext2");
+  root = dataBlocks(img, "/")[0] * blockSize(img);
+  patch(img, root + 6, [0xff]); take("ext-dir-name-len-past-rec", img);
+  // A directory entry naming inode 0xffffffff, and the directory as its own child.
+  img = base("dir-inode-huge", "ext2");
+  root = dataBlocks(img, "/")[0] * blockSize(img);
+  patch(img, root + 24, u32(0xffffffff)); take("ext-dir-inode-huge", img);
+
+  // Extent trees: an index that points at its own block (a loop), one deeper than 5 levels,
+  // an extent far past the end of the filesystem, entries > max.
+  img = base("extent-self-loop", "ext4");
+  let ino = inodeAt(img, "/file");
+  const bs = blockSize(img);
+  const spare = dataBlocks(img, "/file")[0];
+  patch(img, ino + 40, Buffer.concat([extHeader(1, 4, 1), extIndex(0, spare)]));
+  patch(img, spare * bs, Buffer.concat([extHeader(1, (bs - 12) / 12, 1), extIndex(0, spare)]));
+  take("ext-extent-self-loop", img);
+  img = base("extent-depth-huge", "ext4");
+  ino = inodeAt(img, "/file");
+  patch(img, ino + 40, Buffer.concat([extHeader(1, 4, 0xffff), extIndex(0, dataBlocks(img, "/file")[0])]));
+  take("ext-extent-depth-huge", img);
+  img = base("extent-past-end", "ext4");
+  ino = inodeAt(img, "/file");
+  patch(img, ino + 40, Buffer.concat([extHeader(2, 4, 0), extLeaf(0, 0x7fff, 0xfffffff0), extLeaf(0x7fff, 0x8000 + 5, 3)]));
+  take("ext-extent-past-end", img);
+  img = base("extent-entries-over-max", "ext4");
+  ino = inodeAt(img, "/file");
+  patch(img, ino + 40, extHeader(0xffff, 0xffff, 0));
+  take("ext-extent-entries-over-max", img);
+
+  // Block maps (ext2): the indirect block points at itself; the double indirect at the
+  // superblock; a file of 2^40 bytes.
+  img = base("indirect-self", "ext2");
+  ino = inodeAt(img, "/file");
+  {
+    const blocks = dataBlocks(img, "/file");
+    const ind = blocks[0];
+    patch(img, ino + 40 + 12 * 4, u32(ind));
+    const self = Buffer.alloc(blockSize(img));
+    for (let i = 0; i < self.length; i += 4) self.writeUInt32LE(ind, i);
+    patch(img, ind * blockSize(img), self);
+    patch(img, ino + 4, u32(0x7fffffff)); // i_size: reads run through the indirect range
+  }
+  take("ext-indirect-self", img);
+  img = base("dindirect-superblock", "ext2");
+  ino = inodeAt(img, "/file");
+  patch(img, ino + 40 + 13 * 4, u32(1));
+  patch(img, ino + 4, u32(0xffffffff)); patch(img, ino + 108, u32(0xff)); // i_size_high
+  take("ext-dindirect-superblock", img);
+
+  // A symlink with i_size 2^32-1 (slow, no blocks), and one whose target is itself.
+  img = base("symlink-size-huge", "ext2");
+  ino = inodeAt(img, "/link");
+  patch(img, ino + 4, u32(0xffffffff));
+  take("ext-symlink-size-huge", img);
+  // The root inode is a regular file; the root inode's mode is 0.
+  img = base("root-not-dir", "ext2");
+  ino = inodeAt(img, "/");
+  patch(img, ino, u16(0x81a4)); take("ext-root-not-dir", img);
+  // Inline data claimed on an ext4 without the feature, with i_size 1000.
+  img = base("inline-flag-bogus", "ext4");
+  ino = inodeAt(img, "/small");
+  patch(img, ino + 32, u32(0x10000000)); patch(img, ino + 4, u32(1000));
+  take("ext-inline-flag-bogus", img);
+  // An htree (dx) root with 200 indirect levels and a count larger than its limit.
+  img = base("htree-levels", "ext4", ["-O", "dir_index"]);
+  try { sh("e2fsck", ["-fyD", img], FAKE_TIME); } catch { /* modified */ }
+  {
+    const dirBlock = dataBlocks(img, "/dir")[0] * blockSize(img);
+    // dx_root: '.' (12) + '..' (rec_len to the end) then dx_root_info at 24.
+    patch(img, dirBlock + 24 + 6, [200]); // indirect_levels
+    patch(img, dirBlock + 32, u16(0x10)); patch(img, dirBlock + 34, u16(0xffff)); // limit, count
+  }
+  take("ext-htree-levels", img);
+  return s;
+}
+
+// ---- main ---------------------------------------------------------------------------------
+
+// Regression inputs are committed gzipped (the images are mostly zeros): name.bin.gz.
+function write(dir: string, files: Record<string, Buffer>, gzip: boolean): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, b] of Object.entries(files)) {
+    writeFileSync(join(dir, gzip ? `${name}.gz` : name), gzip ? gzipSync(b, { level: 9 }) : b);
+  }
+  const total = Object.values(files).reduce((n, b) => n + b.length, 0);
+  console.log(`seeds: ${Object.keys(files).length} files, ${(total / 1024).toFixed(0)} KiB -> ${dir}`);
+}
+
+function main(): void {
+  const [mode, ...want] = process.argv.slice(2);
+  if ((mode === "expand" || mode === "sparse") && want.length === 2) {
+    // An ext input to a plain image (for debugfs, e2fsck, mount -o loop) or back.
+    const b = readFileSync(want[0]);
+    const raw = want[0].endsWith(".gz") ? gunzipSync(b) : b;
+    writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
+    return;
+  }
+  const targets = want.length ? want : ["partitions", "ext"];
+  if (mode !== "corpus" && mode !== "regressions") {
+    console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
+    process.exit(2);
+  }
+  const work = mkdtempSync(join(tmpdir(), "pvboot-seeds-"));
+  try {
+    for (const t of targets) {
+      const files = t === "partitions"
+        ? (mode === "corpus" ? partitionSeeds() : partitionRegressions())
+        : t === "ext" ? (mode === "corpus" ? extSeeds(work) : extRegressions(work)) : null;
+      if (!files) throw new Error(`unknown target ${t}`);
+      write(mode === "corpus" ? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t), files, mode === "regressions");
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) main();
