@@ -99,6 +99,8 @@ build_native() {
   # Bounds checks as an asm goto: the same check, but invisible to -fsanitize-coverage's
   # trace-cmp, which otherwise spends a third of the time logging address-vs-size compares
   # that teach the fuzzer nothing (the magic numbers and sizes in the parsers still count).
+  # The call-depth check at every function entry, likewise.
+  perl -0pi -e 's/#define FUNC_PROLOGUE\s*\\\n\s*if \(\+\+wasm_rt_call_stack_depth > WASM_RT_MAX_CALL_STACK_DEPTH\) \\\n\s*TRAP\(EXHAUSTION\);\n/#define FUNC_PROLOGUE \\\n  if (fuzz_out_of_range(++wasm_rt_call_stack_depth, WASM_RT_MAX_CALL_STACK_DEPTH)) \\\n    TRAP(EXHAUSTION);\n/ or die "FUNC_PROLOGUE not found\n"' "$dir/$t.c"
   perl -0pi -e 's/#define RANGE_CHECK\(mem, offset, len\)\s*\\\n\s*if \(UNLIKELY\(offset \+ \(uint64_t\)len > mem->size\)\) \\\n\s*TRAP\(OOB\);\n/#define RANGE_CHECK(mem, offset, len) \\\n  if (fuzz_out_of_range((uint64_t)(offset) + (uint64_t)(len), (mem)->size)) \\\n    TRAP(OOB);\n/ or die "RANGE_CHECK not found\n"' "$dir/$t.c"
   local pages
   pages=$(sed -n 's/^ (import "env" "memory" (memory \$[0-9a-z]* \([0-9]*\).*/\1/p' "$OUT/$t.wat")
