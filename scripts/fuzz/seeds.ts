@@ -1,6 +1,7 @@
 // Seed corpora and hand-made regression inputs for the fuzz targets.
 //
-//   npx tsx scripts/fuzz/seeds.ts corpus [TARGET...]       -> build/fuzz/corpus/<target>/ (not committed)
+//   npx tsx scripts/fuzz/seeds.ts corpus [TARGET...]       -> build/fuzz/corpus/<target>/ (not committed;
+//                                                         PVBOOT_SEEDS_OUT=DIR for one target elsewhere)
 //   npx tsx scripts/fuzz/seeds.ts regressions [TARGET...]  -> test/fuzz/<target>/hand-*.bin.gz (committed)
 //   npx tsx scripts/fuzz/seeds.ts expand IN OUT           an ext input (sparse "PVZ1" or raw, .gz or
 //                                                         not) -> a plain image for debugfs/e2fsck
@@ -634,7 +635,8 @@ function main(): void {
         ? (mode === "corpus" ? partitionSeeds() : partitionRegressions())
         : t === "ext" ? (mode === "corpus" ? extSeeds(work) : extRegressions(work)) : null;
       if (!files) throw new Error(`unknown target ${t}`);
-      write(mode === "corpus" ? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t), files, mode === "regressions");
+      const out = mode === "corpus" ? process.env.PVBOOT_SEEDS_OUT ?? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t);
+      write(out, files, mode === "regressions");
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

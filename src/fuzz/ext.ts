@@ -1,5 +1,5 @@
 // Fuzz entry: the ext2/3/4 reader (src/fs/ext) over a whole-disk image in memory. Mount it,
-// then walk the whole tree (bounded depth and entries), stat everything, read every regular
+// then walk the whole tree (bounded depth and entries, each directory once), stat everything, read every regular
 // file (whole up to a cap, and a few ranges of larger or sparse ones), read every symlink and
 // resolve it through lookup, and look every path up again by name. Same contract as
 // src/fuzz/partitions.ts: a trap, a timeout or a broken invariant checked here is a finding.
@@ -29,8 +29,8 @@ export function fuzz_selftest(kind: u32, arg: u32): u32 {
 }
 
 const MAX_DEPTH: i32 = 12; // directory levels below the root
-const MAX_ENTRIES: i32 = 4096; // entries visited per input
-const MAX_DIRS: i32 = 512; // directories listed per input
+const MAX_ENTRIES: i32 = 2048; // entries visited per input
+const MAX_DIRS: i32 = 256; // directories listed per input
 const WHOLE_FILE_CAP: u64 = 4 << 20; // files up to this are read whole with readFile
 const READ_BUDGET: u64 = 64 << 20; // bytes readFile may allocate per input (the stub never frees)
 const RANGE: u32 = 4096;
@@ -42,6 +42,9 @@ let dirs: i32 = 0;
 let readBytes: u64 = 0;
 let scratch: usize = 0;
 let scratch2: usize = 0;
+// Inodes already walked or read: a directory linked into itself (a damaged "." or a hard link
+// to an ancestor) is listed once, not once per level, and a file with many names read once.
+let seen: Set<u32> = new Set<u32>();
 
 const SPARSE_MAGIC: u32 = 0x315a5650; // "PVZ1"
 const SPARSE_MAX: u32 = 16 << 20;
@@ -72,6 +75,7 @@ export function fuzz_one(ptr: usize, len: usize): void {
   fs = f;
   entries = 0;
   dirs = 0;
+  seen = new Set<u32>();
   readBytes = 0;
   scratch = heap.alloc(RANGE);
   scratch2 = heap.alloc(RANGE);
@@ -87,7 +91,8 @@ export function fuzz_one(ptr: usize, len: usize): void {
 
 function walk(ino: u32, path: string, depth: i32): void {
   const f = fs!;
-  if (++dirs > MAX_DIRS) return;
+  if (++dirs > MAX_DIRS || seen.has(ino)) return;
+  seen.add(ino);
   const d = f.list(ino);
   if (d.error != null) return;
   for (let i = 0; i < d.entries.length; i++) {
@@ -118,6 +123,8 @@ function walk(ino: u32, path: string, depth: i32): void {
 
 function readFile(ino: u32, size: u64): void {
   const f = fs!;
+  if (seen.has(ino)) return;
+  seen.add(ino);
   if (size <= WHOLE_FILE_CAP && readBytes + size <= READ_BUDGET) {
     readBytes += size;
     const data = f.readFile(ino);
