@@ -9,8 +9,8 @@
 import { console } from "./xen/console";
 import { Text } from "./lib/text";
 import { disks } from "./drivers/blkfront";
-import { partitionTable, openVolume } from "./disk/volumes";
-import { BlockSource } from "./disk/source";
+import { partitionTable } from "./disk/volumes";
+import { resolvePath, firstFilesystem } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
 import { ExtFs, ExtType, ExtStat } from "./fs/ext/ext";
 
@@ -95,7 +95,7 @@ class Opened {
 }
 
 // The filesystem a path names: its device, or the first partition (or partitionless disk)
-// holding one. Errors and warnings are printed; fs is null on failure.
+// holding one (src/fs/mounts.ts). Errors are printed; fs is null on failure.
 function openPath(arg: string): Opened {
   const o = new Opened();
   const dp = parseDevPath(arg.length == 0 ? "/" : arg);
@@ -103,52 +103,19 @@ function openPath(arg: string): Opened {
     toolError(dp.error!);
     return o;
   }
-  o.path = dp.path;
-  if (dp.disk >= 0) {
-    const v = openVolume(<u32>dp.disk, dp.part);
-    if (v.error != null) {
-      toolError(v.error!);
-      return o;
-    }
-    o.device = v.source!.name;
-    o.fs = mountOrSay(v.source!, true);
+  const m = dp.disk >= 0 ? resolvePath(arg, "") : firstFilesystem();
+  if (m == null) {
+    toolError("no filesystem found on any disk (" + disks.list.length.toString() + " disks)");
     return o;
   }
-  for (let d = 0; d < disks.list.length; d++) {
-    if (!disks.list[d].connected) continue;
-    const t = partitionTable(<u32>d)!;
-    for (let i = 0; i < t.parts.length; i++) {
-      const v = openVolume(<u32>d, <i32>t.parts[i].number);
-      if (v.source == null) continue;
-      const fs = mountOrSay(v.source!, false);
-      if (fs != null) {
-        o.device = v.source!.name;
-        o.fs = fs;
-        return o;
-      }
-    }
-    if (t.parts.length == 0) {
-      const v = openVolume(<u32>d, -1);
-      const fs = v.source != null ? mountOrSay(v.source!, false) : null;
-      if (fs != null) {
-        o.device = "(hd" + d.toString() + ")";
-        o.fs = fs;
-        return o;
-      }
-    }
-  }
-  toolError("no filesystem found on any disk (" + disks.list.length.toString() + " disks)");
-  return o;
-}
-
-function mountOrSay(src: BlockSource, loud: bool): ExtFs | null {
-  const m = ExtFs.mount(src);
   if (m.fs == null) {
-    if (loud) toolError(src.name + ": " + m.error!);
-    return null;
+    toolError(m.error!);
+    return o;
   }
-  for (let i = 0; i < m.warnings.length; i++) toolWarning(src.name + ": " + m.warnings[i]);
-  return m.fs;
+  o.fs = m.fs;
+  o.device = m.device;
+  o.path = dp.path;
+  return o;
 }
 
 function modeString(st: ExtStat): string {
