@@ -104,7 +104,7 @@ function savedDefault(cfg: MenuConfig, device: string, path: string): void {
     return;
   }
   let text = "";
-  for (let i: u32 = 0; i < f.size && i < 32; i++) text += String.fromCharCode(<i32>load<u8>(f.data + i));
+  for (let i: u32 = 0; i < f.size && i < 9; i++) text += String.fromCharCode(<i32>load<u8>(f.data + i));
   applySavedDefault(cfg, text, where);
 }
 

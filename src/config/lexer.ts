@@ -1,8 +1,10 @@
 // menu.lst bytes -> command lines, the way GRUB 0.97 read its config file one byte at a time
 // (stage2's get_line_from_config):
-//   - a backslash is dropped and makes the next byte literal; a literal newline is a space
-//     (so "\" at the end of a line joins it with the next), a literal CR is still dropped;
 //   - CR is dropped everywhere, a tab is a space;
+//   - a backslash followed by a newline (CR between is dropped first) becomes one space, which
+//     joins the lines; any other backslash stays in the line as it is. A backslash right after
+//     another one still joins ("\\" at the end of a line joins too), and a comment ending in a
+//     backslash goes on on the next line: both as GRUB did;
 //   - blanks and empty lines before a command are skipped; '#' there starts a comment that
 //     runs to the end of the line ('#' anywhere else is an ordinary byte);
 // then (find_command / skip_to) the command name ends at a space or '=', and the separator,
@@ -13,7 +15,7 @@
 //
 // Limits (the file may be hostile): MAX_FILE bytes in all, MAX_LINE bytes per command after
 // joining (longer is an error: truncating a kernel command line would boot something else),
-// and no NUL or other control bytes but tab, LF, VT, FF and CR (binary data is an error).
+// and no NUL or other control bytes but tab, LF and CR (binary data is an error).
 
 export const MAX_FILE: u32 = 1 << 20;
 export const MAX_LINE: u32 = 4096;
@@ -33,7 +35,7 @@ function isBlank(c: u32): bool {
 }
 
 function isControl(c: u32): bool {
-  if (c == 0x09 || c == 0x0a || c == 0x0b || c == 0x0c || c == 0x0d) return false;
+  if (c == 0x09 || c == 0x0a || c == 0x0d) return false;
   return c < 0x20 || c == 0x7f;
 }
 
@@ -52,26 +54,29 @@ export function lex(p: usize, n: u32): LexResult {
   let pos: u32 = 0; // bytes of the current command in buf
   let lineNo: i32 = 1; // physical line being read
   let startLine: i32 = 1; // physical line where the current command started
-  let literal = false;
+  let literal = false; // the previous byte was a backslash
   let comment = false;
   for (let i: u32 = 0; i <= n; i++) {
-    // i == n: the end of the file ends the last line
-    let c: u32 = i < n ? <u32>load<u8>(p + i) : 0x0a;
+    // i == n: the end of the file ends the last line (no joining there)
     const atEnd = i == n;
+    let c: u32 = atEnd ? 0x0a : <u32>load<u8>(p + i);
+    const physicalNewline = !atEnd && c == 0x0a;
     if (!atEnd && isControl(c)) {
       r.error = lineNo.toString() + ": binary data (byte " + hex2(c) + "), not a text file";
       r.errorLine = lineNo;
       return r;
     }
-    if (!atEnd && c == 0x5c && !literal) {
-      literal = true;
-      continue;
-    }
+    if (physicalNewline) lineNo++;
     if (c == 0x0d) continue;
-    const newline = c == 0x0a;
-    if (newline && !atEnd) lineNo++;
-    if (c == 0x09 || c == 0x0b || c == 0x0c || (literal && newline && !atEnd)) c = 0x20;
-    literal = false;
+    if (c == 0x09) c = 0x20;
+    if (literal) {
+      if (c == 0x0a && !atEnd) {
+        c = 0x20; // the backslash and the newline become one space
+        if (pos > 0) pos--;
+      }
+      literal = false;
+    }
+    if (c == 0x5c && !literal) literal = true; // kept in the line unless a newline follows
     if (comment) {
       if (c == 0x0a) comment = false;
       continue;

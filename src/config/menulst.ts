@@ -255,29 +255,35 @@ export function parseMenuLst(p: usize, n: u32, path: string): MenuConfig {
   for (let i = 0; i < r.lines.length; i++) parser.line(r.lines[i]);
   parser.finishEntry();
   const cfg = parser.cfg;
-  if (!cfg.defaultSaved) checkDefault(cfg);
   const kept = new Array<i32>();
   for (let i = 0; i < cfg.fallback.length; i++) {
     if (cfg.fallback[i] < cfg.entries.length) kept.push(cfg.fallback[i]);
     else cfg.warnings.push(parser.file + ": fallback entry " + cfg.fallback[i].toString() + " does not exist, ignored");
   }
   cfg.fallback = kept;
+  if (!cfg.defaultSaved) checkDefault(cfg);
   if (cfg.entries.length == 0) cfg.warnings.push(parser.file + ": no entries");
   return cfg;
 }
 
-// GRUB 0.97 booted entry 0 when the default named none.
+// A default naming no entry: GRUB 0.97 took the first fallback entry instead (the others
+// stay fallbacks), or entry 0.
 export function checkDefault(cfg: MenuConfig): void {
-  if (cfg.defaultEntry >= cfg.entries.length && cfg.entries.length > 0) {
-    cfg.warnings.push(baseName(cfg.path) + ": default entry " + cfg.defaultEntry.toString() + " does not exist, 0 used");
+  if (cfg.defaultEntry < cfg.entries.length || cfg.entries.length == 0) return;
+  const was = cfg.defaultEntry;
+  if (cfg.fallback.length > 0) {
+    cfg.defaultEntry = cfg.fallback.shift();
+    cfg.warnings.push(baseName(cfg.path) + ": default entry " + was.toString() + " does not exist, fallback " + cfg.defaultEntry.toString() + " used");
+  } else {
     cfg.defaultEntry = 0;
+    cfg.warnings.push(baseName(cfg.path) + ": default entry " + was.toString() + " does not exist, 0 used");
   }
 }
 
-// `default saved`: GRUB 0.97's `default` file holds the entry number as text at its start.
+// `default saved`: GRUB 0.97's `default` file holds the entry number as text at its start
+// (GRUB read its first 9 bytes; "0\n#\n#..." as grub-set-default wrote it).
 export function applySavedDefault(cfg: MenuConfig, text: string, where: string): void {
-  let i = 0;
-  while (i < text.length && (text.charCodeAt(i) == 0x20 || text.charCodeAt(i) == 0x09)) i++;
+  const i = 0;
   let j = i;
   while (j < text.length && j - i < 9 && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39) j++;
   if (j == i) {
