@@ -14,7 +14,10 @@ import { xenstore, xsErrorName } from "./xen/xenstore";
 import { gnttab } from "./xen/gnttab";
 import { disks, describeDisk } from "./drivers/blkfront";
 import { runTool, percentDecode } from "./tool";
+import { firstFilesystem } from "./fs/mounts";
 import { VERSION } from "./version";
+import { BootState } from "./boot/script";
+import { commandLine, CLI_LOADED, CLI_REBOOT, CLI_CONFIGFILE } from "./ui/grubdom";
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
 
 export function pvboot_main(): void {
@@ -32,6 +35,14 @@ export function pvboot_main(): void {
   if (tool != null) {
     const arg = option(words, "pvboot.path");
     runTool(tool, arg != null ? percentDecode(arg) : "");
+  } else if (debug == null && firstFilesystem() != null) {
+    // TODO(lead): the menu flow (config discovery, the menu) comes first at the merge.
+    const r = commandLine(new BootState(firstFilesystem()!.device), false);
+    if (r.action == CLI_CONFIGFILE) console.say("pvboot: showing '" + r.configfile! + "' comes with the menu (not in this branch)");
+    teardown();
+    if (r.action == CLI_REBOOT) shutdown(abi.SHUTDOWN_reboot);
+    if (r.action != CLI_LOADED) console.say("pvboot: powering off");
+    shutdown(abi.SHUTDOWN_poweroff);
   }
 
   teardown();
