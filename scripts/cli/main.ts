@@ -36,7 +36,11 @@ options:
   --wasm FILE    another core (default build/pvboot.wasm)
   --dom0         run as the initial domain (console through console_io)
 
-exit status: 0 when the domain powered off, 1 when it crashed, 2 on a usage error.
+Without a terminal, the run stops where the loader waits for keys that are not there (--keys
+ran out): "shutdown" is "idle" in the JSON line.
+
+exit status: 0 when the domain powered off or waits for keys, 1 when it crashed or rebooted,
+2 on a usage error.
 `;
 
 const LS_USAGE = `usage: pvboot ls DISK [PATH] [--memory MB] [--verbose]
@@ -127,7 +131,7 @@ async function run(argv: string[]): Promise<number> {
       console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n),
     }) + "\n");
   }
-  return result.shutdown === "poweroff" || result.shutdown === "detached" ? 0 : 1;
+  return result.shutdown === "poweroff" || result.shutdown === "detached" || result.shutdown === "idle" ? 0 : 1;
 }
 
 function toolCommand(cmd: "ls" | "cat", usage: string, argv: string[]): number {

@@ -118,6 +118,7 @@ function root(state: BootState, name: string, args: string, verify: bool): strin
     say(state, " root is " + state.root);
     return null;
   }
+  if (!w.first.startsWith("(")) return name + ": '" + w.first + "' is not a device like (hd0,0)";
   const dp = parseDevPath(w.first);
   if (dp.error != null) return name + ": " + dp.error!;
   if (dp.disk < 0 || dp.path != "/") return name + ": '" + w.first + "' is not a device like (hd0,0)";

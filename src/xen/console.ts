@@ -93,7 +93,7 @@ export class Console {
   }
 
   private pushedBack: i32 = -1; // a byte read while looking for an escape sequence
-  private madeRoom: bool = false; // bytes taken from the in ring since the backend was last told
+  private consumed: bool = false; // input taken since the backend was last told
 
   // One byte from the in ring, or -1 when there is none now.
   private inByte(): i32 {
@@ -109,7 +109,7 @@ export class Console {
     const c = <i32>load<u8>(this.ring + abi.CONS_IN + (cons & (abi.CONS_IN_SIZE - 1)));
     mb(); // read the byte before giving its room back
     store<u32>(this.ring + abi.CONS_IN_CONS, cons + 1);
-    this.madeRoom = true;
+    this.consumed = true;
     return c;
   }
 
@@ -118,11 +118,10 @@ export class Console {
       const c = this.inByte();
       if (c >= 0) return c;
       if (this.ring == 0 || expired(deadline)) return -1;
-      // Tell the backend only when we made room (it may have more for us): a backend answers
-      // every notification with one of its own, so kicking it on every empty look would
-      // make waiting for a key a busy loop between the two.
-      if (this.madeRoom) {
-        this.madeRoom = false;
+      // We made room: the backend may have more for us. Only then: a kick with nothing
+      // consumed could be answered by a notify, and that by a kick, for ever.
+      if (this.consumed) {
+        this.consumed = false;
         events.send(this.port);
       }
       if (!events.wait(this.port, deadline)) return this.inByte();
