@@ -62,7 +62,9 @@ function bootMenus(words: string[]): Outcome {
     if (config == null || config.error != null) {
       if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
       console.say("pvboot: no menu; the command line is yours ('help' lists the commands)");
-      o = commandLineOnly(config != null ? config.root : "");
+      // The root: the config's device, or (GRUB's boot device) the first filesystem.
+      const first = firstFilesystem();
+      o = commandLineOnly(config != null && config.root.length > 0 ? config.root : first != null ? first.device : "");
     } else {
       const cfg = config!;
       for (let i = 0; i < cfg.warnings.length; i++) console.line(new Text().str("pvboot: warning: ").str(cfg.warnings[i]));

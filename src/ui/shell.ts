@@ -24,6 +24,6 @@ export function openCommandLine(root: string, authenticated: bool, fromMenu: boo
   if (r.action == CLI_LOADED) return new Outcome(OUT_LOADED);
   if (r.action == CLI_CONFIGFILE) return new Outcome(OUT_CONFIGFILE, "", r.configfile);
   if (r.action == CLI_REBOOT) return new Outcome(OUT_REBOOT);
-  if (r.action == CLI_HALT) return new Outcome(OUT_HALT, "pvboot: halted from the command line");
+  if (r.action == CLI_HALT) return new Outcome(OUT_HALT, "pvboot: powering off");
   return new Outcome(OUT_HALT, "pvboot: no console input; nothing to boot");
 }
