@@ -195,11 +195,12 @@ class Parser {
     if (n == "root" || n == "rootnoverify") target = firstWord(l.args);
     else if (n == "kernel") {
       const k = kernelParts(l.args);
-      if (k.badType != null) this.warn(l.lineNo, "kernel --type=" + k.badType! + " is not a type GRUB knew, ignored");
+      if (k.badType != null) this.warn(l.lineNo, "kernel --type=" + k.badType! + ": not a type GRUB knew (netbsd, freebsd, openbsd, linux, biglinux, multiboot)");
       target = k.kernel;
     }
     else if (n == "initrd" || n == "module" || n == "modulenounzip" || n == "configfile" || n == "chainloader") target = firstWord(l.args);
     else return;
+    if (target.length == 0 && (n == "root" || n == "rootnoverify")) return; // prints the root, as GRUB did
     if (target.length == 0) {
       this.warn(l.lineNo, "'" + n + "' without a file or device");
       return;
@@ -312,7 +313,7 @@ export function entrySummary(entry: MenuEntry, inheritedRoot: string, resolver: 
   for (let i = 0; i < entry.lines.length; i++) {
     const l = entry.lines[i];
     const n = l.name;
-    if ((n == "root" || n == "rootnoverify") && !sawKernel) {
+    if ((n == "root" || n == "rootnoverify") && !sawKernel && l.args.length > 0) {
       s.root = firstWord(l.args);
     } else if (n == "uuid") {
       s.uuid = firstWord(l.args);
