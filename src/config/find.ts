@@ -135,6 +135,13 @@ function tryFile(s: ConfigSearch, device: string, path: string): bool {
   return true;
 }
 
+// "(hd0,1): no filesystem (not an ext2/3/4 filesystem ...)"
+function noFilesystem(dev: string, m: Mounted): string {
+  let why = m.error != null ? m.error! : "?";
+  if (why.startsWith(dev + ": ")) why = why.substring(dev.length + 2);
+  return dev + ": no filesystem (" + why + ")";
+}
+
 // The search, without printing: see the top of the file.
 export function searchConfig(words: string[]): ConfigSearch {
   const s = new ConfigSearch();
@@ -157,7 +164,7 @@ export function searchConfig(words: string[]): ConfigSearch {
     for (let i = 0; i < devices.length; i++) {
       const m = mountDevice(parseDevPath(devices[i]).disk, parseDevPath(devices[i]).part);
       if (m.fs == null) {
-        s.tried.push(devices[i] + ": no filesystem (" + (m.error != null ? m.error! : "?") + ")");
+        s.tried.push(noFilesystem(devices[i], m));
         continue;
       }
       if (tryFile(s, devices[i], named)) return s;
@@ -179,7 +186,7 @@ export function searchConfig(words: string[]): ConfigSearch {
     const dp = parseDevPath(devices[i]);
     const m = mountDevice(dp.disk, dp.part);
     if (m.fs == null) {
-      s.tried.push(devices[i] + ": no filesystem (" + (m.error != null ? m.error! : "?") + ")");
+      s.tried.push(noFilesystem(devices[i], m));
       continue;
     }
     for (let j = 0; j < CANDIDATES.length; j++) if (tryFile(s, devices[i], CANDIDATES[j])) return s;
