@@ -133,6 +133,18 @@ describe("the ramdisk as menu.lst", () => {
     expect(r.json.config).toBe("(hd0)/boot/grub/menu.lst");
   });
 
+  it("a ramdisk over 1 MiB is refused, and the disks are searched instead", () => {
+    const disk = fsImage({ "boot/grub/menu.lst": menu("from the disk") });
+    writeFileSync(file("ramdisk.big"), Buffer.alloc((1 << 20) + 1, 0x23));
+    const r = pvbootMenu([disk], { ramdisk: file("ramdisk.big") });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.config).toBe("(hd0)/boot/grub/menu.lst");
+    expect(r.json.warnings).toEqual([`(ramdisk): ${(1 << 20) + 1} bytes, more than the 1024 KiB a config file may have; not used`]);
+    const none = pvbootMenu([fsImage({ "etc/hostname": "x\n" })], { ramdisk: file("ramdisk.big") });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain(`pvboot: error:   (ramdisk): ${(1 << 20) + 1} bytes, more than the 1024 KiB a config file may have\n`);
+  });
+
   it("binary in the ramdisk is refused like in a file", () => {
     const disk = fsImage({ "boot/grub/menu.lst": menu("from the disk") });
     writeFileSync(file("ramdisk.bin"), Buffer.from([0x1f, 0x8b, 0x08, 0x00]));

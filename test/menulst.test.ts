@@ -194,6 +194,7 @@ describe("menu.lst: hostile and odd bytes", () => {
         enc("title caf\xe9 latin-1 \xff\x80\nkernel /k\n"),
       ]),
       "continued.lst": enc("# a comment that ends in a backslash \\\ntitle swallowed by the comment\ntitle kept\nkernel /k \\\\\nx\nkernel2\n"),
+      "chain.lst": enc("timeout 4\nkernel /too-early\ntitle Windows\nrootnoverify (hd0,0)\nmakeactive\nchainloader +1\ntitle More\nconfigfile (hd0,1)/boot/grub/menu.lst\ntitle Inside\ntimeout 9\nroot (hd0,2)\nkernel /k1 one\nmodule /m1\ninitrd /i1\nroot (hd0,3)\nkernel /k2 two\nmodule /m2 x\nroot (hd0,4)\n"),
       "empty.lst": enc(""),
       "comments-only.lst": enc("# nothing\n   # but comments\n\n\t\n"),
     }, { sizeMiB: 16 });
@@ -265,6 +266,21 @@ describe("menu.lst: hostile and odd bytes", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.entries).toEqual([{ title: "kept", root: "(hd0)", kernel: "/k", args: "\\ x" }]);
     expect(r.json.warnings).toEqual(["continued.lst:6: unknown command 'kernel2', skipped"]);
+  });
+
+  it("chainloader, configfile, global commands inside an entry, a second kernel", () => {
+    const r = run("chain.lst");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json).toEqual({
+      config: "(hd0)/chain.lst", default: 0, timeout: 4, hiddenmenu: false, // the entry's timeout is a line of it
+      entries: [
+        { title: "Windows", root: "(hd0,0)", chainloader: "+1" },
+        { title: "More", root: "(hd0)", configfile: "(hd0,1)/boot/grub/menu.lst" },
+        // the root in effect at the (last) kernel; a new kernel forgets the modules and initrd before it
+        { title: "Inside", root: "(hd0,3)", kernel: "/k2", args: "two", modules: [{ path: "/m2", args: "/m2 x" }] },
+      ],
+      warnings: ["chain.lst:2: 'kernel' before the first title has no effect, ignored"],
+    });
   });
 
   it("an empty file and a file of comments: no entries, said so", () => {

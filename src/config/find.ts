@@ -173,9 +173,11 @@ export function searchConfig(words: string[]): ConfigSearch {
     return s;
   }
   const rd = readRamdisk();
+  let rdProblem: string | null = null;
   if (rd.present) {
     if (rd.error != null) {
-      s.tried.push("(ramdisk): " + rd.error!);
+      rdProblem = "(ramdisk): " + rd.error!;
+      s.tried.push(rdProblem!);
     } else {
       const cfg = parseMenuLst(rd.data, rd.size, "(ramdisk)");
       s.config = cfg;
@@ -189,7 +191,11 @@ export function searchConfig(words: string[]): ConfigSearch {
       s.tried.push(noFilesystem(devices[i], m));
       continue;
     }
-    for (let j = 0; j < CANDIDATES.length; j++) if (tryFile(s, devices[i], CANDIDATES[j])) return s;
+    for (let j = 0; j < CANDIDATES.length; j++) {
+      if (!tryFile(s, devices[i], CANDIDATES[j])) continue;
+      if (rdProblem != null) s.config!.warnings.unshift(rdProblem! + "; not used");
+      return s;
+    }
   }
   if (devices.length == 0) s.tried.push("no disks to look on");
   return s;
