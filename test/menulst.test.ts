@@ -4,9 +4,10 @@
 // too many entries, too big, CRLF and backslash continuations, escaping in the JSON.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CORPUS, fsImage, pvbootMenu, type Tree } from "./config/helpers";
+import { CORPUS, file, fsImage, pvbootMenu, type Tree } from "./config/helpers";
+import { runTool } from "../scripts/cli/tool";
 
 const UBUNTU_UUID = "8e6a5b4c-0f2d-4d53-9a1e-2b7c3d4e5f60";
 const corpusFiles = ["debian-lenny.lst", "ubuntu-hardy.lst", "hurd.lst", "password-plain.lst", "password-md5.lst", "fallback.lst", "broken.lst"];
@@ -290,4 +291,44 @@ describe("menu.lst: hostile and odd bytes", () => {
       expect(r.json).toEqual({ config: `(hd0)/${name}`, default: 0, hiddenmenu: false, entries: [], warnings: [`${name}: no entries`] });
     }
   });
+});
+
+// Random menu.lst made of the pieces that matter to the lexer and the parser, read by the core
+// (through the ramdisk, in-process): it must answer every time, with JSON or a clear error, and
+// never trap or hang.
+describe("menu.lst: random files never trap", () => {
+  it("120 seeded random files: JSON (at most 256 entries) or an error naming the line", () => {
+    const disk = file("empty-disk.img");
+    writeFileSync(disk, Buffer.alloc(1 << 20));
+    const pieces = ["title ", "kernel ", "root ", "module ", "initrd ", "default ", "fallback ", "timeout", "password ",
+      "--md5 ", "--type=netbsd ", "uuid ", "hiddenmenu", "savedefault", "(hd0,0)", "(hd0", ",1,a)", "/boot/x", "=", " ",
+      "\t", "\\", "\n", "\r\n", "\\\n", "#", "0", "7", "99999999999", "saved", "é", "\xff", "\"", "$(task-create)", "x"];
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 120; round++) {
+      let text = "";
+      const n = 1 + rand(round < 110 ? 60 : 3000);
+      for (let i = 0; i < n; i++) text += pieces[rand(pieces.length)];
+      writeFileSync(file("random.lst"), Buffer.from(text, "latin1"));
+      const out: Buffer[] = [];
+      const err: string[] = [];
+      const r = runTool(disk, "menu", null, {
+        memoryMB: 64, ramdisk: readFileSync(file("random.lst")),
+        stdout: (b) => out.push(Buffer.from(b)), stderr: (l) => err.push(l),
+      });
+      expect(r.trap, `round ${round}: ${JSON.stringify(text)}`).toBeUndefined();
+      if (r.code === 0) {
+        const j = JSON.parse(Buffer.concat(out).toString("utf8"));
+        expect(j.config).toBe("(ramdisk)");
+        expect(j.entries.length).toBeLessThanOrEqual(256);
+        for (const e of j.entries) expect(typeof e.title).toBe("string");
+      } else {
+        expect(r.code, err.join("\n")).toBe(1);
+        expect(err.join("\n")).toMatch(/^pvboot: error: \(ramdisk\):\d+: command longer than 4096 bytes$/m);
+      }
+    }
+  }, 300_000);
 });
