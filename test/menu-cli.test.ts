@@ -96,11 +96,18 @@ describe("the domain's command line names the config", () => {
   it("a named file that is missing is an error (no search instead), what was tried shown", () => {
     let r = pvbootMenu([hd0], { extra: "(hd0)/nope/menu.lst" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("pvboot: error: cannot read the config file (hd0)/nope/menu.lst:\npvboot: error:   (hd0)/nope/menu.lst: not found\n");
+    expect(r.stderr).toBe("pvboot: error: (hd0)/nope/menu.lst: not found\n");
     r = pvbootMenu([hd0, hd1], { extra: "/nope.lst" });
     expect(r.status).toBe(1);
+    expect(r.stderr).toContain("pvboot: error: cannot find the config file /nope.lst; tried:\n");
     expect(r.stderr).toContain("pvboot: error:   (hd0)/nope.lst: not found\n");
     expect(r.stderr).toContain("pvboot: error:   (hd1)/nope.lst: not found\n");
+  });
+
+  it("a named file on a partition without a filesystem: said so", () => {
+    const r = pvbootMenu([mbrDisk([null, { "boot/grub/menu.lst": menu("p1") }])], { extra: "(hd0,0)/boot/grub/menu.lst" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("pvboot: error: (hd0,0)/boot/grub/menu.lst: no filesystem (no ext2/3/4 superblock: magic 0x0000 at byte 1080, not 0xef53)\n");
   });
 
   it("a device GRUB legacy cannot name is refused with the reason", () => {
@@ -109,7 +116,7 @@ describe("the domain's command line names the config", () => {
     expect(r.stderr).toContain("'(hd0,0,a)': BSD disklabel partitions are not supported");
     r = pvbootMenu([hd0], { extra: "(hd3)/boot/grub/menu.lst" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("pvboot: error:   (hd3)/boot/grub/menu.lst: ");
+    expect(r.stderr).toContain("pvboot: error: (hd3)/boot/grub/menu.lst: ");
   });
 });
 

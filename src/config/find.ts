@@ -16,6 +16,8 @@ import { parseDevPath } from "../fs/devpath";
 import { ExtType } from "../fs/ext/ext";
 import { readRamdisk } from "./ramdisk";
 import { console } from "../xen/console";
+import { startInfo } from "../xen/start_info";
+import { cmdlineWords } from "../lib/cmdline";
 import { Text } from "../lib/text";
 
 export const CANDIDATES = ["/boot/grub/menu.lst", "/boot/grub/grub.conf", "/grub/menu.lst", "/grub/grub.conf"];
@@ -51,7 +53,8 @@ function readWhole(m: Mounted, maxSize: u32): FileBytes {
   f.device = m.device;
   f.path = m.path;
   if (m.fs == null) {
-    f.error = m.error != null ? m.error! : "no filesystem";
+    const e: string = m.error != null ? m.error! : "?";
+    f.error = m.device.length > 0 && e.startsWith(m.device + ": ") ? fsProblem(m) : e;
     return f;
   }
   const fs = m.fs!;
@@ -117,7 +120,8 @@ export function loadConfigFile(path: string, root: string): MenuConfig {
     const cfg = new MenuConfig();
     cfg.path = m.device + m.path;
     cfg.root = m.device;
-    cfg.error = (m.device.length > 0 ? m.device + m.path : path) + ": " + f.error!;
+    const where: string = m.device.length > 0 ? m.device + m.path : path;
+    cfg.error = where + ": " + f.error!;
     return cfg;
   }
   return configFrom(f);
@@ -135,11 +139,15 @@ function tryFile(s: ConfigSearch, device: string, path: string): bool {
   return true;
 }
 
-// "(hd0,1): no filesystem (not an ext2/3/4 filesystem ...)"
-function noFilesystem(dev: string, m: Mounted): string {
+// "no filesystem (no ext2/3/4 superblock ...)": why a device did not mount, without its name.
+function fsProblem(m: Mounted): string {
   let why = m.error != null ? m.error! : "?";
-  if (why.startsWith(dev + ": ")) why = why.substring(dev.length + 2);
-  return dev + ": no filesystem (" + why + ")";
+  if (why.startsWith(m.device + ": ")) why = why.substring(m.device.length + 2);
+  return "no filesystem (" + why + ")";
+}
+
+function noFilesystem(dev: string, m: Mounted): string {
+  return dev + ": " + fsProblem(m);
 }
 
 // The search, without printing: see the top of the file.
@@ -150,15 +158,8 @@ export function searchConfig(words: string[]): ConfigSearch {
   if (named != null) {
     s.named = named;
     const dp = parseDevPath(named);
-    if (dp.error != null) {
-      s.tried.push(named + ": " + dp.error!);
-      return s;
-    }
-    if (dp.disk >= 0) {
-      const m = resolvePath(named, "");
-      const f = readWhole(m, MAX_FILE);
-      if (f.error != null) s.tried.push(named + ": " + f.error!);
-      else s.config = configFrom(f);
+    if (dp.error != null || dp.disk >= 0) {
+      s.config = loadConfigFile(named, ""); // its error says why when it cannot be used
       return s;
     }
     for (let i = 0; i < devices.length; i++) {
@@ -203,12 +204,18 @@ export function searchConfig(words: string[]): ConfigSearch {
 
 // The search, printing what was tried when nothing was found (the caller then opens the
 // command line). A config that was found but could not be used comes back with error set.
-export function findConfig(words: string[]): MenuConfig | null {
-  const s = searchConfig(words);
+// words: the domain's command line as words (src/lib/cmdline.ts); null: read it here.
+// say: how to print a line (default: "pvboot: ..." on the console; tool mode: toolError).
+export function findConfig(words: string[] | null = null, say: (line: string) => void = sayOnConsole): MenuConfig | null {
+  const s = searchConfig(words != null ? words! : cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength()));
   if (s.config != null) return s.config;
-  console.line(new Text().str(s.named != null ? "pvboot: no config file: " + s.named! : "pvboot: no config file found; tried:"));
-  for (let i = 0; i < s.tried.length; i++) console.line(new Text().str("pvboot:   ").str(s.tried[i]));
+  say(s.named != null ? "cannot find the config file " + s.named! + "; tried:" : "no config file found; tried:");
+  for (let i = 0; i < s.tried.length; i++) say("  " + s.tried[i]);
   return null;
+}
+
+function sayOnConsole(line: string): void {
+  console.line(new Text().str("pvboot: ").str(line));
 }
 
 // UUIDs to devices, through the mounts (every device in search order is mounted once).
