@@ -152,6 +152,15 @@ describe("the ramdisk as menu.lst", () => {
     expect(none.stderr).toContain(`pvboot: error:   (ramdisk): ${(1 << 20) + 1} bytes, more than the 1024 KiB a config file may have\n`);
   });
 
+  it("default saved in a ramdisk: there is no default file, entry 0", () => {
+    const disk = fsImage({ "etc/hostname": "x\n" });
+    writeFileSync(file("ramdisk.saved"), "default saved\ntitle a\nkernel /a\ntitle b\nkernel /b\n");
+    const r = pvbootMenu([disk], { ramdisk: file("ramdisk.saved") });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ config: "(ramdisk)", default: 0, default_saved: true });
+    expect(r.json.warnings).toEqual(["(ramdisk): default saved, but a ramdisk has no default file beside it; 0 used"]);
+  });
+
   it("binary in the ramdisk is refused like in a file", () => {
     const disk = fsImage({ "boot/grub/menu.lst": menu("from the disk") });
     writeFileSync(file("ramdisk.bin"), Buffer.from([0x1f, 0x8b, 0x08, 0x00]));

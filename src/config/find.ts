@@ -9,7 +9,7 @@
 // What was tried, and why each failed, is kept for the caller to print.
 
 import { MenuConfig, EntrySummary } from "./menu";
-import { parseMenuLst, applySavedDefault, entrySummary, UuidResolver, baseName } from "./menulst";
+import { parseMenuLst, applySavedDefault, checkDefault, entrySummary, UuidResolver, baseName } from "./menulst";
 import { MAX_FILE } from "./lexer";
 import { resolvePath, searchOrder, mountDevice, Mounted } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
@@ -181,6 +181,10 @@ export function searchConfig(words: string[]): ConfigSearch {
       s.tried.push(rdProblem!);
     } else {
       const cfg = parseMenuLst(rd.data, rd.size, "(ramdisk)");
+      if (cfg.error == null && cfg.defaultSaved) {
+        cfg.warnings.push("(ramdisk): default saved, but a ramdisk has no default file beside it; 0 used");
+        checkDefault(cfg);
+      }
       s.config = cfg;
       return s;
     }
