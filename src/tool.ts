@@ -15,7 +15,7 @@ import { parseDevPath } from "./fs/devpath";
 import { ExtFs, ExtType, ExtStat } from "./fs/ext/ext";
 import { startInfo } from "./xen/start_info";
 import { cmdlineWords } from "./lib/cmdline";
-import { searchConfig } from "./config/find";
+import { findConfig } from "./config/find";
 import { menuJson } from "./config/json";
 
 export function toolOut(t: Text): void {
@@ -195,14 +195,9 @@ function ls(arg: string): u32 {
 // The menu the loader would show, as JSON (src/config/json.ts), found the way the boot finds
 // it (src/config/find.ts) from the domain's command line. Nothing found: what was tried.
 function menu(): u32 {
-  const words = cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength());
-  const s = searchConfig(words);
-  if (s.config == null) {
-    toolError(s.named != null ? "cannot read the config file " + s.named! + ":" : "no config file found; tried:");
-    for (let i = 0; i < s.tried.length; i++) toolError("  " + s.tried[i]);
-    return 1;
-  }
-  const cfg = s.config!;
+  const found = findConfig(cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength()), toolError);
+  if (found == null) return 1; // what was tried is printed
+  const cfg = found!;
   if (cfg.error != null) {
     toolError(cfg.error!);
     return 1;

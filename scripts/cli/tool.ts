@@ -59,12 +59,13 @@ export interface ToolOptions {
   extra?: string; // more of the domain's command line (xl extra=), after the pvboot.* words
   ramdisk?: Uint8Array; // xl ramdisk=
   stdout?: (b: Uint8Array) => void; // where the command's output goes (default: our stdout)
+  stderr?: (line: string) => void; // its error and warning lines (default: our stderr)
 }
 
 export function runTool(disk: string, cmd: string, arg: string | null, opts: ToolOptions = {}): ToolRun {
   const stream = new ToolStream(
     opts.stdout ?? ((b) => process.stdout.write(b)),
-    (line) => process.stderr.write(line + "\n"),
+    opts.stderr ?? ((line) => process.stderr.write(line + "\n")),
     opts.verbose ? (line) => process.stderr.write(line + "\n") : undefined,
   );
   const cmdline = `pvboot.tool=${cmd}` + (arg !== null ? ` pvboot.path=${percentEncode(arg)}` : "") +

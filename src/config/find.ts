@@ -9,13 +9,15 @@
 // What was tried, and why each failed, is kept for the caller to print.
 
 import { MenuConfig, EntrySummary } from "./menu";
-import { parseMenuLst, applySavedDefault, entrySummary, UuidResolver, baseName } from "./menulst";
+import { parseMenuLst, applySavedDefault, checkDefault, entrySummary, UuidResolver, baseName } from "./menulst";
 import { MAX_FILE } from "./lexer";
 import { resolvePath, searchOrder, mountDevice, Mounted } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
 import { ExtType } from "../fs/ext/ext";
 import { readRamdisk } from "./ramdisk";
 import { console } from "../xen/console";
+import { startInfo } from "../xen/start_info";
+import { cmdlineWords } from "../lib/cmdline";
 import { Text } from "../lib/text";
 
 export const CANDIDATES = ["/boot/grub/menu.lst", "/boot/grub/grub.conf", "/grub/menu.lst", "/grub/grub.conf"];
@@ -51,7 +53,8 @@ function readWhole(m: Mounted, maxSize: u32): FileBytes {
   f.device = m.device;
   f.path = m.path;
   if (m.fs == null) {
-    f.error = m.error != null ? m.error! : "no filesystem";
+    const e: string = m.error != null ? m.error! : "?";
+    f.error = m.device.length > 0 && e.startsWith(m.device + ": ") ? fsProblem(m) : e;
     return f;
   }
   const fs = m.fs!;
@@ -117,7 +120,8 @@ export function loadConfigFile(path: string, root: string): MenuConfig {
     const cfg = new MenuConfig();
     cfg.path = m.device + m.path;
     cfg.root = m.device;
-    cfg.error = (m.device.length > 0 ? m.device + m.path : path) + ": " + f.error!;
+    const where: string = m.device.length > 0 ? m.device + m.path : path;
+    cfg.error = where + ": " + f.error!;
     return cfg;
   }
   return configFrom(f);
@@ -135,6 +139,17 @@ function tryFile(s: ConfigSearch, device: string, path: string): bool {
   return true;
 }
 
+// "no filesystem (no ext2/3/4 superblock ...)": why a device did not mount, without its name.
+function fsProblem(m: Mounted): string {
+  let why = m.error != null ? m.error! : "?";
+  if (why.startsWith(m.device + ": ")) why = why.substring(m.device.length + 2);
+  return "no filesystem (" + why + ")";
+}
+
+function noFilesystem(dev: string, m: Mounted): string {
+  return dev + ": " + fsProblem(m);
+}
+
 // The search, without printing: see the top of the file.
 export function searchConfig(words: string[]): ConfigSearch {
   const s = new ConfigSearch();
@@ -143,21 +158,14 @@ export function searchConfig(words: string[]): ConfigSearch {
   if (named != null) {
     s.named = named;
     const dp = parseDevPath(named);
-    if (dp.error != null) {
-      s.tried.push(named + ": " + dp.error!);
-      return s;
-    }
-    if (dp.disk >= 0) {
-      const m = resolvePath(named, "");
-      const f = readWhole(m, MAX_FILE);
-      if (f.error != null) s.tried.push(named + ": " + f.error!);
-      else s.config = configFrom(f);
+    if (dp.error != null || dp.disk >= 0) {
+      s.config = loadConfigFile(named, ""); // its error says why when it cannot be used
       return s;
     }
     for (let i = 0; i < devices.length; i++) {
       const m = mountDevice(parseDevPath(devices[i]).disk, parseDevPath(devices[i]).part);
       if (m.fs == null) {
-        s.tried.push(devices[i] + ": no filesystem (" + (m.error != null ? m.error! : "?") + ")");
+        s.tried.push(noFilesystem(devices[i], m));
         continue;
       }
       if (tryFile(s, devices[i], named)) return s;
@@ -166,11 +174,17 @@ export function searchConfig(words: string[]): ConfigSearch {
     return s;
   }
   const rd = readRamdisk();
+  let rdProblem: string | null = null;
   if (rd.present) {
     if (rd.error != null) {
-      s.tried.push("(ramdisk): " + rd.error!);
+      rdProblem = "(ramdisk): " + rd.error!;
+      s.tried.push(rdProblem!);
     } else {
       const cfg = parseMenuLst(rd.data, rd.size, "(ramdisk)");
+      if (cfg.error == null && cfg.defaultSaved) {
+        cfg.warnings.push("(ramdisk): default saved, but a ramdisk has no default file beside it; 0 used");
+        checkDefault(cfg);
+      }
       s.config = cfg;
       return s;
     }
@@ -179,10 +193,14 @@ export function searchConfig(words: string[]): ConfigSearch {
     const dp = parseDevPath(devices[i]);
     const m = mountDevice(dp.disk, dp.part);
     if (m.fs == null) {
-      s.tried.push(devices[i] + ": no filesystem (" + (m.error != null ? m.error! : "?") + ")");
+      s.tried.push(noFilesystem(devices[i], m));
       continue;
     }
-    for (let j = 0; j < CANDIDATES.length; j++) if (tryFile(s, devices[i], CANDIDATES[j])) return s;
+    for (let j = 0; j < CANDIDATES.length; j++) {
+      if (!tryFile(s, devices[i], CANDIDATES[j])) continue;
+      if (rdProblem != null) s.config!.warnings.unshift(rdProblem! + "; not used");
+      return s;
+    }
   }
   if (devices.length == 0) s.tried.push("no disks to look on");
   return s;
@@ -190,12 +208,18 @@ export function searchConfig(words: string[]): ConfigSearch {
 
 // The search, printing what was tried when nothing was found (the caller then opens the
 // command line). A config that was found but could not be used comes back with error set.
-export function findConfig(words: string[]): MenuConfig | null {
-  const s = searchConfig(words);
+// words: the domain's command line as words (src/lib/cmdline.ts); null: read it here.
+// say: how to print a line (default: "pvboot: ..." on the console; tool mode: toolError).
+export function findConfig(words: string[] | null = null, say: (line: string) => void = sayOnConsole): MenuConfig | null {
+  const s = searchConfig(words != null ? words! : cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength()));
   if (s.config != null) return s.config;
-  console.line(new Text().str(s.named != null ? "pvboot: no config file: " + s.named! : "pvboot: no config file found; tried:"));
-  for (let i = 0; i < s.tried.length; i++) console.line(new Text().str("pvboot:   ").str(s.tried[i]));
+  say(s.named != null ? "cannot find the config file " + s.named! + "; tried:" : "no config file found; tried:");
+  for (let i = 0; i < s.tried.length; i++) say("  " + s.tried[i]);
   return null;
+}
+
+function sayOnConsole(line: string): void {
+  console.line(new Text().str("pvboot: ").str(line));
 }
 
 // UUIDs to devices, through the mounts (every device in search order is mounted once).

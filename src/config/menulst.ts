@@ -195,11 +195,12 @@ class Parser {
     if (n == "root" || n == "rootnoverify") target = firstWord(l.args);
     else if (n == "kernel") {
       const k = kernelParts(l.args);
-      if (k.badType != null) this.warn(l.lineNo, "kernel --type=" + k.badType! + " is not a type GRUB knew, ignored");
+      if (k.badType != null) this.warn(l.lineNo, "kernel --type=" + k.badType! + ": not a type GRUB knew (netbsd, freebsd, openbsd, linux, biglinux, multiboot)");
       target = k.kernel;
     }
     else if (n == "initrd" || n == "module" || n == "modulenounzip" || n == "configfile" || n == "chainloader") target = firstWord(l.args);
     else return;
+    if (target.length == 0 && (n == "root" || n == "rootnoverify")) return; // prints the root, as GRUB did
     if (target.length == 0) {
       this.warn(l.lineNo, "'" + n + "' without a file or device");
       return;
@@ -300,25 +301,26 @@ export abstract class UuidResolver {
   abstract resolve(uuid: string): string | null;
 }
 
-// What an entry boots, from its lines alone: the root in effect at `kernel` (the entry's own
-// root/rootnoverify/uuid, else `inheritedRoot`, the device the config came from: GRUB 0.97
+// What an entry boots, from its lines alone: the root in effect at the last `kernel` (the
+// entry's own root/rootnoverify/uuid lines before it, else `inheritedRoot`, the device the config came from: GRUB 0.97
 // ran every entry from the state the menu was read in), the kernel, its command line (the
 // arguments without the file name and the --type/--no-mem-option options), the initrd, and the
 // modules with their whole argument as their command line.
 export function entrySummary(entry: MenuEntry, inheritedRoot: string, resolver: UuidResolver | null = null): EntrySummary {
   const s = new EntrySummary();
-  s.root = inheritedRoot;
+  let root = inheritedRoot; // as the lines run
+  let kernelRoot = ""; // the root when the (last) kernel line ran
   let sawKernel = false;
   for (let i = 0; i < entry.lines.length; i++) {
     const l = entry.lines[i];
     const n = l.name;
-    if ((n == "root" || n == "rootnoverify") && !sawKernel) {
-      s.root = firstWord(l.args);
+    if ((n == "root" || n == "rootnoverify") && l.args.length > 0) {
+      root = firstWord(l.args);
     } else if (n == "uuid") {
       s.uuid = firstWord(l.args);
-      if (resolver != null && !sawKernel) {
+      if (resolver != null) {
         const dev = resolver.resolve(s.uuid!);
-        if (dev != null) s.root = dev;
+        if (dev != null) root = dev;
       }
     } else if (n == "kernel") {
       const k = kernelParts(l.args);
@@ -328,6 +330,7 @@ export function entrySummary(entry: MenuEntry, inheritedRoot: string, resolver: 
       s.modules = new Array<ModuleSpec>(); // GRUB: a new kernel forgets the modules before it
       s.initrd = null;
       sawKernel = true;
+      kernelRoot = root;
     } else if (n == "initrd") {
       s.initrd = firstWord(l.args);
     } else if (n == "module" || n == "modulenounzip") {
@@ -338,5 +341,6 @@ export function entrySummary(entry: MenuEntry, inheritedRoot: string, resolver: 
       s.chainloader = firstWord(l.args);
     }
   }
+  s.root = sawKernel ? kernelRoot : root;
   return s;
 }
