@@ -15,8 +15,7 @@ import { gnttab } from "./xen/gnttab";
 import { disks, describeDisk } from "./drivers/blkfront";
 import { runTool, percentDecode } from "./tool";
 import { VERSION } from "./version";
-import { findConfig, searchConfig } from "./config/find";
-import { MenuConfig } from "./config/menu";
+import { findConfig, loadConfigFile } from "./config/find";
 import { runMenu } from "./ui/menu";
 import { firstFilesystem } from "./fs/mounts";
 import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
@@ -71,22 +70,9 @@ function bootMenus(words: string[]): Outcome {
       o = runMenu(cfg);
     }
     if (o.action != OUT_CONFIGFILE) return o;
-    config = loadConfig(o.configfile!, config != null ? config.root : "");
+    config = loadConfigFile(o.configfile!, config != null ? config.root : "");
   }
   return new Outcome(OUT_HALT, "pvboot: configfile nested more than " + MAX_CONFIGFILES.toString() + " deep, giving up");
-}
-
-// The config `configfile` named: a device path, or a path on `root`.
-// (find.ts's loadConfigFile does this once it compiles: see /work/wt/REQUESTS.md.)
-function loadConfig(path: string, root: string): MenuConfig {
-  const full = path.startsWith("(") ? path : root + path;
-  const s = searchConfig([full]);
-  if (s.config != null) return s.config!;
-  const cfg = new MenuConfig();
-  cfg.path = full;
-  cfg.root = root;
-  cfg.error = s.tried.length > 0 ? s.tried[0] : full + ": cannot be read";
-  return cfg;
 }
 
 function commandLineOnly(root: string): Outcome {
