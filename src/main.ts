@@ -52,8 +52,9 @@ export function pvboot_main(): void {
 // the menu with that file's, as GRUB did; bounded, since a file may name itself.
 function bootMenus(words: string[]): Outcome {
   let config = findConfig(words);
-  if (config == null && firstFilesystem() == null) {
-    // No disk holds a filesystem: the command line could not load anything either.
+  if ((config == null || config.error != null) && firstFilesystem() == null) {
+    // No menu, and no disk holds a filesystem: the command line could not load anything either.
+    if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
     return new Outcome(OUT_HALT, "pvboot: nothing to boot (no menu.lst, no filesystem on any disk), powering off");
   }
   for (let depth = 0; depth < MAX_CONFIGFILES; depth++) {
