@@ -283,6 +283,22 @@ describe("the boot menu", () => {
     expect(r2.shutdown).toBe("poweroff");
   });
 
+  it("reboots and halts from the command line opened in the menu", () => {
+    const r = boot(THREE, "creboot\r");
+    expect(r.shutdown).toBe("reboot");
+    expect(r.out).toContain("pvboot: rebooting");
+    const h = boot(THREE, "chalt\r");
+    expect(h.shutdown).toBe("poweroff");
+    expect(loadedTitle(h.out)).toBeNull();
+  });
+
+  it("hiddenmenu without a timeout waits for Esc", () => {
+    const r = boot("hiddenmenu\n" + THREE.replace("timeout 3\n", ""), "<enter>x<esc><enter>");
+    expect(r.out).not.toContain("Press `ESC'");
+    expect(loadedTitle(r.out)).toBe("Second"); // the Enter after Esc, in the menu
+    expect(r.out.indexOf("+-----")).toBeLessThan(r.out.indexOf(" Booting '"));
+  });
+
   it("runs `pvboot run DISK --keys`", () => {
     const disk = makeMenuDisk(THREE);
     const cli = fileURLToPath(new URL("../scripts/pvboot.mjs", import.meta.url));

@@ -73,7 +73,8 @@ export class Menu {
     let left = this.countdown;
     this.countdown = -1; // the menu, if it is shown, does not count down again
     let tick = deadlineAfterMs(1000);
-    console.print(new Text().str("\rPress `ESC' to enter the menu... ").i(left).str("   "));
+    // Without a timeout GRUB printed nothing and waited for Esc.
+    if (left > 0) console.print(new Text().str("\rPress `ESC' to enter the menu... ").i(left).str("   "));
     for (let guard = 0; guard < (1 << 30); guard++) {
       const k = console.readKey(left >= 0 ? tick : 0);
       if (k == KEY_ESC) {
