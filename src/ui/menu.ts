@@ -20,7 +20,7 @@ import { Text } from "../lib/text";
 import { MenuConfig, MenuEntry } from "../config/menu";
 import { runEntry } from "../boot/script";
 import { describeLoaded } from "../boot/load";
-import { screen, ListBox, ROWS, BOX_ROWS, HELP_ROW, STATUS_ROW } from "./screen";
+import { screen, ListBox, BOX_ROWS, HELP_ROW, STATUS_ROW } from "./screen";
 import { checkPassword, readPassword } from "./password";
 import { editEntry, EDIT_BOOT, EDIT_OUTCOME } from "./editor";
 import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT } from "./shell";
