@@ -94,6 +94,10 @@ export function makeDisk(): void {
   mkfs("ext2", UUID1, 18 * 2048 * 512, root1);
 }
 
+export function diskPath(): string {
+  return disk;
+}
+
 // A run: the loader starts, finds the disk, opens the command line, and gets `keys`.
 export function session(keys: string) {
   const r = runLoader({ memoryMB: 64, disks: [disk], keys: parseKeys(keys) });
