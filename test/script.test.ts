@@ -70,6 +70,12 @@ describe("runEntry", () => {
       /^error=line 2: kernel: '\(hd0,0\)\/boot\/notakernel': unknown kernel format \(starts with 23 21 2f 62 69 6e 2f 73\) loaded=no/);
   });
 
+  it("lock stops an entry unless the password was given", () => {
+    expect(entry("!Rescue", "(hd0,0)", "lock", "kernel /boot/vmlinuz-6.1.0").result).toBe(
+      "error=line 2: lock: this entry needs the password (press 'p' in the menu first) loaded=no configfile=none root=(hd0,0) kernel=none modules=0");
+    expect(entry("Rescue", "(hd0,0)", "lock", "kernel /boot/vmlinuz-6.1.0").result).toMatch(/^error=none loaded=yes /);
+  });
+
   it("quiet: the entry's lines and the summaries are not echoed, the outcome still is", () => {
     const r = entry("Quiet", "(hd0,0)", "quiet", "kernel /boot/vmlinuz-6.1.0", "initrd /boot/initrd.img-6.1.0");
     expect(r.console).not.toContain("kernel /boot/vmlinuz-6.1.0\r\n");
