@@ -58,6 +58,12 @@ export function makeDisk(): void {
   writeFileSync(join(root0, "boot/notakernel"), Buffer.from("#!/bin/sh\necho hi\n"));
   writeFileSync(join(root0, "boot/vmlinux-elf"), elf(62, 2));
   writeFileSync(join(root0, "boot/vmlinux-arm"), elf(183, 2));
+  writeFileSync(join(root0, "boot/vmlinux-i386"), elf(3, 1));
+  writeFileSync(join(root0, "boot/vmlinuz.xz"), Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]), Buffer.alloc(600, 1)]));
+  const short = bzImage();
+  short[0x1f1] = 60; // a setup of 61 sectors: longer than the file
+  writeFileSync(join(root0, "boot/vmlinuz-short"), short.subarray(0, 4096));
+  writeFileSync(join(root0, "boot/empty"), Buffer.alloc(0));
   writeFileSync(join(root0, "boot/grub/menu.lst"), "default 0\ntitle Debian\nroot (hd0,0)\nkernel /boot/vmlinuz-6.1.0\n");
   writeFileSync(join(root0, "hello.txt"), hello);
   writeFileSync(join(root0, "helium.txt"), "He\n");
@@ -86,6 +92,10 @@ export function makeDisk(): void {
     execFileSync("mke2fs", ["-q", "-F", "-t", type, "-U", uuid, "-E", `offset=${offset}`, "-d", src, disk, "16M"]);
   mkfs("ext4", UUID0, 2048 * 512, root0);
   mkfs("ext2", UUID1, 18 * 2048 * 512, root1);
+}
+
+export function diskPath(): string {
+  return disk;
 }
 
 // A run: the loader starts, finds the disk, opens the command line, and gets `keys`.

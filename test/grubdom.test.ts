@@ -156,6 +156,25 @@ describe("grubdom>", () => {
     expect(t).toContain("Error: uuid: no filesystem has UUID 12345 (2 devices searched)");
   });
 
+  it("knows a bare compressed image, and refuses a 32-bit ELF, a truncated setup and an empty file", () => {
+    const r = session("kernel /boot/vmlinuz.xz\rkernel /boot/vmlinux-i386\rkernel /boot/vmlinuz-short\rkernel /boot/empty\r");
+    const t = afterBanner(r.screen);
+    expect(t).toContain("grubdom> kernel /boot/vmlinuz.xz\n   [xz-compressed kernel, size=0x25e]\n");
+    expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinux-i386': a 32-bit i386 ELF kernel; this pvboot boots x86_64 kernels");
+    expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinuz-short': Linux setup of 31232 bytes but the file has only 4096");
+    expect(t).toContain("Error: kernel: '(hd0,0)/boot/empty': unknown kernel format (starts with nothing: the file is empty)");
+  });
+
+  it("kernel options, rootnoverify, modulenounzip and quiet", () => {
+    const r = session("rootnoverify (hd0,1)\rkernel --type=multiboot --no-mem-option (hd0,0)/boot/vmlinux-elf\r" +
+      "modulenounzip /hurd/ext2fs.static --host-priv-port=1\rquiet\rboot\r");
+    expect(r.shutdown).toBe("poweroff");
+    const t = afterBanner(r.screen);
+    expect(t).toContain("grubdom> rootnoverify (hd0,1)\ngrubdom> kernel"); // no mount message
+    expect(t).toContain("grubdom> modulenounzip /hurd/ext2fs.static --host-priv-port=1\n   [Multiboot-module, size=0x4d2]\n");
+    expect(t).toContain("grubdom> boot\npvboot: the kernel loaded (kernel ELF64 256 bytes, 1 module 1234 bytes)"); // quiet: no summary
+  });
+
   it("notes what a PV guest cannot do, and says chainloading is impossible", () => {
     const r = session("savedefault\rmap (hd0) (hd1)\rchainloader +1\rlock\rquiet\r");
     const t = afterBanner(r.screen);

@@ -57,6 +57,10 @@ export class KernelFormat {
 
 const HEAD_BYTES: u32 = 4096; // what `kernel` reads to identify the file
 
+function u8at(p: usize, off: u32, n: u32): u32 {
+  return off < n ? <u32>load<u8>(p + off) : 0;
+}
+
 function u16at(p: usize, off: u32, n: u32): u32 {
   return off + 2 <= n ? <u32>load<u16>(p + off) : 0;
 }
@@ -95,7 +99,7 @@ function machineName(m: u32): string {
 export function identifyKernel(p: usize, n: u32, size: u64, full: string): KernelFormat {
   const k = new KernelFormat();
   if (n >= 20 && load<u32>(p) == 0x464c457f) {
-    const cls = load<u8>(p + 4);
+    const cls = u8at(p, 4, n);
     const machine = u16at(p, 18, n);
     if (cls != 1 && cls != 2) {
       k.error = "'" + full + "': ELF file of unknown class " + cls.toString();
@@ -113,11 +117,11 @@ export function identifyKernel(p: usize, n: u32, size: u64, full: string): Kerne
     return k;
   }
   if (n >= 0x208 && u32at(p, 0x202, n) == 0x53726448) { // "HdrS": the Linux x86 setup header
-    let sects = <u32>load<u8>(p + 0x1f1);
+    let sects = u8at(p, 0x1f1, n);
     if (sects == 0) sects = 4;
     const setup = <u64>(sects + 1) * 512;
     const version = u16at(p, 0x206, n);
-    const big = version >= 0x200 && (load<u8>(p + 0x211) & 1) != 0; // LOADED_HIGH
+    const big = version >= 0x200 && (u8at(p, 0x211, n) & 1) != 0; // LOADED_HIGH
     if (setup >= size) {
       k.error = "'" + full + "': Linux setup of " + setup.toString() + " bytes but the file has only " + size.toString();
       return k;

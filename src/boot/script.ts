@@ -255,9 +255,11 @@ function boot(state: BootState): string | null {
 // Boot a menu entry: its lines in order (each echoed, as GRUB did), then `boot` unless the
 // entry said it. The state tells what happened: `loaded` (power off: no handoff yet),
 // `configfile` (show that menu), or `error`, what stopped it (the menu tries the fallback).
-export function runEntry(entry: MenuEntry, root: string): BootState {
+// `authenticated`: the menu's password was given (or there is none); `lock` stops otherwise.
+export function runEntry(entry: MenuEntry, root: string, authenticated: bool = true): BootState {
   const state = new BootState(root);
   state.title = entry.title;
+  state.authenticated = authenticated;
   console.say(" Booting '" + entry.title + "'");
   console.say("");
   for (let i = 0; i < entry.lines.length; i++) {
@@ -277,7 +279,7 @@ export function runEntry(entry: MenuEntry, root: string): BootState {
 
 // runEntry for callers that only need the error: "" when nothing failed (loaded, or a
 // configfile to show: check runEntry's state for those).
-export function bootEntry(entry: MenuEntry, root: string): string {
-  const state = runEntry(entry, root);
+export function bootEntry(entry: MenuEntry, root: string, authenticated: bool = true): string {
+  const state = runEntry(entry, root, authenticated);
   return state.error != null ? state.error! : "";
 }

@@ -3,7 +3,7 @@
 // find, uuid, help. Tab completes command names, devices and paths; Up/Down walk the history.
 // Errors are printed as "Error: " and a sentence naming the command and the file or device.
 
-import { console, KEY_ESC, KEY_CTRL_C, KEY_TIMEOUT } from "../xen/console";
+import { console, KEY_ESC, KEY_TIMEOUT } from "../xen/console";
 import { Text } from "../lib/text";
 import { LineEditor, History, Completer, Completion } from "./lineedit";
 import { BootState, runCommand, parseLine, splitWord } from "../boot/script";
