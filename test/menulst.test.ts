@@ -19,6 +19,12 @@ beforeAll(() => {
   files["configs/saved/menu.lst"] = readFileSync(join(CORPUS, "saved/menu.lst"));
   files["configs/saved/default"] = readFileSync(join(CORPUS, "saved/default"));
   files["configs/saved-nofile/menu.lst"] = readFileSync(join(CORPUS, "saved/menu.lst"));
+  files["configs/saved-big/menu.lst"] = readFileSync(join(CORPUS, "saved/menu.lst"));
+  files["configs/saved-big/default"] = "1\n" + "#".repeat(20000) + "\n";
+  files["configs/saved-empty/menu.lst"] = readFileSync(join(CORPUS, "saved/menu.lst"));
+  files["configs/saved-empty/default"] = "";
+  files["configs/saved-range/menu.lst"] = readFileSync(join(CORPUS, "saved/menu.lst"));
+  files["configs/saved-range/default"] = "7\n";
   disk = fsImage(files, { uuid: UBUNTU_UUID });
 });
 
@@ -143,6 +149,16 @@ describe("menu.lst corpus", () => {
     const r = menu("saved-nofile/menu.lst");
     expect(r.json).toMatchObject({ default: 0, default_saved: true });
     expect(r.json.warnings).toEqual(["menu.lst: default saved, but (hd0)/configs/saved-nofile/default: not found; 0 used"]);
+  });
+
+  it("default saved: only the start of the default file counts; empty or out of range is 0", () => {
+    expect(menu("saved-big/menu.lst").json).toMatchObject({ default: 1, default_saved: true });
+    let r = menu("saved-empty/menu.lst");
+    expect(r.json.default).toBe(0);
+    expect(r.json.warnings).toEqual(["(hd0)/configs/saved-empty/default: no entry number at the start, 0 used"]);
+    r = menu("saved-range/menu.lst");
+    expect(r.json.default).toBe(0);
+    expect(r.json.warnings).toEqual(["menu.lst: default entry 7 does not exist, 0 used"]);
   });
 
   it("broken lines: skipped or refused with a warning naming the line, the rest read", () => {

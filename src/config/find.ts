@@ -48,7 +48,9 @@ class FileBytes {
   error: string | null = null;
 }
 
-function readWhole(m: Mounted, maxSize: u32): FileBytes {
+// The whole file, refused when larger than maxSize; or, with head > 0, only its first `head`
+// bytes whatever its size.
+function readWhole(m: Mounted, maxSize: u32, head: u32 = 0): FileBytes {
   const f = new FileBytes();
   f.device = m.device;
   f.path = m.path;
@@ -71,6 +73,14 @@ function readWhole(m: Mounted, maxSize: u32): FileBytes {
   }
   if (st.type != ExtType.File) {
     f.error = "not a regular file";
+    return f;
+  }
+  if (head > 0) {
+    const n = st.size < <u64>head ? <u32>st.size : head;
+    f.data = heap.alloc(head);
+    const e = n > 0 ? fs.readRange(l.ino, 0, n, f.data) : null;
+    if (e != null) f.error = e;
+    f.size = n;
     return f;
   }
   if (st.size > <u64>maxSize) {
@@ -99,7 +109,7 @@ function configFrom(f: FileBytes): MenuConfig {
 function savedDefault(cfg: MenuConfig, device: string, path: string): void {
   const dir = path.substring(0, path.lastIndexOf("/") + 1);
   const m = resolvePath(device + dir + "default", "");
-  const f = readWhole(m, 4096);
+  const f = readWhole(m, 0, 9); // GRUB read 10 bytes and used the first 9
   const where = device + dir + "default";
   if (f.error != null) {
     cfg.warnings.push(baseName(cfg.path) + ": default saved, but " + where + ": " + f.error! + "; 0 used");
@@ -107,7 +117,7 @@ function savedDefault(cfg: MenuConfig, device: string, path: string): void {
     return;
   }
   let text = "";
-  for (let i: u32 = 0; i < f.size && i < 9; i++) text += String.fromCharCode(<i32>load<u8>(f.data + i));
+  for (let i: u32 = 0; i < f.size; i++) text += String.fromCharCode(<i32>load<u8>(f.data + i));
   applySavedDefault(cfg, text, where);
 }
 
