@@ -247,7 +247,7 @@ export class Menu {
       }
       this.authenticated = true;
     }
-    const st = runEntry(entry, this.root);
+    const st = runEntry(entry, this.root, this.authenticated);
     if (st.loaded != null) return new Outcome(OUT_LOADED, describeLoaded(st.title, st.loaded!));
     if (st.configfile != null) return new Outcome(OUT_CONFIGFILE, "", st.configfile);
     console.say("");
