@@ -269,6 +269,11 @@ describe("the boot menu", () => {
     const r = boot(menu, "<enter><down><enter>", { "boot/grub/other.lst": "title Other A\nkernel /boot/vmlinuz-c\ntitle Other B\nkernel /boot/vmlinuz-d\n" });
     expect(loadedTitle(r.out)).toBe("Other B");
     expect(loadedKernel(r.out)).toBe("vmlinuz-d");
+     // from the command line opened in the menu too
+    const c = boot(menu, "cconfigfile /boot/grub/other.lst\r<enter>", { "boot/grub/other.lst": "title Other A\nkernel /boot/vmlinuz-c\n" });
+    const s = screenBeforeBoot(c.out);
+    expect(boxRows(s).slice(0, 2)).toEqual(["Other A", ""]);
+    expect(loadedTitle(c.out)).toBe("Other A");
   });
 
   it("opens grubdom> with 'c' and comes back to the menu with Esc", () => {
