@@ -123,8 +123,9 @@ export class Menu {
   private drawCountdown(): void {
     screen.at(STATUS_ROW, 0).eraseLine();
     if (this.countdown > 0) {
-      screen.at(STATUS_ROW, 3).str("The highlighted entry will be booted automatically in ")
-        .str(this.countdown.toString()).str(this.countdown == 1 ? " second." : " seconds.");
+      screen.at(STATUS_ROW, 3).str("The highlighted entry will be booted automatically in ");
+      screen.t.u(<u64>this.countdown);
+      screen.str(this.countdown == 1 ? " second." : " seconds.");
     }
   }
 

@@ -129,7 +129,8 @@ export class ListBox {
     const i = this.first + r;
     screen.at(BOX_TOP + 1 + r, BOX_LEFT).ch(0x7c);
     if (i == this.selected && i < this.items.length) screen.reverse(true);
-    screen.field(i < this.items.length ? " " + this.items[i] : "", BOX_WIDTH);
+    // No string building here: the runtime never frees, and this runs for every key.
+    screen.ch(0x20).field(i < this.items.length ? this.items[i] : "", BOX_WIDTH - 1);
     if (i == this.selected) screen.reverse(false);
     let edge: u32 = 0x7c;
     if (r == 0 && this.first > 0) edge = 0x5e; // '^': more above
