@@ -209,6 +209,12 @@ describe("the boot menu", () => {
     expect(loadedKernel(b.out)).toBe("vmlinuz-b");
   });
 
+  it("takes thousands of keys (each a redraw) and still boots the right entry", () => {
+    const r = boot(THREE, "<down><up>".repeat(3000) + "<down><enter>");
+    expect(r.trap).toBeUndefined();
+    expect(loadedTitle(r.out)).toBe("Third");
+  });
+
   it("boots at once with timeout 0, without drawing the menu", () => {
     const r = boot(THREE.replace("timeout 3", "timeout 0"));
     expect(loadedTitle(r.out)).toBe("Second");
