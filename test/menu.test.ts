@@ -163,6 +163,8 @@ describe("the boot menu", () => {
     const s = screenOf(r.out);
     expect(s.text()).not.toContain("booted automatically");
     expect(highlighted(s)).toBe("Second");
+    // a NUL byte (line noise) is not a key: the countdown goes on
+    expect(loadedTitle(boot(THREE, "\\x00").out)).toBe("Second");
   });
 
   it("moves with the arrows and boots with Enter", () => {

@@ -151,6 +151,7 @@ export class Menu {
         this.drawCountdown();
         continue;
       }
+      if (k == 0) continue; // a NUL is line noise (a serial break, a terminal's filler), not a key
       if (this.countdown > 0) {
         this.countdown = -1; // any key stops it, then does what it does
         this.drawCountdown();
