@@ -38,6 +38,13 @@ u64 Z_xenZ_mfn_of(XEN, u32 offset)
     return arch_pfn_to_mfn(linear_base_pfn + (offset >> PAGE_SHIFT));
 }
 
+u64 Z_xenZ_pfn_to_mfn(XEN, u64 pfn)
+{
+    if (pfn >= start_info->nr_pages)
+        return (u64)-1;
+    return arch_pfn_to_mfn((unsigned long)pfn);
+}
+
 u32 Z_xenZ_map_frame(XEN, u32 offset, u64 mfn, u32 flags)
 {
     void *va = page_va(offset);

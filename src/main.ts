@@ -15,6 +15,12 @@ import { gnttab } from "./xen/gnttab";
 import { disks, describeDisk } from "./drivers/blkfront";
 import { runTool, percentDecode } from "./tool";
 import { VERSION } from "./version";
+import { findConfig, loadConfigFile } from "./config/find";
+import { runMenu } from "./ui/menu";
+import { firstFilesystem } from "./fs/mounts";
+import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
+
+const MAX_CONFIGFILES: i32 = 32;
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
 
 export function pvboot_main(): void {
@@ -25,18 +31,73 @@ export function pvboot_main(): void {
   printBanner();
   const words = cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength());
   const debug = option(words, "pvboot.debug");
+  const tool = option(words, "pvboot.tool");
 
   startDisks();
-  if (debug != null) runDebugAction(debug);
-  const tool = option(words, "pvboot.tool");
-  if (tool != null) {
-    const arg = option(words, "pvboot.path");
-    runTool(tool, arg != null ? percentDecode(arg) : "");
+  if (debug != null || tool != null) {
+    // Debug actions and tool mode (the CLI's ls, cat, menu) do their one thing and stop.
+    if (debug != null) runDebugAction(debug);
+    if (tool != null) {
+      const arg = option(words, "pvboot.path");
+      runTool(tool, arg != null ? percentDecode(arg) : "");
+    }
+    finish(new Outcome(OUT_HALT, "pvboot: nothing more to do, powering off"));
+    return;
   }
+  finish(bootMenus(words));
+}
 
+// menu.lst (found as src/config/find.ts says) and its menu; without one, the grubdom>
+// command line. `configfile` (from an entry, the command line or `password PW FILE`) replaces
+// the menu with that file's, as GRUB did; bounded, since a file may name itself.
+function bootMenus(words: string[]): Outcome {
+  let config = findConfig(words);
+  if ((config == null || config.error != null) && firstFilesystem() == null) {
+    // No menu, and no disk holds a filesystem: the command line could not load anything either.
+    if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
+    return new Outcome(OUT_HALT, "pvboot: nothing to boot (no menu.lst, no filesystem on any disk), powering off");
+  }
+  for (let depth = 0; depth < MAX_CONFIGFILES; depth++) {
+    let o: Outcome;
+    if (config == null || config.error != null) {
+      if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
+      console.say("pvboot: no menu; the command line is yours ('help' lists the commands)");
+      // The root: the config's device, or (GRUB's boot device) the first filesystem.
+      const first = firstFilesystem();
+      o = commandLineOnly(config != null && config.root.length > 0 ? config.root : first != null ? first.device : "");
+    } else {
+      const cfg = config!;
+      for (let i = 0; i < cfg.warnings.length; i++) console.line(new Text().str("pvboot: warning: ").str(cfg.warnings[i]));
+      o = runMenu(cfg);
+    }
+    if (o.action != OUT_CONFIGFILE) return o;
+    config = loadConfigFile(o.configfile!, config != null ? config.root : "");
+  }
+  return new Outcome(OUT_HALT, "pvboot: configfile nested more than " + MAX_CONFIGFILES.toString() + " deep, giving up");
+}
+
+function commandLineOnly(root: string): Outcome {
+  for (let guard = 0; guard < 1000; guard++) {
+    const o = openCommandLine(root, true, false);
+    if (o != null) return o!;
+  }
+  return new Outcome(OUT_HALT, "pvboot: the command line gave up");
+}
+
+// Leave the domain as the outcome says. A loaded kernel cannot be started yet (the handoff
+// is a later issue): power off, saying so.
+function finish(o: Outcome): void {
   teardown();
-  console.say("pvboot: nothing more to do yet, powering off");
-  shutdown(abi.SHUTDOWN_poweroff);
+  if (o.action == OUT_LOADED) {
+    console.say("pvboot: starting the loaded kernel is not implemented yet; powering off");
+    shutdown(abi.SHUTDOWN_poweroff);
+  } else if (o.action == OUT_REBOOT) {
+    console.say("pvboot: rebooting");
+    shutdown(abi.SHUTDOWN_reboot);
+  } else {
+    if (o.message.length > 0) console.say(o.message);
+    shutdown(abi.SHUTDOWN_poweroff);
+  }
 }
 
 // xenstore, the grant table and every disk the domain was given.

@@ -13,6 +13,10 @@ import { partitionTable } from "./disk/volumes";
 import { resolvePath, firstFilesystem } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
 import { ExtFs, ExtType, ExtStat } from "./fs/ext/ext";
+import { startInfo } from "./xen/start_info";
+import { cmdlineWords } from "./lib/cmdline";
+import { findConfig } from "./config/find";
+import { menuJson } from "./config/json";
 
 export function toolOut(t: Text): void {
   const h = new Text().ch(2).str("pvboot-out ").u(t.len).str("\r\n");
@@ -62,6 +66,7 @@ export function runTool(cmd: string, arg: string): void {
   else if (cmd == "ls") code = ls(arg);
   else if (cmd == "cat") code = cat(arg);
   else if (cmd == "readall") code = readall(arg);
+  else if (cmd == "menu") code = menu();
   else {
     toolError("unknown tool command '" + cmd + "'");
     code = 2;
@@ -185,6 +190,22 @@ function ls(arg: string): u32 {
   }
   toolOut(t);
   return code;
+}
+
+// The menu the loader would show, as JSON (src/config/json.ts), found the way the boot finds
+// it (src/config/find.ts) from the domain's command line. Nothing found: what was tried.
+function menu(): u32 {
+  const found = findConfig(cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength()), toolError);
+  if (found == null) return 1; // what was tried is printed
+  const cfg = found!;
+  if (cfg.error != null) {
+    toolError(cfg.error!);
+    return 1;
+  }
+  const t = menuJson(cfg); // may add warnings (UUIDs no filesystem has)
+  for (let i = 0; i < cfg.warnings.length; i++) toolWarning(cfg.warnings[i]);
+  toolOut(t);
+  return 0;
 }
 
 const CHUNK: u32 = 1 << 20;

@@ -2,7 +2,7 @@
 // (menu, ls, cat, check, xen) are added by their issues. Output formats, once named by an
 // issue, stay stable.
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runLoader } from "../../test/harness/run.ts";
 import { TerminalInput } from "../../test/harness/terminal.ts";
@@ -15,6 +15,7 @@ commands:
   run DISK         boot DISK (a raw disk image, as xvda) with pvboot in the emulated Xen
   ls DISK [PATH]   list a directory (or show a file) on DISK, as the loader reads it
   cat DISK PATH    write a file from DISK to stdout, as the loader reads it
+  menu DISK...     the boot menu the loader finds on DISK (menu.lst), as a listing or JSON
   help [CMD]       this text, or a command's own
 
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
@@ -35,7 +36,11 @@ options:
   --wasm FILE    another core (default build/pvboot.wasm)
   --dom0         run as the initial domain (console through console_io)
 
-exit status: 0 when the domain powered off, 1 when it crashed, 2 on a usage error.
+Without a terminal, the run stops where the loader waits for keys that are not there (--keys
+ran out): "shutdown" is "idle" in the JSON line.
+
+exit status: 0 when the domain powered off or waits for keys, 1 when it crashed or rebooted,
+2 on a usage error.
 `;
 
 const LS_USAGE = `usage: pvboot ls DISK [PATH] [--memory MB] [--verbose]
@@ -49,6 +54,28 @@ without one, the first partition holding a filesystem. Errors go to stderr; exit
 const CAT_USAGE = `usage: pvboot cat DISK PATH [--memory MB] [--verbose]
 
 Writes the file PATH on DISK to stdout, read the way the loader reads it. PATH as for ls.
+`;
+
+const MENU_USAGE = `usage: pvboot menu DISK [DISK...] [--extra ARG] [--ramdisk FILE] [--json] [--memory MB] [--verbose]
+
+Finds and reads the GRUB legacy config (menu.lst) the way the loader does at boot (the same
+core, in the emulated Xen, DISK as xvda, more disks as xvdb, ...): the file named on the
+domain's command line (--extra, xl extra=: the last word that is a path such as
+"(hd0,0)/boot/grub/menu.lst"), else the ramdisk (--ramdisk, xl ramdisk=) as the menu.lst
+itself, else /boot/grub/menu.lst, /boot/grub/grub.conf, /grub/menu.lst, /grub/grub.conf on
+each partition of hd0, hd1, ... in turn. docs/config.md has the rules.
+
+Without --json, one line per entry: its number (from 0), a '*' on the default, its title;
+then the menu's settings, one per line: config, default, timeout, fallback, hiddenmenu,
+password (each only when set).
+
+--json: one JSON object: {"config": PATH, "default": N, "timeout": S, "fallback": [N...],
+"hiddenmenu": BOOL, "password": true, "entries": [{"title", "root", "kernel", "args",
+"initrd", "modules": [{"path", "args"}]}], "warnings": [...]}; fields absent when unset.
+Strings: valid UTF-8 in menu.lst passes through, any other byte is its Latin-1 character.
+
+Warnings (unknown commands, ...) go to stderr. Exit status 1 when no config is found (what
+was tried goes to stderr) or it cannot be used (binary, over-long line), 2 on a usage error.
 `;
 
 function fail(msg: string): number {
@@ -104,7 +131,7 @@ async function run(argv: string[]): Promise<number> {
       console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n),
     }) + "\n");
   }
-  return result.shutdown === "poweroff" || result.shutdown === "detached" ? 0 : 1;
+  return result.shutdown === "poweroff" || result.shutdown === "detached" || result.shutdown === "idle" ? 0 : 1;
 }
 
 function toolCommand(cmd: "ls" | "cat", usage: string, argv: string[]): number {
@@ -130,6 +157,65 @@ function toolCommand(cmd: "ls" | "cat", usage: string, argv: string[]): number {
   return runTool(disk, cmd, path ?? null, { memoryMB, verbose: values.verbose }).code;
 }
 
+interface MenuJson {
+  config: string; default: number; default_saved?: boolean; timeout?: number; fallback?: number[];
+  hiddenmenu: boolean; password?: boolean; password_md5?: boolean;
+  entries: { title: string }[];
+}
+
+// The human listing of the JSON the core printed.
+export function menuListing(m: MenuJson): string {
+  let out = "";
+  m.entries.forEach((e, i) => {
+    out += `${String(i).padStart(3)} ${i === m.default ? "*" : " "} ${e.title}\n`;
+  });
+  out += `config     ${m.config}\n`;
+  out += `default    ${m.default}${m.default_saved ? " (saved)" : ""}\n`;
+  if (m.timeout !== undefined) out += `timeout    ${m.timeout}\n`;
+  if (m.fallback) out += `fallback   ${m.fallback.join(" ")}\n`;
+  if (m.hiddenmenu) out += `hiddenmenu yes\n`;
+  if (m.password) out += `password   ${m.password_md5 ? "md5" : "plain"}\n`;
+  return out;
+}
+
+function menuCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      extra: { type: "string", default: "" },
+      ramdisk: { type: "string" },
+      json: { type: "boolean", default: false },
+      memory: { type: "string", default: "512" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(MENU_USAGE);
+    return 0;
+  }
+  if (positionals.length < 1) return fail(`menu: expected a DISK\n${MENU_USAGE}`);
+  for (const d of positionals) if (!existsSync(d) || !statSync(d).isFile()) return fail(`menu: cannot open disk image '${d}'`);
+  const memoryMB = Number(values.memory);
+  if (!Number.isInteger(memoryMB) || memoryMB < 16 || memoryMB > 65536) return fail(`menu: --memory takes whole MiB from 16 to 65536`);
+  let ramdisk: Uint8Array | undefined;
+  if (values.ramdisk !== undefined) {
+    if (!existsSync(values.ramdisk) || !statSync(values.ramdisk).isFile()) return fail(`menu: cannot open ramdisk '${values.ramdisk}'`);
+    ramdisk = readFileSync(values.ramdisk);
+  }
+  if (/pvboot\.(tool|path)=/.test(values.extra)) return fail("menu: --extra may not set pvboot.tool or pvboot.path");
+  const chunks: Buffer[] = [];
+  const r = runTool(positionals[0], "menu", null, {
+    memoryMB, verbose: values.verbose, disks: positionals.slice(1), extra: values.extra, ramdisk,
+    stdout: (b) => chunks.push(Buffer.from(b)),
+  });
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (values.json) process.stdout.write(text);
+  else if (r.code === 0 && text.length > 0) process.stdout.write(menuListing(JSON.parse(text) as MenuJson));
+  return r.code;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -140,6 +226,8 @@ export async function main(argv: string[]): Promise<number> {
         return toolCommand("ls", LS_USAGE, rest);
       case "cat":
         return toolCommand("cat", CAT_USAGE, rest);
+      case "menu":
+        return menuCommand(rest);
       case "help":
       case "--help":
       case "-h":
@@ -147,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] === "run") process.stdout.write(RUN_USAGE);
         else if (rest[0] === "ls") process.stdout.write(LS_USAGE);
         else if (rest[0] === "cat") process.stdout.write(CAT_USAGE);
+        else if (rest[0] === "menu") process.stdout.write(MENU_USAGE);
         else if (rest[0]) return fail(`help: no command '${rest[0]}'`);
         else process.stdout.write(USAGE);
         return cmd === undefined ? 2 : 0;

@@ -52,14 +52,28 @@ export function percentEncode(s: string): string {
 
 export interface ToolRun { code: number; trap?: string }
 
-export function runTool(disk: string, cmd: string, arg: string | null, opts: { memoryMB?: number; verbose?: boolean } = {}): ToolRun {
+export interface ToolOptions {
+  memoryMB?: number;
+  verbose?: boolean;
+  disks?: string[]; // more disks after the first (xvdb, ...)
+  extra?: string; // more of the domain's command line (xl extra=), after the pvboot.* words
+  ramdisk?: Uint8Array; // xl ramdisk=
+  stdout?: (b: Uint8Array) => void; // where the command's output goes (default: our stdout)
+  stderr?: (line: string) => void; // its error and warning lines (default: our stderr)
+}
+
+export function runTool(disk: string, cmd: string, arg: string | null, opts: ToolOptions = {}): ToolRun {
   const stream = new ToolStream(
-    (b) => process.stdout.write(b),
-    (line) => process.stderr.write(line + "\n"),
+    opts.stdout ?? ((b) => process.stdout.write(b)),
+    opts.stderr ?? ((line) => process.stderr.write(line + "\n")),
     opts.verbose ? (line) => process.stderr.write(line + "\n") : undefined,
   );
-  const cmdline = `pvboot.tool=${cmd}` + (arg !== null ? ` pvboot.path=${percentEncode(arg)}` : "");
-  const r = runLoader({ memoryMB: opts.memoryMB ?? 512, disks: [disk], cmdline, onOutput: (b) => stream.push(b) });
+  const cmdline = `pvboot.tool=${cmd}` + (arg !== null ? ` pvboot.path=${percentEncode(arg)}` : "") +
+    (opts.extra ? " " + opts.extra : "");
+  const r = runLoader({
+    memoryMB: opts.memoryMB ?? 512, disks: [disk, ...(opts.disks ?? [])], cmdline, ramdisk: opts.ramdisk,
+    onOutput: (b) => stream.push(b),
+  });
   if (r.trap) {
     process.stderr.write(`pvboot: the loader crashed: wasm trap: ${r.trap}\n`);
     return { code: 1, trap: r.trap };

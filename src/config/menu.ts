@@ -45,6 +45,7 @@ export const TIMEOUT_NONE: i32 = -1; // no `timeout` line: wait for a key foreve
 
 export class MenuConfig {
   path: string = ""; // where it was read: "(hd0,0)/boot/grub/menu.lst", or "(ramdisk)"
+  root: string = ""; // the device it was read from, "(hd0,0)": each entry's root until it sets one
   defaultEntry: i32 = 0; // 0-based, after `default saved` has been resolved
   defaultSaved: bool = false; // `default saved`: the number came from the `default` file
   timeout: i32 = TIMEOUT_NONE; // seconds
@@ -56,4 +57,18 @@ export class MenuConfig {
   entries: Array<MenuEntry> = new Array<MenuEntry>();
   warnings: Array<string> = new Array<string>(); // "menu.lst:12: unknown command 'foo', skipped"
   error: string | null = null; // set when the file could not be used at all
+}
+
+// What an entry boots, read statically from its lines (src/config/menulst.ts entrySummary):
+// `pvboot menu` shows it; the runner still executes the lines themselves.
+export class EntrySummary {
+  root: string = ""; // the root in effect at `kernel` ("" when none is known)
+  uuid: string | null = null; // the `uuid` line's argument, when the entry has one
+  kernel: string | null = null;
+  kernelType: string | null = null; // --type=... when given
+  args: string = ""; // the kernel's command line: its arguments without the file name
+  initrd: string | null = null;
+  modules: Array<ModuleSpec> = new Array<ModuleSpec>();
+  configfile: string | null = null; // an entry that loads another config file
+  chainloader: string | null = null;
 }

@@ -93,6 +93,7 @@ export class Console {
   }
 
   private pushedBack: i32 = -1; // a byte read while looking for an escape sequence
+  private consumed: bool = false; // input taken since the backend was last told
 
   // One byte from the in ring, or -1 when there is none now.
   private inByte(): i32 {
@@ -108,6 +109,7 @@ export class Console {
     const c = <i32>load<u8>(this.ring + abi.CONS_IN + (cons & (abi.CONS_IN_SIZE - 1)));
     mb(); // read the byte before giving its room back
     store<u32>(this.ring + abi.CONS_IN_CONS, cons + 1);
+    this.consumed = true;
     return c;
   }
 
@@ -116,7 +118,12 @@ export class Console {
       const c = this.inByte();
       if (c >= 0) return c;
       if (this.ring == 0 || expired(deadline)) return -1;
-      events.send(this.port); // we made room: the backend may have more for us
+      // We made room: the backend may have more for us. Only then: a kick with nothing
+      // consumed could be answered by a notify, and that by a kick, for ever.
+      if (this.consumed) {
+        this.consumed = false;
+        events.send(this.port);
+      }
       if (!events.wait(this.port, deadline)) return this.inByte();
     }
     return -1;

@@ -10,6 +10,10 @@ export declare function start_info_mfn(): u64;
 @external("xen", "mfn_of")
 export declare function mfn_of(offset: usize): u64;
 
+// The domain's P2M: machine frame of pseudo-physical page `pfn`; u64(-1) outside the domain.
+@external("xen", "pfn_to_mfn")
+export declare function pfn_to_mfn(pfn: u64): u64;
+
 // Map machine frame `mfn` at the page-aligned linear offset (flags: MAP_READONLY).
 @external("xen", "map_frame")
 export declare function map_frame(offset: usize, mfn: u64, flags: u32): i32;

@@ -5,11 +5,17 @@
 
 export const NS_PER_MS = 1_000_000n;
 
+// The guest waits, with nothing scheduled, for longer than Clock.idleLimitNs of virtual time:
+// a loader at a prompt whose scripted keys have run out (it would wait for a person forever).
+// runLoader ends the run there with shutdown "idle" and the console as it stands.
+export class GuestIdle extends Error {}
+
 interface Timer { at: bigint; seq: number; fire: () => void }
 
 export class Clock {
   now = 1_000_000_000n; // Xen has been up for a second when the guest starts
   readonly tickPerRead = 1_000n;
+  idleLimitNs = 3600n * 1_000_000_000n; // an hour of virtual time with nothing to do: idle
   private timers: Timer[] = [];
   private seq = 0;
   // Real-time mode: `idle` blocks until input arrives or `ns` pass (null: until input).
@@ -47,6 +53,7 @@ export class Clock {
       const next = this.timers[0];
       if (!next || (deadline !== 0n && next.at > deadline)) {
         if (deadline === 0n) return false;
+        if (deadline - this.now > this.idleLimitNs) throw new GuestIdle(`the guest waits for input with nothing else to do`);
         if (this.now < deadline) this.now = deadline;
         return true;
       }

@@ -36,6 +36,9 @@ export interface DomainConfig {
   preloadConsole?: string; // output a previous stage left unread in the console ring
   disks?: (string | DiskConfig)[]; // raw images for the block backends, xvda first
   xenstoreFaults?: XenstoredFaults;
+  // xl ramdisk=: Xen's domain builder places the module right after the kernel image and
+  // sets start_info mod_start to its virtual address (SIF flags 0), mod_len to its size.
+  ramdisk?: Uint8Array;
 }
 
 export interface Layout {
@@ -73,8 +76,8 @@ export function pageTableReserve(pages: number): number {
   return Math.ceil(pages / 512) + Math.ceil(pages / (512 * 512)) + 2;
 }
 
-export function computeLayout(nrPages: number, imagePages: number): Layout {
-  const p2mPfn = imagePages;
+export function computeLayout(nrPages: number, imagePages: number, ramdiskPages = 0): Layout {
+  const p2mPfn = imagePages + ramdiskPages;
   const p2mPages = Math.ceil((nrPages * 8) / PAGE);
   const startInfoPfn = p2mPfn + p2mPages;
   const storePfn = startInfoPfn + 1;
@@ -131,9 +134,10 @@ export class Domain {
       preloadConsole: config.preloadConsole ?? "",
       disks: config.disks ?? [],
       xenstoreFaults: config.xenstoreFaults ?? {},
+      ramdisk: config.ramdisk ?? new Uint8Array(0),
     };
     this.nrPages = this.config.memoryMB * 256;
-    this.layout = computeLayout(this.nrPages, this.config.imagePages);
+    this.layout = computeLayout(this.nrPages, this.config.imagePages, Math.ceil(this.config.ramdisk.length / PAGE));
     this.p2m = this.shuffledP2M(this.config.seed);
 
     const { firstFreePfn, maxLinearPages } = this.layout;
@@ -165,6 +169,7 @@ export class Domain {
       this.attachDisks(this.xenstore);
     }
     this.writeP2M();
+    this.writeRamdisk();
     this.writeStartInfo();
     if (this.config.preloadConsole) this.console.preload(this.config.preloadConsole);
     if (this.config.consoleFaults.brokenIndexes) this.console.breakIndexes();
@@ -217,6 +222,13 @@ export class Domain {
     }
   }
 
+  private writeRamdisk(): void {
+    const rd = this.config.ramdisk;
+    for (let off = 0; off < rd.length; off += PAGE) {
+      this.mem.bytes(this.p2m[this.config.imagePages + off / PAGE]).set(rd.subarray(off, off + PAGE));
+    }
+  }
+
   private writeStartInfo(): void {
     const L = this.layout;
     const b = this.mem.bytes(this.p2m[L.startInfoPfn]);
@@ -233,6 +245,10 @@ export class Domain {
     u64(SI.pt_base, L.ptPfn * PAGE);
     u64(SI.nr_pt_frames, L.nrPtFrames);
     u64(SI.mfn_list, L.p2mPfn * PAGE);
+    if (this.config.ramdisk.length > 0) {
+      u64(SI.mod_start, this.config.imagePages * PAGE);
+      u64(SI.mod_len, this.config.ramdisk.length);
+    }
     const cmd = new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1);
     b.set(cmd, SI.cmd_line);
   }

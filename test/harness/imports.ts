@@ -45,6 +45,12 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       return BigInt(dom.pfnToMfn(L.firstFreePfn + ((offset >>> 0) >> abi.PAGE_SHIFT)));
     },
 
+    pfn_to_mfn(pfn: bigint): bigint {
+      count("pfn_to_mfn");
+      if (pfn < 0n || pfn >= BigInt(dom.nrPages)) return -1n;
+      return BigInt(dom.pfnToMfn(Number(pfn)));
+    },
+
     map_frame(offset: number, mfnBig: bigint, flags: number): number {
       count("map_frame");
       offset >>>= 0;

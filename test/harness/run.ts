@@ -9,6 +9,7 @@ import { Domain, type DomainConfig } from "./domain";
 import { DomainShutdown, HarnessError, makeImports, type ImportStats } from "./imports";
 import { readWasm } from "./wasm";
 import type { TerminalInput } from "./terminal";
+import { GuestIdle } from "./clock";
 
 export const DEFAULT_WASM = fileURLToPath(new URL("../../build/pvboot.wasm", import.meta.url));
 
@@ -23,7 +24,8 @@ export interface RunOptions extends DomainConfig {
 class Detached extends Error {}
 
 export interface RunResult {
-  shutdown: ShutdownReason | "detached";
+  // "idle": the loader waited for keys that no one would type (see GuestIdle in clock.ts)
+  shutdown: ShutdownReason | "detached" | "idle";
   trap?: string; // the trap's kind when the loader trapped
   console: string; // everything the loader printed (console ring, or console_io for dom0)
   domain: Domain;
@@ -115,6 +117,9 @@ export function runLoader(opts: RunOptions = {}): RunResult {
   } catch (e) {
     if (e instanceof DomainShutdown) {
       // the guest asked for it
+    } else if (e instanceof GuestIdle) {
+      dom.clock.finish();
+      return { shutdown: "idle", console: dom.config.dom0 ? dom.xenConsole : dom.console.text, domain: dom, stats };
     } else if (e instanceof Detached) {
       return { shutdown: "detached", console: dom.console.text, domain: dom, stats };
     } else {

@@ -1,0 +1,272 @@
+// What `boot` does in this version: read the kernel, the initrd and every module whole
+// through the ext reader, identify the kernel's format and say what was found. Building the
+// new domain's memory and the jump into the kernel come with the loader (issue 6); until then
+// a successful load says so plainly and the caller powers off.
+
+import { console } from "../xen/console";
+import { Text } from "../lib/text";
+import { resolvePath } from "../fs/mounts";
+import { ExtFs, ExtType } from "../fs/ext/ext";
+
+// A file named the GRUB way, found and checked to be a regular file.
+export class OpenedFile {
+  fs: ExtFs | null = null;
+  ino: u32 = 0;
+  size: u64 = 0;
+  full: string = ""; // "(hd0,0)/boot/vmlinuz": the name errors and later reads use
+  error: string | null = null;
+}
+
+export function openFile(name: string, root: string): OpenedFile {
+  const f = new OpenedFile();
+  const m = resolvePath(name, root);
+  f.full = m.device.length > 0 ? m.device + m.path : name;
+  if (m.fs == null) {
+    f.error = m.error != null ? m.error! : "'" + name + "': no filesystem";
+    return f;
+  }
+  const fs = m.fs!;
+  const l = fs.lookup(m.path);
+  if (l.error != null) {
+    const why = l.error!;
+    f.error = "'" + f.full + "': " + (why.indexOf("not found in directory") >= 0 ? "file not found" : why);
+    return f;
+  }
+  const st = fs.stat(l.ino);
+  if (st.error != null) {
+    f.error = "'" + f.full + "': " + st.error!;
+    return f;
+  }
+  if (st.type != ExtType.File) {
+    f.error = "'" + f.full + "': " + (st.type == ExtType.Dir ? "is a directory" : "not a regular file");
+    return f;
+  }
+  f.fs = fs;
+  f.ino = l.ino;
+  f.size = st.size;
+  return f;
+}
+
+// The kernel's format, from its first bytes.
+export class KernelFormat {
+  kind: string = ""; // "bzImage", "zImage", "ELF64", "gzip", ... (the short name in the summary)
+  summary: string = ""; // GRUB-like: "[Linux-bzImage, setup=0x3c00, size=0x7a1200]"
+  detail: string = ""; // "Linux boot protocol 2.15, payload gzip"
+  error: string | null = null;
+}
+
+const HEAD_BYTES: u32 = 4096; // what `kernel` reads to identify the file
+
+function u8at(p: usize, off: u32, n: u32): u32 {
+  return off < n ? <u32>load<u8>(p + off) : 0;
+}
+
+function u16at(p: usize, off: u32, n: u32): u32 {
+  return off + 2 <= n ? <u32>load<u16>(p + off) : 0;
+}
+
+function u32at(p: usize, off: u32, n: u32): u32 {
+  return off + 4 <= n ? load<u32>(p + off) : 0;
+}
+
+// The name of a compressed stream's format from its magic, or "".
+export function compression(p: usize, n: u64): string {
+  const b0 = n > 0 ? load<u8>(p) : 0xff;
+  const b1 = n > 1 ? load<u8>(p + 1) : 0;
+  const b2 = n > 2 ? load<u8>(p + 2) : 0;
+  const b3 = n > 3 ? load<u8>(p + 3) : 0;
+  if (b0 == 0x1f && (b1 == 0x8b || b1 == 0x9e)) return "gzip";
+  if (n >= 6 && b0 == 0xfd && b1 == 0x37 && b2 == 0x7a && b3 == 0x58 && load<u8>(p + 4) == 0x5a && load<u8>(p + 5) == 0) return "xz";
+  if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) return "zstd";
+  if ((b0 == 0x02 && b1 == 0x21 && b2 == 0x4c && b3 == 0x18) || (b0 == 0x04 && b1 == 0x22 && b2 == 0x4d && b3 == 0x18)) return "lz4";
+  if (b0 == 0x42 && b1 == 0x5a && b2 == 0x68 && b3 >= 0x31 && b3 <= 0x39) return "bzip2";
+  if (b0 == 0x89 && b1 == 0x4c && b2 == 0x5a && b3 == 0x4f) return "lzo";
+  if (b0 == 0x5d && b1 == 0 && b2 == 0) return "lzma";
+  return "";
+}
+
+function machineName(m: u32): string {
+  if (m == 62) return "x86_64";
+  if (m == 3) return "i386";
+  if (m == 183) return "aarch64";
+  if (m == 40) return "arm";
+  if (m == 243) return "riscv";
+  return "machine " + m.toString();
+}
+
+// Identify a kernel from its first n bytes (the file has `size` bytes in all). `full` names
+// the file in errors.
+export function identifyKernel(p: usize, n: u32, size: u64, full: string): KernelFormat {
+  const k = new KernelFormat();
+  if (n >= 20 && load<u32>(p) == 0x464c457f) {
+    const cls = u8at(p, 4, n);
+    const machine = u16at(p, 18, n);
+    if (cls != 1 && cls != 2) {
+      k.error = "'" + full + "': ELF file of unknown class " + cls.toString();
+      return k;
+    }
+    k.kind = cls == 2 ? "ELF64" : "ELF32";
+    if (machine != 62 || cls != 2) {
+      k.error = "'" + full + "': a " + (cls == 2 ? "64" : "32") + "-bit " + machineName(machine) +
+        " ELF kernel; this pvboot boots x86_64 kernels";
+      return k;
+    }
+    const entry = n >= 32 ? load<u64>(p + 24) : 0;
+    k.summary = "[ELF64-x86_64, entry=" + hexStr(entry) + ", size=" + hexStr(size) + "]";
+    k.detail = "ELF64 x86_64 executable, entry " + hexStr(entry);
+    return k;
+  }
+  if (n >= 0x208 && u32at(p, 0x202, n) == 0x53726448) { // "HdrS": the Linux x86 setup header
+    let sects = u8at(p, 0x1f1, n);
+    if (sects == 0) sects = 4;
+    const setup = <u64>(sects + 1) * 512;
+    const version = u16at(p, 0x206, n);
+    const big = version >= 0x200 && (u8at(p, 0x211, n) & 1) != 0; // LOADED_HIGH
+    if (setup >= size) {
+      k.error = "'" + full + "': Linux setup of " + setup.toString() + " bytes but the file has only " + size.toString();
+      return k;
+    }
+    k.kind = big ? "bzImage" : "zImage";
+    k.summary = "[Linux-" + k.kind + ", setup=" + hexStr(setup) + ", size=" + hexStr(size - setup) + "]";
+    k.detail = "Linux " + k.kind + ", boot protocol " + (version >> 8).toString() + "." + pad2(version & 0xff);
+    if (version >= 0x208) { // payload_offset/length: where the compressed kernel is
+      const off = <u64>u32at(p, 0x248, n) + setup;
+      const len = <u64>u32at(p, 0x24c, n);
+      if (len == 0 || off + len > size) k.detail += ", payload outside the file";
+      else if (off + 6 <= <u64>n) {
+        const c = compression(p + <usize>off, <u64>n - off);
+        k.detail += ", payload " + (c.length > 0 ? c : "uncompressed or unknown") + " (" + len.toString() + " bytes)";
+      }
+    }
+    return k;
+  }
+  const c = compression(p, <u64>n);
+  if (c.length > 0) {
+    k.kind = c;
+    k.summary = "[" + c + "-compressed kernel, size=" + hexStr(size) + "]";
+    k.detail = c + "-compressed image (decompressed by the loader)";
+    return k;
+  }
+  const t = new Text().str("'").str(full).str("': unknown kernel format (starts with");
+  for (let i: u32 = 0; i < n && i < 8; i++) {
+    const b = <u32>load<u8>(p + i);
+    t.ch(0x20).ch(hexDigit(b >> 4)).ch(hexDigit(b & 15));
+  }
+  if (n == 0) t.str(" nothing: the file is empty");
+  k.error = String.UTF8.decodeUnsafe(t.buf, t.len) + ")";
+  return k;
+}
+
+function hexDigit(v: u32): u32 {
+  return v < 10 ? v + 0x30 : v + 0x57;
+}
+
+function pad2(v: u32): string {
+  return v < 10 ? "0" + v.toString() : v.toString();
+}
+
+export function hexStr(v: u64): string {
+  const t = new Text(24).hex(v);
+  return String.UTF8.decodeUnsafe(t.buf, t.len);
+}
+
+// The kernel's first bytes, for `kernel`: identifies it without reading it all.
+export function peekKernel(f: OpenedFile): KernelFormat {
+  const n = <u32>(f.size < <u64>HEAD_BYTES ? f.size : <u64>HEAD_BYTES);
+  const buf = heap.alloc(<usize>(n == 0 ? 1 : n));
+  const e = n > 0 ? f.fs!.readRange(f.ino, 0, n, buf) : null;
+  if (e != null) {
+    const k = new KernelFormat();
+    k.error = "'" + f.full + "': " + e;
+    return k;
+  }
+  return identifyKernel(buf, n, f.size, f.full);
+}
+
+// A file read whole: its bytes stay for the loader (the runtime never frees anyway).
+export class LoadedFile {
+  constructor(public name: string, public data: usize, public size: u64) {}
+}
+
+export class Loaded {
+  kernel: LoadedFile | null = null;
+  format: KernelFormat | null = null;
+  initrd: LoadedFile | null = null;
+  modules: Array<LoadedFile> = new Array<LoadedFile>();
+  error: string | null = null;
+}
+
+class ReadResult {
+  file: LoadedFile | null = null;
+  error: string | null = null;
+}
+
+// `name` whole into fresh memory; errors name the file.
+function readFileWhole(name: string, root: string): ReadResult {
+  const r = new ReadResult();
+  const f = openFile(name, root);
+  if (f.error != null) {
+    r.error = f.error;
+    return r;
+  }
+  const d = f.fs!.readFile(f.ino);
+  if (d.error != null) {
+    r.error = "'" + f.full + "': " + d.error!;
+    return r;
+  }
+  r.file = new LoadedFile(f.full, d.data, d.size);
+  return r;
+}
+
+// Read everything `boot` needs and say what it is. Paths are those the commands resolved
+// ("(hd0,0)/boot/vmlinuz"), so a later `root` does not change them.
+export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool): Loaded {
+  const out = new Loaded();
+  const k = readFileWhole(kernel, "");
+  if (k.error != null) {
+    out.error = k.error;
+    return out;
+  }
+  const kf = k.file!;
+  const fmt = identifyKernel(kf.data, <u32>(kf.size < 0x10000 ? kf.size : 0x10000), kf.size, kf.name);
+  if (fmt.error != null) {
+    out.error = fmt.error;
+    return out;
+  }
+  out.kernel = kf;
+  out.format = fmt;
+  if (!quiet) console.line(new Text().str("  kernel ").str(kf.name).str(": ").str(fmt.detail).str(", ").u(kf.size).str(" bytes"));
+  if (initrd != null) {
+    const i = readFileWhole(initrd!, "");
+    if (i.error != null) {
+      out.error = i.error;
+      return out;
+    }
+    out.initrd = i.file;
+    if (!quiet) console.line(new Text().str("  initrd ").str(i.file!.name).str(": ").u(i.file!.size).str(" bytes"));
+  }
+  for (let n = 0; n < modules.length; n++) {
+    const m = readFileWhole(modules[n], "");
+    if (m.error != null) {
+      out.error = m.error;
+      return out;
+    }
+    out.modules.push(m.file!);
+    if (!quiet) console.line(new Text().str("  module ").str(m.file!.name).str(": ").u(m.file!.size).str(" bytes"));
+  }
+  return out;
+}
+
+// The one line that says the files are in memory and the handoff does not exist yet.
+export function describeLoaded(title: string, l: Loaded): string {
+  const t = new Text(512).str("pvboot: ");
+  t.str(title.length > 0 ? "'" + title + "'" : "the kernel").str(" loaded (kernel ").str(l.format!.kind).ch(0x20).u(l.kernel!.size).str(" bytes");
+  if (l.initrd != null) t.str(", initrd ").u(l.initrd!.size).str(" bytes");
+  if (l.modules.length > 0) {
+    let total: u64 = 0;
+    for (let i = 0; i < l.modules.length; i++) total += l.modules[i].size;
+    t.str(", ").u(<u64>l.modules.length).str(l.modules.length == 1 ? " module " : " modules ").u(total).str(" bytes");
+  }
+  t.str("); handing over to a kernel comes with the loader (not in this version)");
+  return String.UTF8.decodeUnsafe(t.buf, t.len);
+}

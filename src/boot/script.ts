@@ -1,0 +1,285 @@
+// GRUB 0.97's commands as a boot script runs them: the grubdom> command line types them one at
+// a time, and booting a menu entry runs the entry's lines in order, then `boot` (GRUB does
+// exactly this). Every command returns its error (a sentence naming the file or device) or
+// null; what it found goes to the console as GRUB printed it.
+
+import { console } from "../xen/console";
+import { Text } from "../lib/text";
+import { ConfigLine, ModuleSpec, MenuEntry } from "../config/menu";
+import { parseDevPath } from "../fs/devpath";
+import { mountDevice, searchOrder, deviceName } from "../fs/mounts";
+import { partitionTable } from "../disk/volumes";
+import { openFile, peekKernel, loadFiles, describeLoaded, Loaded } from "./load";
+
+export class BootState {
+  root: string = ""; // "(hd0,0)"; "" until `root`/`rootnoverify`/`uuid` (or the caller) sets it
+  kernel: string | null = null; // resolved: "(hd0,0)/boot/vmlinuz"
+  kernelArgs: string = ""; // the kernel's command line (after the file name)
+  kernelType: string = "linux"; // --type=; pvboot loads Linux-style and multiboot kernels
+  noMemOption: bool = false; // --no-mem-option (accepted; a PV kernel gets no mem= anyway)
+  initrd: string | null = null; // resolved path
+  modules: Array<ModuleSpec> = new Array<ModuleSpec>(); // paths resolved, args as written
+  quiet: bool = false; // `quiet`: no "Filesystem type is ..." and load summaries
+  authenticated: bool = true; // the menu clears it when a password is set and not given
+  title: string = ""; // the entry being booted, for messages
+  configfile: string | null = null; // `configfile FILE` ran: the caller shows that menu
+  loaded: Loaded | null = null; // `boot` read everything: the caller powers off (no handoff yet)
+  error: string | null = null; // what stopped runEntry ("line 4: kernel: '(hd0,0)/x': file not found")
+
+  constructor(root: string = "") {
+    this.root = root;
+  }
+}
+
+function say(state: BootState, s: string): void {
+  if (!state.quiet) console.say(s);
+}
+
+// The first word of s, and the rest with leading blanks gone.
+export class Words {
+  first: string = "";
+  rest: string = "";
+}
+
+export function splitWord(s: string): Words {
+  const w = new Words();
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) == 0x20) i++;
+  const start = i;
+  while (i < s.length && s.charCodeAt(i) != 0x20) i++;
+  w.first = s.substring(start, i);
+  while (i < s.length && s.charCodeAt(i) == 0x20) i++;
+  w.rest = s.substring(i);
+  return w;
+}
+
+// Split a typed line the way menu.lst lines are: the command, then one or more blanks or '='.
+export function parseLine(s: string, lineNo: i32 = 0): ConfigLine {
+  let i = 0;
+  while (i < s.length && (s.charCodeAt(i) == 0x20 || s.charCodeAt(i) == 0x09)) i++;
+  const start = i;
+  while (i < s.length && s.charCodeAt(i) != 0x20 && s.charCodeAt(i) != 0x09 && s.charCodeAt(i) != 0x3d) i++;
+  const name = s.substring(start, i);
+  while (i < s.length && (s.charCodeAt(i) == 0x20 || s.charCodeAt(i) == 0x09 || s.charCodeAt(i) == 0x3d)) {
+    const eq = s.charCodeAt(i) == 0x3d;
+    i++;
+    if (eq) break; // "default=0": one '=' is the separator, whatever follows is the argument
+  }
+  let end = s.length;
+  while (end > i && (s.charCodeAt(end - 1) == 0x20 || s.charCodeAt(end - 1) == 0x09)) end--;
+  return new ConfigLine(lineNo, name, s.substring(i, end));
+}
+
+// The commands runCommand knows, for help and completion.
+export const COMMANDS: Array<string> = [
+  "boot", "chainloader", "configfile", "hide", "initrd", "kernel", "lock", "makeactive", "map",
+  "module", "modulenounzip", "quiet", "root", "rootnoverify", "savedefault", "unhide", "uuid",
+];
+
+// Run one command. Returns the error, or null.
+export function runCommand(state: BootState, line: ConfigLine, interactive: bool): string | null {
+  const name = line.name;
+  const args = line.args;
+  if (name == "root" || name == "rootnoverify") return root(state, name, args, name == "root");
+  if (name == "kernel") return kernel(state, args);
+  if (name == "initrd") return initrd(state, args);
+  if (name == "module" || name == "modulenounzip") return module(state, name, args);
+  if (name == "uuid") return uuid(state, args);
+  if (name == "boot") return boot(state);
+  if (name == "configfile") return configfile(state, args);
+  if (name == "savedefault") {
+    say(state, " savedefault: pvboot never writes the disk; the default entry is not saved");
+    return null;
+  }
+  if (name == "lock") {
+    if (!state.authenticated) return "lock: this entry needs the password (press 'p' in the menu first)";
+    return null;
+  }
+  if (name == "quiet") {
+    state.quiet = true;
+    return null;
+  }
+  if (name == "makeactive" || name == "map" || name == "hide" || name == "unhide") {
+    say(state, " " + name + ": nothing to do in a Xen PV guest (no BIOS drives or boot flags); ignored");
+    return null;
+  }
+  if (name == "chainloader") {
+    return "chainloader: chainloading is not possible in a Xen PV guest (there is no BIOS to run a boot sector); boot a kernel with 'kernel'";
+  }
+  if (name.length == 0) return null;
+  return "unknown command '" + name + "'";
+}
+
+// root DEVICE / rootnoverify DEVICE: "(hd0,0)", "(hd0)"; root also mounts it.
+function root(state: BootState, name: string, args: string, verify: bool): string | null {
+  const w = splitWord(args);
+  if (w.first.length == 0) {
+    if (state.root.length == 0) return name + ": no root device set; give one, like " + name + " (hd0,0)";
+    say(state, " root is " + state.root);
+    return null;
+  }
+  if (!w.first.startsWith("(")) return name + ": '" + w.first + "' is not a device like (hd0,0)";
+  const dp = parseDevPath(w.first);
+  if (dp.error != null) return name + ": " + dp.error!;
+  if (dp.disk < 0 || dp.path != "/") return name + ": '" + w.first + "' is not a device like (hd0,0)";
+  const dev = deviceName(dp.disk, dp.part);
+  if (verify) {
+    const m = mountDevice(dp.disk, dp.part);
+    if (m.fs == null) return name + ": " + m.error!;
+    say(state, " Filesystem type is " + fsType(m.fs!.flavor) + ", " + partitionKind(dp.disk, dp.part));
+  }
+  state.root = dev;
+  return null;
+}
+
+// GRUB 0.97 said "ext2fs" for ext2, ext3 and ext4 alike; the flavor follows in parentheses.
+function fsType(flavor: string): string {
+  return flavor == "ext2" ? "ext2fs" : "ext2fs (" + flavor + ")";
+}
+
+function partitionKind(disk: i32, part: i32): string {
+  if (part < 0) return "using whole disk";
+  const t = partitionTable(<u32>disk);
+  const p = t != null ? t!.find(<u32>part) : null;
+  if (p == null) return "partition type unknown";
+  return "partition type " + p.kind;
+}
+
+// kernel [--type=TYPE] [--no-mem-option] FILE [ARGS...]
+function kernel(state: BootState, args: string): string | null {
+  let rest = args;
+  let type = "linux";
+  let noMem = false;
+  for (let i = 0; i < 8; i++) { // options come first; a handful at most
+    const w = splitWord(rest);
+    if (w.first.startsWith("--type=")) type = w.first.substring(7);
+    else if (w.first == "--no-mem-option") noMem = true;
+    else if (w.first.startsWith("--")) return "kernel: unknown option '" + w.first + "'";
+    else break;
+    rest = w.rest;
+  }
+  if (type != "linux" && type != "biglinux" && type != "multiboot") {
+    return "kernel: --type=" + type + ": pvboot boots Linux-style (linux, biglinux) and multiboot kernels";
+  }
+  const w = splitWord(rest);
+  if (w.first.length == 0) return "kernel: no file given (kernel FILE [ARGS...])";
+  // A new kernel forgets the previous one's initrd and modules, as GRUB did.
+  state.kernel = null;
+  state.initrd = null;
+  state.modules = new Array<ModuleSpec>();
+  const f = openFile(w.first, state.root);
+  if (f.error != null) return "kernel: " + f.error!;
+  const k = peekKernel(f);
+  if (k.error != null) return "kernel: " + k.error!;
+  say(state, "   " + k.summary);
+  state.kernel = f.full;
+  state.kernelArgs = w.rest;
+  state.kernelType = type;
+  state.noMemOption = noMem;
+  return null;
+}
+
+function initrd(state: BootState, args: string): string | null {
+  if (state.kernel == null) return "initrd: load a kernel first (kernel FILE)";
+  const w = splitWord(args);
+  if (w.first.length == 0) return "initrd: no file given (initrd FILE)";
+  const f = openFile(w.first, state.root);
+  if (f.error != null) return "initrd: " + f.error!;
+  say(state, "   [Linux-initrd, size=0x" + f.size.toString(16) + "]");
+  state.initrd = f.full;
+  return null;
+}
+
+// module FILE [ARGS]: the module's command line is the whole argument, file name included.
+function module(state: BootState, name: string, args: string): string | null {
+  if (state.kernel == null) return name + ": load a kernel first (kernel FILE)";
+  const w = splitWord(args);
+  if (w.first.length == 0) return name + ": no file given (" + name + " FILE [ARGS...])";
+  const f = openFile(w.first, state.root);
+  if (f.error != null) return name + ": " + f.error!;
+  say(state, "   [Multiboot-module, size=0x" + f.size.toString(16) + "]");
+  state.modules.push(new ModuleSpec(f.full, args, name == "modulenounzip"));
+  return null;
+}
+
+// uuid UUID: make the filesystem with that UUID the root. uuid alone: list every one.
+function uuid(state: BootState, args: string): string | null {
+  const want = splitWord(args).first.toLowerCase();
+  const devs = searchOrder();
+  let found = 0;
+  for (let i = 0; i < devs.length; i++) {
+    const dp = parseDevPath(devs[i]);
+    const m = mountDevice(dp.disk, dp.part);
+    if (m.fs == null) continue;
+    const fs = m.fs!;
+    if (want.length == 0) {
+      console.line(new Text().str(" ").str(m.device).str(": ").str(fs.flavor).str(" UUID ").str(fs.uuid)
+        .str(fs.label.length > 0 ? ", label \"" + fs.label + "\"" : ""));
+      found++;
+    } else if (fs.uuid.toLowerCase() == want) {
+      state.root = m.device;
+      say(state, " (" + m.device.substring(1, m.device.length - 1) + "): Filesystem type is " + fsType(fs.flavor) + ", " + partitionKind(dp.disk, dp.part));
+      return null;
+    }
+  }
+  if (want.length == 0) {
+    if (found == 0) return "uuid: no filesystem found on any disk (" + devs.length.toString() + " devices searched)";
+    return null;
+  }
+  return "uuid: no filesystem has UUID " + want + " (" + devs.length.toString() + " devices searched)";
+}
+
+// configfile FILE: checked here; the caller reads it and shows its menu (state.configfile).
+// TODO(lead): connect src/config/find.ts loadConfigFile(path, root) in the callers
+// (src/ui/grubdom.ts and the menu), which act on state.configfile.
+function configfile(state: BootState, args: string): string | null {
+  const w = splitWord(args);
+  if (w.first.length == 0) return "configfile: no file given (configfile FILE)";
+  const f = openFile(w.first, state.root);
+  if (f.error != null) return "configfile: " + f.error!;
+  state.configfile = f.full;
+  return null;
+}
+
+function boot(state: BootState): string | null {
+  if (state.kernel == null) return "boot: no kernel loaded (use 'kernel FILE' first)";
+  const paths = new Array<string>();
+  for (let i = 0; i < state.modules.length; i++) paths.push(state.modules[i].path);
+  const l = loadFiles(state.kernel!, state.initrd, paths, state.quiet);
+  if (l.error != null) return "boot: " + l.error!;
+  state.loaded = l;
+  console.say(describeLoaded(state.title, l));
+  return null;
+}
+
+// Boot a menu entry: its lines in order (each echoed, as GRUB did), then `boot` unless the
+// entry said it. The state tells what happened: `loaded` (power off: no handoff yet),
+// `configfile` (show that menu), or `error`, what stopped it (the menu tries the fallback).
+// `authenticated`: the menu's password was given (or there is none); `lock` stops otherwise.
+export function runEntry(entry: MenuEntry, root: string, authenticated: bool = true): BootState {
+  const state = new BootState(root);
+  state.title = entry.title;
+  state.authenticated = authenticated;
+  console.say(" Booting '" + entry.title + "'");
+  console.say("");
+  for (let i = 0; i < entry.lines.length; i++) {
+    const line = entry.lines[i];
+    if (!state.quiet) console.say(line.toString());
+    const e = runCommand(state, line, false);
+    if (e != null) {
+      state.error = "line " + line.lineNo.toString() + ": " + e;
+      return state;
+    }
+    if (state.configfile != null || state.loaded != null) return state;
+  }
+  if (!state.quiet) console.say("boot");
+  state.error = runCommand(state, new ConfigLine(0, "boot", ""), false);
+  return state;
+}
+
+// runEntry for callers that only need the error: "" when nothing failed (loaded, or a
+// configfile to show: check runEntry's state for those).
+export function bootEntry(entry: MenuEntry, root: string, authenticated: bool = true): string {
+  const state = runEntry(entry, root, authenticated);
+  return state.error != null ? state.error! : "";
+}

@@ -1,0 +1,263 @@
+// Where the menu comes from (docs/config.md), in order:
+//   1. the domain's command line (xl extra=) names it: the LAST word that is not one of our
+//      pvboot.* options and looks like a file, "(hd0,0)/boot/grub/menu.lst", "(hd0)/menu.lst"
+//      or "/boot/grub/menu.lst" (searched for on every device). Words before it are other
+//      options. A named file that cannot be read is not replaced by a search;
+//   2. a ramdisk given to the domain (start_info's module) is the menu.lst itself, as PV-GRUB
+//      took it: "(ramdisk)";
+//   3. every device in search order (hd0's partitions, hd1's, ...) for CANDIDATES.
+// What was tried, and why each failed, is kept for the caller to print.
+
+import { MenuConfig, EntrySummary } from "./menu";
+import { parseMenuLst, applySavedDefault, checkDefault, entrySummary, UuidResolver, baseName } from "./menulst";
+import { MAX_FILE } from "./lexer";
+import { resolvePath, searchOrder, mountDevice, Mounted } from "../fs/mounts";
+import { parseDevPath } from "../fs/devpath";
+import { ExtType } from "../fs/ext/ext";
+import { readRamdisk } from "./ramdisk";
+import { console } from "../xen/console";
+import { startInfo } from "../xen/start_info";
+import { cmdlineWords } from "../lib/cmdline";
+import { Text } from "../lib/text";
+
+export const CANDIDATES = ["/boot/grub/menu.lst", "/boot/grub/grub.conf", "/grub/menu.lst", "/grub/grub.conf"];
+
+export class ConfigSearch {
+  config: MenuConfig | null = null;
+  named: string | null = null; // the file the command line named
+  tried: Array<string> = new Array<string>(); // "(hd0,0)/boot/grub/menu.lst: not found"
+}
+
+// The config file named on the command line, by the rule above, or null.
+export function namedConfig(words: string[]): string | null {
+  let found: string | null = null;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w.startsWith("pvboot.")) continue;
+    if (w.startsWith("(") || w.startsWith("/")) found = w;
+  }
+  return found;
+}
+
+class FileBytes {
+  data: usize = 0;
+  size: u32 = 0;
+  device: string = "";
+  path: string = "";
+  missing: bool = false; // the file (or a directory on its way) does not exist
+  error: string | null = null;
+}
+
+// The whole file, refused when larger than maxSize; or, with head > 0, only its first `head`
+// bytes whatever its size.
+function readWhole(m: Mounted, maxSize: u32, head: u32 = 0): FileBytes {
+  const f = new FileBytes();
+  f.device = m.device;
+  f.path = m.path;
+  if (m.fs == null) {
+    const e: string = m.error != null ? m.error! : "?";
+    f.error = m.device.length > 0 && e.startsWith(m.device + ": ") ? fsProblem(m) : e;
+    return f;
+  }
+  const fs = m.fs!;
+  const l = fs.lookup(m.path);
+  if (l.error != null) {
+    f.missing = l.error!.indexOf(" not found") >= 0;
+    f.error = f.missing ? "not found" : l.error!;
+    return f;
+  }
+  const st = fs.stat(l.ino);
+  if (st.error != null) {
+    f.error = st.error!;
+    return f;
+  }
+  if (st.type != ExtType.File) {
+    f.error = "not a regular file";
+    return f;
+  }
+  if (head > 0) {
+    const n = st.size < <u64>head ? <u32>st.size : head;
+    f.data = heap.alloc(head);
+    const e = n > 0 ? fs.readRange(l.ino, 0, n, f.data) : null;
+    if (e != null) f.error = e;
+    f.size = n;
+    return f;
+  }
+  if (st.size > <u64>maxSize) {
+    f.error = st.size.toString() + " bytes, more than the " + (maxSize >> 10).toString() + " KiB a config file may have";
+    return f;
+  }
+  const d = fs.readFile(l.ino);
+  if (d.error != null) {
+    f.error = d.error!;
+    return f;
+  }
+  f.data = d.data;
+  f.size = <u32>d.size;
+  return f;
+}
+
+function configFrom(f: FileBytes): MenuConfig {
+  const path = f.device + f.path;
+  const cfg = parseMenuLst(f.data, f.size, path);
+  cfg.root = f.device;
+  if (cfg.error == null && cfg.defaultSaved) savedDefault(cfg, f.device, f.path);
+  return cfg;
+}
+
+// `default saved`: the `default` file beside the config.
+function savedDefault(cfg: MenuConfig, device: string, path: string): void {
+  const dir = path.substring(0, path.lastIndexOf("/") + 1);
+  const m = resolvePath(device + dir + "default", "");
+  const f = readWhole(m, 0, 9); // GRUB read 10 bytes and used the first 9
+  const where = device + dir + "default";
+  if (f.error != null) {
+    cfg.warnings.push(baseName(cfg.path) + ": default saved, but " + where + ": " + f.error! + "; 0 used");
+    cfg.defaultEntry = 0;
+    return;
+  }
+  let text = "";
+  for (let i: u32 = 0; i < f.size; i++) text += String.fromCharCode(<i32>load<u8>(f.data + i));
+  applySavedDefault(cfg, text, where);
+}
+
+// The `configfile` command and the named case: a file on its device, or on `root` when the
+// name has none. A config that cannot be read comes back with error set.
+export function loadConfigFile(path: string, root: string): MenuConfig {
+  const m = resolvePath(path, root);
+  const f = readWhole(m, MAX_FILE);
+  if (f.error != null) {
+    const cfg = new MenuConfig();
+    cfg.path = m.device + m.path;
+    cfg.root = m.device;
+    const where: string = m.device.length > 0 ? m.device + m.path : path;
+    cfg.error = where + ": " + f.error!;
+    return cfg;
+  }
+  return configFrom(f);
+}
+
+function tryFile(s: ConfigSearch, device: string, path: string): bool {
+  const m = resolvePath(device + path, "");
+  if (m.fs == null) return false;
+  const f = readWhole(m, MAX_FILE);
+  if (f.error != null) {
+    s.tried.push(device + path + ": " + f.error!);
+    return false;
+  }
+  s.config = configFrom(f);
+  return true;
+}
+
+// "no filesystem (no ext2/3/4 superblock ...)": why a device did not mount, without its name.
+function fsProblem(m: Mounted): string {
+  let why = m.error != null ? m.error! : "?";
+  if (why.startsWith(m.device + ": ")) why = why.substring(m.device.length + 2);
+  return "no filesystem (" + why + ")";
+}
+
+function noFilesystem(dev: string, m: Mounted): string {
+  return dev + ": " + fsProblem(m);
+}
+
+// The search, without printing: see the top of the file.
+export function searchConfig(words: string[]): ConfigSearch {
+  const s = new ConfigSearch();
+  const named = namedConfig(words);
+  const devices = searchOrder();
+  if (named != null) {
+    s.named = named;
+    const dp = parseDevPath(named);
+    if (dp.error != null || dp.disk >= 0) {
+      s.config = loadConfigFile(named, ""); // its error says why when it cannot be used
+      return s;
+    }
+    for (let i = 0; i < devices.length; i++) {
+      const m = mountDevice(parseDevPath(devices[i]).disk, parseDevPath(devices[i]).part);
+      if (m.fs == null) {
+        s.tried.push(noFilesystem(devices[i], m));
+        continue;
+      }
+      if (tryFile(s, devices[i], named)) return s;
+    }
+    if (devices.length == 0) s.tried.push("no disks to look on");
+    return s;
+  }
+  const rd = readRamdisk();
+  let rdProblem: string | null = null;
+  if (rd.present) {
+    if (rd.error != null) {
+      rdProblem = "(ramdisk): " + rd.error!;
+      s.tried.push(rdProblem!);
+    } else {
+      const cfg = parseMenuLst(rd.data, rd.size, "(ramdisk)");
+      if (cfg.error == null && cfg.defaultSaved) {
+        cfg.warnings.push("(ramdisk): default saved, but a ramdisk has no default file beside it; 0 used");
+        checkDefault(cfg);
+      }
+      s.config = cfg;
+      return s;
+    }
+  }
+  for (let i = 0; i < devices.length; i++) {
+    const dp = parseDevPath(devices[i]);
+    const m = mountDevice(dp.disk, dp.part);
+    if (m.fs == null) {
+      s.tried.push(noFilesystem(devices[i], m));
+      continue;
+    }
+    for (let j = 0; j < CANDIDATES.length; j++) {
+      if (!tryFile(s, devices[i], CANDIDATES[j])) continue;
+      if (rdProblem != null) s.config!.warnings.unshift(rdProblem! + "; not used");
+      return s;
+    }
+  }
+  if (devices.length == 0) s.tried.push("no disks to look on");
+  return s;
+}
+
+// The search, printing what was tried when nothing was found (the caller then opens the
+// command line). A config that was found but could not be used comes back with error set.
+// words: the domain's command line as words (src/lib/cmdline.ts); null: read it here.
+// say: how to print a line (default: "pvboot: ..." on the console; tool mode: toolError).
+export function findConfig(words: string[] | null = null, say: (line: string) => void = sayOnConsole): MenuConfig | null {
+  const s = searchConfig(words != null ? words! : cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength()));
+  if (s.config != null) return s.config;
+  say(s.named != null ? "cannot find the config file " + s.named! + "; tried:" : "no config file found; tried:");
+  for (let i = 0; i < s.tried.length; i++) say("  " + s.tried[i]);
+  return null;
+}
+
+function sayOnConsole(line: string): void {
+  console.line(new Text().str("pvboot: ").str(line));
+}
+
+// UUIDs to devices, through the mounts (every device in search order is mounted once).
+class MountsUuidResolver extends UuidResolver {
+  resolve(uuid: string): string | null {
+    const devs = searchOrder();
+    for (let i = 0; i < devs.length; i++) {
+      const dp = parseDevPath(devs[i]);
+      const m = mountDevice(dp.disk, dp.part);
+      if (m.fs != null && m.fs!.uuid.toLowerCase() == uuid.toLowerCase()) return devs[i];
+    }
+    return null;
+  }
+}
+
+export const mountsUuidResolver: UuidResolver = new MountsUuidResolver();
+
+// entrySummary with the config's root and UUIDs resolved on the disks.
+// An entry whose `uuid` names no filesystem gets a warning (once).
+export function summarize(cfg: MenuConfig, index: i32): EntrySummary {
+  const e = cfg.entries[index];
+  const s = entrySummary(e, cfg.root, mountsUuidResolver);
+  if (s.uuid != null && mountsUuidResolver.resolve(s.uuid!) == null) {
+    for (let i = 0; i < e.lines.length; i++) {
+      if (e.lines[i].name != "uuid") continue;
+      const w = baseName(cfg.path) + ":" + e.lines[i].lineNo.toString() + ": no filesystem has UUID " + s.uuid!;
+      if (!cfg.warnings.includes(w)) cfg.warnings.push(w);
+    }
+  }
+  return s;
+}

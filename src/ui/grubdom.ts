@@ -1,0 +1,319 @@
+// The grubdom> command line, as PV-GRUB had it: GRUB 0.97's commands typed one at a time
+// (src/boot/script.ts runs the boot ones), plus what a person needs to find a kernel: ls, cat,
+// find, uuid, help. Tab completes command names, devices and paths; Up/Down walk the history.
+// Errors are printed as "Error: " and a sentence naming the command and the file or device.
+
+import { console, KEY_ESC, KEY_TIMEOUT } from "../xen/console";
+import { Text } from "../lib/text";
+import { LineEditor, History, Completer, Completion } from "./lineedit";
+import { BootState, runCommand, parseLine, splitWord } from "../boot/script";
+import { openFile } from "../boot/load";
+import { resolvePath, searchOrder, mountDevice } from "../fs/mounts";
+import { parseDevPath } from "../fs/devpath";
+import { ExtFs, ExtType, ExtStat } from "../fs/ext/ext";
+import { VERSION } from "../version";
+
+// What the caller does once the command line returns.
+export const CLI_LOADED: i32 = 1; // `boot` read the kernel and the rest (no handoff yet): power off
+export const CLI_CONFIGFILE: i32 = 2; // show the menu of CliResult.configfile
+export const CLI_MENU: i32 = 3; // Esc, called from the menu: back to it
+export const CLI_REBOOT: i32 = 4;
+export const CLI_HALT: i32 = 5;
+export const CLI_NO_INPUT: i32 = 6; // the console can give no more keys (only in the emulator)
+
+export class CliResult {
+  constructor(public action: i32, public configfile: string | null = null) {}
+}
+
+class Command {
+  constructor(public name: string, public usage: string, public help: string) {}
+}
+
+const COMMANDS: Array<Command> = [
+  new Command("boot", "boot", "Boot the kernel loaded by 'kernel' (with its initrd and modules)."),
+  new Command("cat", "cat FILE", "Print the contents of FILE (the first 64 KiB)."),
+  new Command("chainloader", "chainloader FILE", "Not possible in a Xen PV guest: there is no BIOS to run a boot sector."),
+  new Command("configfile", "configfile FILE", "Load FILE as the menu (a menu.lst) and show it."),
+  new Command("find", "find FILENAME", "Search every filesystem for FILENAME (an absolute path) and print the devices holding it."),
+  new Command("halt", "halt", "Power the domain off."),
+  new Command("help", "help [COMMAND]", "List the commands, or describe COMMAND."),
+  new Command("hide", "hide DEVICE", "Ignored: a PV guest has no BIOS partitions to hide."),
+  new Command("initrd", "initrd FILE [ARG ...]", "Load FILE as the initial ramdisk of the loaded kernel."),
+  new Command("kernel", "kernel [--type=TYPE] [--no-mem-option] FILE [ARG ...]", "Load the kernel FILE; ARGs are its command line. TYPE: linux, biglinux or multiboot."),
+  new Command("lock", "lock", "Stop here unless the password was given (for menu entries)."),
+  new Command("ls", "ls [PATH]", "List the directory PATH (a device, like (hd0,0), or a path), or the root directory of the root device."),
+  new Command("makeactive", "makeactive", "Ignored: a PV guest has no BIOS boot flag."),
+  new Command("map", "map TO FROM", "Ignored: a PV guest has no BIOS drives to map."),
+  new Command("module", "module FILE [ARG ...]", "Load a multiboot module; its command line is the whole argument."),
+  new Command("modulenounzip", "modulenounzip FILE [ARG ...]", "As module, without decompressing it."),
+  new Command("quiet", "quiet", "Print less while loading."),
+  new Command("reboot", "reboot", "Reboot the domain."),
+  new Command("root", "root [DEVICE]", "Set and mount the root device, like (hd0,0); without DEVICE, show it."),
+  new Command("rootnoverify", "rootnoverify DEVICE", "Set the root device without mounting it."),
+  new Command("savedefault", "savedefault", "Accepted; pvboot never writes the disk, so nothing is saved."),
+  new Command("unhide", "unhide DEVICE", "Ignored: a PV guest has no BIOS partitions to unhide."),
+  new Command("uuid", "uuid [UUID]", "Set the root device to the filesystem with UUID; without UUID, list every filesystem's UUID."),
+];
+
+function findCommand(name: string): Command | null {
+  for (let i = 0; i < COMMANDS.length; i++) if (COMMANDS[i].name == name) return COMMANDS[i];
+  return null;
+}
+
+const MAX_CANDIDATES = 512; // Tab lists at most this many names
+
+// Tab: command names as the first word; "(hd" a device; anything with a '/' or a ')' a path.
+class GrubCompleter extends Completer {
+  constructor(public state: BootState) {
+    super();
+  }
+
+  complete(line: string, cursor: i32): Completion {
+    const c = new Completion();
+    let start = cursor;
+    while (start > 0 && line.charCodeAt(start - 1) != 0x20) start--;
+    c.start = start;
+    const word = line.substring(start, cursor);
+    let first = true;
+    for (let i = 0; i < start; i++) if (line.charCodeAt(i) != 0x20) first = false;
+    if (first) {
+      c.title = "Possible commands are:";
+      for (let i = 0; i < COMMANDS.length; i++) {
+        if (COMMANDS[i].name.startsWith(word)) c.add(COMMANDS[i].name + " ", COMMANDS[i].name);
+      }
+      return c;
+    }
+    if (word.startsWith("(") && word.indexOf(")") < 0) {
+      c.title = "Possible disks and partitions are:";
+      const devs = searchOrder();
+      for (let i = 0; i < devs.length; i++) if (devs[i].startsWith(word)) c.add(devs[i], devs[i]);
+      return c;
+    }
+    let w = word;
+    const eq = w.indexOf("="); // --type=... and the like are not paths
+    if (w.startsWith("-") && eq >= 0) return c;
+    if (w.endsWith(")")) w += "/";
+    if (!w.startsWith("/") && !w.startsWith("(")) return c;
+    const slash = w.lastIndexOf("/");
+    const dir = w.substring(0, slash + 1);
+    const prefix = w.substring(slash + 1);
+    const m = resolvePath(dir, this.state.root);
+    if (m.fs == null) {
+      c.error = m.error != null ? m.error! : "'" + dir + "': no filesystem";
+      return c;
+    }
+    const fs = m.fs!;
+    const l = fs.lookup(m.path);
+    if (l.error != null) {
+      c.error = "'" + dir + "': " + l.error!;
+      return c;
+    }
+    const d = fs.list(l.ino);
+    if (d.error != null) {
+      c.error = "'" + dir + "': " + d.error!;
+      return c;
+    }
+    c.title = "Possible files are:";
+    const names = new Array<string>();
+    for (let i = 0; i < d.entries.length && names.length < MAX_CANDIDATES; i++) {
+      const e = d.entries[i];
+      if (e.name == "." || e.name == ".." || !e.name.startsWith(prefix)) continue;
+      names.push(e.type == ExtType.Dir ? e.name + "/" : e.name);
+    }
+    names.sort();
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      c.add(n.endsWith("/") ? dir + n : dir + n + " ", n);
+    }
+    return c;
+  }
+}
+
+function error(msg: string): void {
+  console.say("Error: " + msg);
+}
+
+// Bytes to the console with "\n" as "\r\n" and control characters as '.'.
+function printText(p: usize, n: u32, out: Text): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const b = <u32>load<u8>(p + i);
+    if (b == 0x0a) out.str("\r\n");
+    else if (b == 0x0d) continue;
+    else if (b == 0x09 || (b >= 0x20 && b < 0x7f)) out.ch(b);
+    else out.ch(0x2e);
+  }
+}
+
+const CAT_MAX: u64 = 65536;
+
+function cat(state: BootState, args: string): void {
+  const w = splitWord(args);
+  if (w.first.length == 0) return error("cat: no file given (cat FILE)");
+  const f = openFile(w.first, state.root);
+  if (f.error != null) return error("cat: " + f.error!);
+  const n = <u32>(f.size < CAT_MAX ? f.size : CAT_MAX);
+  const buf = heap.alloc(<usize>(n == 0 ? 1 : n));
+  const e = n > 0 ? f.fs!.readRange(f.ino, 0, n, buf) : null;
+  if (e != null) return error("cat: '" + f.full + "': " + e);
+  const out = new Text(n + n / 8 + 64);
+  printText(buf, n, out);
+  if (n > 0 && load<u8>(buf + n - 1) != 0x0a) out.str("\r\n");
+  if (f.size > CAT_MAX) out.str("[... ").u(f.size - CAT_MAX).str(" more bytes of '").str(f.full).str("' not shown]\r\n");
+  console.print(out);
+}
+
+function modeString(st: ExtStat): string {
+  const types = "?-dcbpsl";
+  let s = types.charAt(<i32>st.type <= 7 ? <i32>st.type : 0);
+  const rwx = "rwx";
+  for (let bit = 8; bit >= 0; bit--) s += (<u32>st.mode & (<u32>1 << <u32>bit)) != 0 ? rwx.charAt(2 - bit % 3) : "-";
+  return s;
+}
+
+// As `pvboot ls` prints: "drwxr-xr-x         4096 boot/".
+function lsLine(t: Text, fs: ExtFs, st: ExtStat, name: string): void {
+  t.str(" ").str(modeString(st)).str(" ");
+  const size = st.size.toString();
+  for (let i = size.length; i < 12; i++) t.ch(0x20);
+  t.str(size).str(" ").str(name);
+  if (st.type == ExtType.Dir) t.str("/");
+  if (st.type == ExtType.Symlink) {
+    const l = fs.readLink(st.ino);
+    t.str(" -> ").str(l.error == null ? l.target : "?");
+  }
+  t.str("\r\n");
+}
+
+const LS_MAX = 4096; // entries listed at most
+
+function ls(state: BootState, args: string): void {
+  let path = splitWord(args).first;
+  if (path.length == 0) {
+    if (state.root.length == 0) return error("ls: no root device set; give a device or path, like ls (hd0,0)/boot");
+    path = state.root;
+  }
+  if (path.endsWith(")")) path += "/";
+  const m = resolvePath(path, state.root);
+  if (m.fs == null) return error("ls: " + (m.error != null ? m.error! : "'" + path + "': no filesystem"));
+  const fs = m.fs!;
+  const full = m.device + m.path;
+  const l = fs.lookup(m.path);
+  if (l.error != null) {
+    return error("ls: '" + full + "': " + (l.error!.indexOf("not found in directory") >= 0 ? "no such file or directory" : l.error!));
+  }
+  const st = fs.stat(l.ino);
+  if (st.error != null) return error("ls: '" + full + "': " + st.error!);
+  const t = new Text(4096);
+  if (st.type != ExtType.Dir) {
+    lsLine(t, fs, st, m.path.substring(m.path.lastIndexOf("/") + 1));
+    console.print(t);
+    return;
+  }
+  const d = fs.list(l.ino);
+  if (d.error != null) return error("ls: '" + full + "': " + d.error!);
+  const names = new Array<string>();
+  const inos = new Map<string, u32>();
+  for (let i = 0; i < d.entries.length && names.length < LS_MAX; i++) {
+    const n = d.entries[i].name;
+    if (n == "." || n == "..") continue;
+    names.push(n);
+    inos.set(n, d.entries[i].ino);
+  }
+  names.sort();
+  for (let i = 0; i < names.length; i++) {
+    const est = fs.stat(inos.get(names[i]));
+    if (est.error != null) t.str(" ? ").str(names[i]).str(": ").str(est.error!).str("\r\n");
+    else lsLine(t, fs, est, names[i]);
+  }
+  if (d.entries.length - 2 > names.length) t.str(" [... more entries not listed]\r\n");
+  console.print(t);
+}
+
+// find FILENAME: every device whose filesystem has it, as GRUB printed them (" (hd0,0)").
+function find(args: string): void {
+  const name = splitWord(args).first;
+  if (name.length == 0) return error("find: no file name given (find FILENAME)");
+  if (!name.startsWith("/")) return error("find: '" + name + "': give an absolute path without a device, like /boot/grub/menu.lst");
+  const devs = searchOrder();
+  let found = 0;
+  for (let i = 0; i < devs.length; i++) {
+    const dp = parseDevPath(devs[i]);
+    const m = mountDevice(dp.disk, dp.part);
+    if (m.fs == null) continue;
+    if (m.fs!.lookup(name).error == null) {
+      console.say(" " + m.device);
+      found++;
+    }
+  }
+  if (found == 0) error("find: '" + name + "' not found on any filesystem (" + devs.length.toString() + " devices searched)");
+}
+
+function help(args: string): void {
+  const name = splitWord(args).first;
+  if (name.length > 0) {
+    const c = findCommand(name);
+    if (c == null) return error("help: no command '" + name + "' (type help for the list)");
+    console.say(c!.usage);
+    console.say("    " + c!.help);
+    return;
+  }
+  // Two columns of usages, as GRUB's help listed them.
+  for (let i = 0; i < COMMANDS.length; i += 2) {
+    const t = new Text().str(COMMANDS[i].usage);
+    if (i + 1 < COMMANDS.length) {
+      let pad = 40 - COMMANDS[i].usage.length;
+      if (pad < 1) pad = 1;
+      for (let j = 0; j < pad; j++) t.ch(0x20);
+      t.str(COMMANDS[i + 1].usage);
+    }
+    console.line(t);
+  }
+}
+
+function banner(fromMenu: bool): void {
+  console.say("");
+  console.say("    pvboot " + VERSION + " command line (GRUB legacy commands; 'help' lists them)");
+  console.say("");
+  console.say(" [ Minimal BASH-like line editing is supported.  For the first word, TAB");
+  console.say("   lists possible command completions.  Anywhere else TAB lists the possible");
+  console.say(fromMenu ? "   completions of a device/filename.  ESC at any time exits. ]"
+    : "   completions of a device/filename. ]");
+  console.say("");
+}
+
+const history = new History(32); // kept across visits to the command line
+
+// The grubdom> prompt until something leaves it: a boot that loaded, a configfile, Esc back to
+// the menu (fromMenu), reboot or halt. The state (root, kernel, ...) carries over visits.
+export function commandLine(state: BootState, fromMenu: bool): CliResult {
+  banner(fromMenu);
+  const ed = new LineEditor();
+  const completer = new GrubCompleter(state);
+  for (;;) {
+    const typed = ed.read("grubdom> ", "", history, completer, 0);
+    if (typed == null) {
+      if (ed.endKey == KEY_ESC && fromMenu) return new CliResult(CLI_MENU);
+      if (ed.endKey == KEY_TIMEOUT) return new CliResult(CLI_NO_INPUT); // no deadline was set
+      continue; // Esc without a menu, Ctrl-C: a fresh prompt
+    }
+    const s = typed!;
+    history.add(s);
+    const line = parseLine(s);
+    const name = line.name;
+    if (name.length == 0) continue;
+    if (name == "help") help(line.args);
+    else if (name == "cat") cat(state, line.args);
+    else if (name == "ls") ls(state, line.args);
+    else if (name == "find") find(line.args);
+    else if (name == "reboot") return new CliResult(CLI_REBOOT);
+    else if (name == "halt") return new CliResult(CLI_HALT);
+    else {
+      state.configfile = null;
+      const e = runCommand(state, line, true);
+      if (e != null) error(e);
+      else if (state.loaded != null) return new CliResult(CLI_LOADED);
+      else if (state.configfile != null) return new CliResult(CLI_CONFIGFILE, state.configfile);
+    }
+  }
+  return new CliResult(CLI_HALT);
+}
