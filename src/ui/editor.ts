@@ -12,10 +12,11 @@
 import { console, KEY_TIMEOUT, KEY_ENTER, KEY_ESC, KEY_UP, KEY_DOWN, KEY_PGUP, KEY_PGDN, KEY_HOME,
   KEY_END } from "../xen/console";
 import { ConfigLine, MenuEntry } from "../config/menu";
-import { parseLine } from "../boot/script";
+import { parseLine, BootState } from "../boot/script";
 import { LineEditor } from "./lineedit";
 import { screen, ListBox, BOX_ROWS, HELP_ROW } from "./screen";
 import { openCommandLine, Outcome } from "./shell";
+import { GrubCompleter } from "./grubdom";
 
 export const EDIT_BACK: i32 = 0; // Esc: back to the menu
 export const EDIT_BOOT: i32 = 1; // 'b': boot `entry`, the edited copy
@@ -104,7 +105,8 @@ class Editor {
     screen.at(2, 2).str("  ENTER at any time accepts your changes. ]");
     screen.at(4, 0).flush();
     const initial = fresh ? "" : this.box.items[at];
-    const s = this.ed.read("grubdom edit> ", initial, null, null);
+    // Tab completes commands, devices and paths as at grubdom>, on the menu's root.
+    const s = this.ed.read("grubdom edit> ", initial, null, new GrubCompleter(new BootState(this.root)));
     if (s != null) {
       if (fresh) {
         insertAt<string>(this.box.items, at, s!);

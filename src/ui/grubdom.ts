@@ -63,7 +63,7 @@ function findCommand(name: string): Command | null {
 const MAX_CANDIDATES = 512; // Tab lists at most this many names
 
 // Tab: command names as the first word; "(hd" a device; anything with a '/' or a ')' a path.
-class GrubCompleter extends Completer {
+export class GrubCompleter extends Completer {
   constructor(public state: BootState) {
     super();
   }
