@@ -19,12 +19,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { defaultCacheDir, ensureXen } from "./fetch.js";
-import { DOM0_INIT } from "./dom0-init.js";
+import { BLOCK_QUICK, DOM0_INIT } from "./dom0-init.js";
 
 const run = promisify(execFile);
 
 // Bump when what this script produces changes: the caches keyed with it are rebuilt.
-export const BUILD_VERSION = 3;
+// BASE_VERSION is the debootstrap recipe alone (its tree takes minutes to make again).
+export const BUILD_VERSION = 4;
+export const BASE_VERSION = 1;
 
 export const MIRROR = "http://deb.debian.org/debian";
 export const SECURITY_MIRROR = "http://deb.debian.org/debian-security";
@@ -36,12 +38,15 @@ const MODULE_DIRS = ["drivers/xen", "drivers/block", "fs/ext4", "fs/jbd2", "fs/m
 const PRUNE = [
   "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian",
   "usr/share/zoneinfo", "usr/share/i18n", "var/cache/apt", "var/lib/apt/lists", "var/cache/debconf",
-  "usr/lib/python3", "usr/lib/python3.11", "usr/share/python3", "usr/share/perl",
+  "usr/lib/python3", "usr/lib/python3.11", "usr/share/python3", "usr/share/perl", "usr/bin/python3.11",
+  "usr/bin/perl", "usr/bin/perl5.36.0", "usr/lib/x86_64-linux-gnu/perl-base", "usr/lib/x86_64-linux-gnu/gconv",
+  "usr/lib/udev/hwdb.d", "usr/lib/udev/hwdb.bin", "etc/udev/hwdb.bin", "usr/lib/xen-4.17/boot",
 ];
 
 export interface HostParts {
   xen: string;        // the hypervisor, a multiboot ELF
-  kernel: string;     // dom0's vmlinuz (also a PV domU kernel)
+  kernel: string;     // Debian's vmlinuz (a bzImage with an XZ payload; a PV domU kernel)
+  dom0Kernel: string; // the same kernel as a plain ELF (vmlinux): Xen does not have to unpack it
   dom0Cpio: string;   // dom0's root with /init, uncompressed newc
   kernelVersion: string;
 }
@@ -159,14 +164,15 @@ function upToDate(keyFile: string, key: string, ...files: string[]): boolean {
 }
 
 // The kernel: vmlinuz plus just the module subtrees dom0 needs, under cache/kernel/.
-async function ensureKernel(cacheDir: string, force: boolean): Promise<{ vmlinuz: string; modules: string; version: string }> {
+async function ensureKernel(cacheDir: string, force: boolean): Promise<{ vmlinuz: string; vmlinux: string; modules: string; version: string }> {
   const pkg = await kernelPackage();
   const version = pkg.replace(/^linux-image-/, "");
   const key = keyOf({ build: BUILD_VERSION, [pkg]: await candidateVersion(pkg) });
   const dir = join(cacheDir, "kernel");
   const vmlinuz = join(dir, "vmlinuz");
+  const vmlinux = join(dir, "vmlinux");
   const modules = join(dir, "modules");
-  if (!force && upToDate(join(dir, "key"), key, vmlinuz, modules)) return { vmlinuz, modules, version };
+  if (!force && upToDate(join(dir, "key"), key, vmlinuz, vmlinux, modules)) return { vmlinuz, vmlinux, modules, version };
 
   log(`kernel: ${pkg}`);
   const work = join(cacheDir, `tmp-kernel-${process.pid}`);
@@ -178,19 +184,31 @@ async function ensureKernel(cacheDir: string, force: boolean): Promise<{ vmlinuz
     const out = join(work, "out");
     mkdirSync(join(out, "modules"), { recursive: true });
     copyFileSync(join(work, "root", "boot", `vmlinuz-${version}`), join(out, "vmlinuz"));
+    await extractVmlinux(join(out, "vmlinuz"), join(out, "vmlinux"));
     const src = join(work, "root", "lib", "modules", version);
     for (const f of readdirSync(src)) if (f.startsWith("modules.")) copyFileSync(join(src, f), join(out, "modules", f));
     for (const sub of MODULE_DIRS) {
       const from = join(src, "kernel", sub);
-      if (existsSync(from)) cpSync(from, join(out, "modules", "kernel", sub), { recursive: true });
+      if (existsSync(from)) cpSync(from, join(out, "modules", "kernel", sub), { recursive: true, filter: (f) => !/\/test_[^/]*\.ko/.test(f) });
     }
     writeFileSync(join(out, "key"), key);
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir);
-    return { vmlinuz, modules, version };
+    return { vmlinuz, vmlinux, modules, version };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+// The ELF inside a bzImage whose payload is XZ (as scripts/extract-vmlinux does): under TCG,
+// Xen spends many seconds unpacking dom0's kernel otherwise.
+async function extractVmlinux(bzImage: string, out: string): Promise<void> {
+  const data = readFileSync(bzImage);
+  const at = data.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (at < 0) throw new Error(`${bzImage}: no XZ payload`);
+  await run("sh", ["-c", 'tail -c +"$1" "$2" | xz -dc --single-stream > "$3"', "sh", String(at + 1), bzImage, out], { maxBuffer: 16 << 20 })
+    .catch((e) => { if (!existsSync(out)) throw e; }); // xz may complain about what follows the stream
+  if (readFileSync(out).subarray(0, 4).toString("latin1") !== "\x7fELF") throw new Error(`${bzImage}: the XZ payload is not an ELF`);
 }
 
 // dom0's root: debootstrap minbase + the Xen tools, upgraded from bookworm-security so
@@ -198,7 +216,7 @@ async function ensureKernel(cacheDir: string, force: boolean): Promise<{ vmlinuz
 async function ensureDom0Root(cacheDir: string, kernel: { modules: string; version: string }, force: boolean): Promise<string> {
   const versions: Record<string, string | number> = { build: BUILD_VERSION, kernel: readFileSync(join(cacheDir, "kernel", "key"), "utf8").trim() };
   for (const p of DOM0_PACKAGES) versions[p] = await candidateVersion(p);
-  versions.init = createHash("sha256").update(DOM0_INIT).digest("hex").slice(0, 16);
+  versions.init = createHash("sha256").update(DOM0_INIT + BLOCK_QUICK).digest("hex").slice(0, 16);
   const key = keyOf(versions);
   const cpio = join(cacheDir, "dom0.cpio");
   const keyFile = join(cacheDir, "dom0.key");
@@ -210,7 +228,7 @@ async function ensureDom0Root(cacheDir: string, kernel: { modules: string; versi
 
   // The debootstrapped tree without /init and modules is cached on its own: only the
   // package versions decide when it is made again.
-  const baseKey = keyOf({ build: BUILD_VERSION, ...Object.fromEntries(DOM0_PACKAGES.map((p) => [p, versions[p]])) });
+  const baseKey = keyOf({ base: BASE_VERSION, ...Object.fromEntries(DOM0_PACKAGES.map((p) => [p, versions[p]])) });
   const base = join(cacheDir, "dom0-base");
   const logFile = join(cacheDir, "dom0-build.log");
   if (force || !upToDate(join(cacheDir, "dom0-base.key"), baseKey, join(base, "usr", "sbin"))) {
@@ -244,6 +262,7 @@ async function ensureDom0Root(cacheDir: string, kernel: { modules: string; versi
     await run("chroot", [stage, "depmod", kernel.version]); // the root's own kmod
     writeFileSync(join(stage, "init"), DOM0_INIT);
     chmodSync(join(stage, "init"), 0o755);
+    writeFileSync(join(stage, "etc", "xen", "scripts", "block-quick"), BLOCK_QUICK, { mode: 0o755 });
     for (const d of ["proc", "sys", "dev", "run", "tmp", "guest", "var/log/xen/console", "var/lib/xen", "var/run/xen"]) {
       mkdirSync(join(stage, d), { recursive: true });
     }
@@ -270,7 +289,7 @@ export async function ensureHost(opts: { cacheDir?: string; force?: boolean } = 
   const xen = await ensureXen(cacheDir);
   const kernel = await ensureKernel(cacheDir, !!opts.force);
   const dom0Cpio = await ensureDom0Root(cacheDir, kernel, !!opts.force);
-  return { xen, kernel: kernel.vmlinuz, dom0Cpio, kernelVersion: kernel.version };
+  return { xen, kernel: kernel.vmlinuz, dom0Kernel: kernel.vmlinux, dom0Cpio, kernelVersion: kernel.version };
 }
 
 // A domU initramfs: busybox-static as /bin/busybox and an /init that prints MARKER (and the

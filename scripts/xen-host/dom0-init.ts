@@ -5,6 +5,31 @@
 // Everything dom0 itself says starts with "pvboot-host: "; everything a guest prints on its
 // console is copied onto hvc0 (and so onto the serial line) as "[NAME] LINE".
 
+// A quick stand-in for Debian's /etc/xen/scripts/block, for disks that are files: attach a
+// loop device and publish it for blkback. Debian's script (bash, sharing checks, locking)
+// forks a great many processes, each slow under TCG. libxl runs it with add|remove and
+// XENBUS_PATH; a guest uses it with script=block-quick in its disk spec.
+export const BLOCK_QUICK = String.raw`#!/bin/sh
+p=$XENBUS_PATH
+case "$1" in
+add)
+  file=$(xenstore-read "$p/params")
+  ro=""; [ "$(xenstore-read "$p/mode")" = r ] && ro=-r
+  if ! loop=$(losetup $ro -f --show "$file"); then
+    xenstore-write "$p/hotplug-error" "losetup $file failed" "$p/hotplug-status" error
+    exit 1
+  fi
+  xenstore-write "$p/node" "$loop" "$p/physical-device" "$(stat -L -c %t:%T "$loop")" \
+    "$p/physical-device-path" "$loop" "$p/hotplug-status" connected
+  ;;
+remove)
+  loop=$(xenstore-read "$p/node" 2>/dev/null) && losetup -d "$loop"
+  xenstore-rm "$p/hotplug-status" 2>/dev/null
+  ;;
+esac
+exit 0
+`;
+
 export const DOM0_INIT = String.raw`#!/bin/sh
 export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C
