@@ -294,7 +294,9 @@ export async function ensureHost(opts: { cacheDir?: string; force?: boolean } = 
 
 // A domU initramfs: busybox-static as /bin/busybox and an /init that prints MARKER (and the
 // command line, so a test can see what the bootloader passed on), then powers off at once.
-export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: string } = {}): Promise<string> {
+// With readLine, it first asks for a line on its console and echoes it ("initrd: got: ..."):
+// a check that keys typed into a guest's console arrive.
+export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: string; readLine?: boolean } = {}): Promise<string> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir;
   mkdirSync(cacheDir, { recursive: true });
   const bbVersion = await candidateVersion("busybox-static");
@@ -303,6 +305,7 @@ export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: str
     "/bin/busybox mount -t proc proc /proc",
     `/bin/busybox echo ${shellQuote(marker)}`,
     "/bin/busybox echo \"initrd: cmdline: $(/bin/busybox cat /proc/cmdline)\"",
+    ...(opts.readLine ? ["/bin/busybox echo 'initrd: type a line'", "read -r line", "/bin/busybox echo \"initrd: got: $line\""] : []),
     "/bin/busybox poweroff -f",
     "",
   ].join("\n");
@@ -343,7 +346,11 @@ export function shellQuote(s: string): string {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
-  ensureHost({ force: process.argv.includes("--force") }).then(
+  const bb = process.argv.indexOf("--busybox");
+  if (bb > 0) {
+    ensureBusyboxInitrd(process.argv[bb + 1] ?? "initrd: hello", { readLine: process.argv.includes("--read-line") })
+      .then((p) => console.log(p), (err) => { console.error(`build: ${err instanceof Error ? err.message : err}`); process.exit(1); });
+  } else ensureHost({ force: process.argv.includes("--force") }).then(
     (h) => {
       for (const [k, v] of Object.entries(h)) console.log(`${k}: ${v}`);
       log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -5,7 +5,8 @@
 // or on timeout. QEMU is killed by its pid on every path (qemu.ts).
 //
 //   tsx scripts/xen-host/guests.ts --disk DISK [--name NAME] [--kernel FILE] [--ramdisk FILE]
-//       [--extra ARG] [--memory MB] [--expect REGEX ...] [--timeout S] [--quiet]
+//       [--extra ARG] [--memory MB] [--expect REGEX ...] [--key 'AFTER=>SEND' ...]
+//       [--hotplug block|block-quick] [--timeout S] [--quiet]
 //
 // Without --expect the run waits for the guest to end and says how it ended.
 
@@ -206,6 +207,8 @@ async function main(): Promise<void> {
       extra: { type: "string" },
       memory: { type: "string", default: "256" },
       expect: { type: "string", multiple: true },
+      key: { type: "string", multiple: true },
+      hotplug: { type: "string", default: "block" },
       timeout: { type: "string", default: "180" },
       quiet: { type: "boolean", default: false },
     },
@@ -213,7 +216,12 @@ async function main(): Promise<void> {
   const expect = (values.expect ?? []).map((s) => new RegExp(s));
   const r = await runGuests([{
     name: values.name, disk: values.disk, kernel: values.kernel, ramdisk: values.ramdisk, extra: values.extra,
-    memoryMB: Number(values.memory), expect,
+    memoryMB: Number(values.memory), expect, hotplug: values.hotplug as GuestSpec["hotplug"],
+    keys: (values.key ?? []).map((k) => {
+      const at = k.indexOf("=>");
+      if (at < 0) throw new Error(`--key takes AFTER=>SEND, not '${k}'`);
+      return { after: k.slice(0, at), send: k.slice(at + 2) };
+    }),
   }], {
     timeoutMs: Number(values.timeout) * 1000, echo: !values.quiet, waitForEnd: expect.length === 0,
   });
