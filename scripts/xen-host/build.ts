@@ -56,7 +56,7 @@ export const log = (msg: string) => process.stderr.write(`xen-host: ${msg}\n`);
 // What apt would download now: Version and Depends of each package's candidate. apt-cache is
 // slow here (seconds a call), so answers are kept in apt-show.json until the package lists
 // change; `apt-get update` once if the lists do not know a package.
-const ALL_PACKAGES = ["linux-image-amd64", ...DOM0_PACKAGES, "busybox-static", "xen-hypervisor-4.17-amd64"];
+const ALL_PACKAGES = ["linux-image-amd64", ...DOM0_PACKAGES, "busybox-static", "xen-hypervisor-4.17-amd64", "grub-xen-bin", "grub-common"];
 let listsRefreshed = false;
 let shown: { stamp: string; pkgs: Record<string, { version: string; depends: string }> } | undefined;
 

@@ -73,7 +73,7 @@ const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const HOST_SAYS = /^pvboot-host: /;
 const GUEST_LINE = /^\[([a-z0-9][a-z0-9-]*)\] ?(.*)$/;
 
-function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string): string {
+export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string): string {
   const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   const lines = [
     `name = ${q(g.name)}`,
