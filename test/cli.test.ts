@@ -67,6 +67,8 @@ describe("pvboot run", () => {
     expect(pvboot("--help").stdout).toContain("run DISK");
     expect(pvboot("help", "run").stdout).toContain("--keys KEYS");
     expect(pvboot("run", "--help").stdout).toContain("--memory MB");
+    expect(pvboot("--help").stdout).toContain("xen DISK");
+    expect(pvboot("help", "xen").stdout).toContain("usage: pvboot xen DISK [--extra ARG] [--memory MB]");
     expect(pvboot().status).toBe(2);
   });
 

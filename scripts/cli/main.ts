@@ -16,6 +16,7 @@ commands:
   ls DISK [PATH]   list a directory (or show a file) on DISK, as the loader reads it
   cat DISK PATH    write a file from DISK to stdout, as the loader reads it
   menu DISK...     the boot menu the loader finds on DISK (menu.lst), as a listing or JSON
+  xen DISK         boot DISK in a PV domU on real Xen (under QEMU) with the pvboot image
   help [CMD]       this text, or a command's own
 
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
@@ -76,6 +77,23 @@ Strings: valid UTF-8 in menu.lst passes through, any other byte is its Latin-1 c
 
 Warnings (unknown commands, ...) go to stderr. Exit status 1 when no config is found (what
 was tried goes to stderr) or it cannot be used (binary, over-long line), 2 on a usage error.
+`;
+
+const XEN_USAGE = `usage: pvboot xen DISK [--extra ARG] [--memory MB] [--timeout S] [--verbose]
+
+Boots DISK (a raw disk image, as xvda) in a PV domU of a real Xen 4.17 host, Debian's
+hypervisor and dom0 under QEMU (TCG), with build/pvboot-x86_64.elf as the domain's kernel
+(xl: kernel = ...), and writes the guest's console to stdout as it comes. Xen and dom0 take
+about 20 s before the guest starts. The first use builds the host from Debian's packages
+into build/cache/xen-host/ (about a minute; needs root), see scripts/xen-host/README.md.
+
+options:
+  --extra ARG    the domain's command line (xl extra=)
+  --memory MB    the domain's memory (default 256)
+  --timeout S    give up after S seconds (default 180)
+  --verbose      Xen's and dom0's serial lines too, timestamped, on stderr
+
+exit status: 0 when the domain powered off, 1 when it crashed or the run failed, 2 on a usage error.
 `;
 
 function fail(msg: string): number {
@@ -216,6 +234,46 @@ function menuCommand(argv: string[]): number {
   return r.code;
 }
 
+async function xen(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      extra: { type: "string" },
+      memory: { type: "string", default: "256" },
+      timeout: { type: "string", default: "180" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(XEN_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) return fail(`xen: expected one DISK, got ${positionals.length}\n${XEN_USAGE}`);
+  const disk = positionals[0];
+  if (!existsSync(disk) || !statSync(disk).isFile()) return fail(`xen: cannot open disk image '${disk}'`);
+  const memoryMB = Number(values.memory);
+  if (!Number.isInteger(memoryMB) || memoryMB < 16 || memoryMB > 65536) return fail(`xen: --memory takes whole MiB from 16 to 65536, not '${values.memory}'`);
+  const timeoutS = Number(values.timeout);
+  if (!(timeoutS > 0)) return fail(`xen: --timeout takes seconds, not '${values.timeout}'`);
+  const { PVBOOT_IMAGE, runGuests } = await import("../xen-host/guests.ts");
+  if (!existsSync(PVBOOT_IMAGE)) return fail(`xen: no ${PVBOOT_IMAGE}: run make first`);
+
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  process.stderr.write("pvboot xen: starting Xen and dom0 under QEMU\n");
+  const r = await runGuests([{ name: "pvboot", disk, extra: values.extra, memoryMB, hotplug: "block-quick" }], {
+    timeoutMs: timeoutS * 1000, waitForEnd: true, echo: values.verbose,
+    onGuestLine: (_, text) => process.stdout.write(text + "\n"),
+    onHostLine: (text, ms) => {
+      if (!values.verbose && /^pvboot-host: (xl ready|pvboot: )/.test(text)) process.stderr.write(`pvboot xen: [${s(ms)} s] ${text.slice(13)}\n`);
+    },
+  });
+  const g = r.guests[0];
+  process.stderr.write(`pvboot xen: ${g.ended ? `domain ended: ${g.ended}` : `failed: ${r.reason}`} (${s(r.elapsedMs)} s)\n`);
+  return g.ended === "poweroff" ? 0 : 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -228,6 +286,8 @@ export async function main(argv: string[]): Promise<number> {
         return toolCommand("cat", CAT_USAGE, rest);
       case "menu":
         return menuCommand(rest);
+      case "xen":
+        return await xen(rest);
       case "help":
       case "--help":
       case "-h":
@@ -236,6 +296,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === "ls") process.stdout.write(LS_USAGE);
         else if (rest[0] === "cat") process.stdout.write(CAT_USAGE);
         else if (rest[0] === "menu") process.stdout.write(MENU_USAGE);
+        else if (rest[0] === "xen") process.stdout.write(XEN_USAGE);
         else if (rest[0]) return fail(`help: no command '${rest[0]}'`);
         else process.stdout.write(USAGE);
         return cmd === undefined ? 2 : 0;

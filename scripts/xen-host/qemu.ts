@@ -15,6 +15,7 @@ export interface XenRun {
   xen: string;
   dom0: string;
   dom0Cmdline?: string;
+  extraModules?: string[]; // more multiboot modules after dom0's kernel: its initrd first
   xenCmdline?: string;
   memoryMB?: number;
   dom0MemMB?: number;
@@ -23,6 +24,8 @@ export interface XenRun {
   timeoutMs: number;
   prefix?: string;
   echo?: boolean;
+  // Every serial line as it arrives, with the milliseconds since QEMU was spawned.
+  onLine?: (text: string, ms: number) => void;
 }
 
 // matched[i] is the line that matched expect[i], or "" if none did.
@@ -30,6 +33,7 @@ export interface XenResult {
   ok: boolean;
   reason: string;
   lines: string[];
+  times: number[]; // times[i]: when lines[i] arrived, in ms since QEMU was spawned
   elapsedMs: number;
   matched: string[];
 }
@@ -94,7 +98,7 @@ export function qemuArgs(opts: XenRun): string[] {
     "-device", "isa-debug-exit,iobase=0xf4,iosize=1",
     "-kernel", opts.xen,
     "-append", opts.xenCmdline ?? defaultXenCmdline(opts.dom0MemMB),
-    "-initrd", multibootModule(opts.dom0, opts.dom0Cmdline),
+    "-initrd", [multibootModule(opts.dom0, opts.dom0Cmdline), ...(opts.extraModules ?? []).map((m) => multibootModule(m))].join(","),
   ];
 }
 
@@ -140,10 +144,52 @@ async function killQemu(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+// One QEMU at a time on this machine (TCG takes both cores): every runXen holds an flock on
+// QEMU_LOCK while its QEMU runs. flock(1) holds it for us; it dies with this process (the
+// parent-death signal), and the kernel drops the lock with it. Waiting does not count
+// against a run's timeout.
+export const QEMU_LOCK = process.env.PVBOOT_QEMU_LOCK ?? "/tmp/pvboot-xen-qemu.lock";
+
+async function acquireQemuLock(onWait: () => void): Promise<() => void> {
+  if (!existsSync("/usr/bin/flock")) return () => {};
+  const args = ["-o", QEMU_LOCK, "-c", "echo locked; exec cat >/dev/null"];
+  const holder = existsSync("/usr/bin/setpriv")
+    ? spawn("/usr/bin/setpriv", ["--pdeathsig", "KILL", "--", "/usr/bin/flock", ...args], { stdio: ["pipe", "pipe", "ignore"] })
+    : spawn("/usr/bin/flock", args, { stdio: ["pipe", "pipe", "ignore"] });
+  running.add(holder);
+  holder.on("exit", () => running.delete(holder));
+  const waiting = setTimeout(onWait, 500);
+  try {
+    await new Promise<void>((done, fail) => {
+      holder.stdout!.once("data", () => done());
+      holder.once("error", fail);
+      holder.once("exit", (code) => fail(new Error(`flock ${QEMU_LOCK} exited (${code})`)));
+    });
+  } finally {
+    clearTimeout(waiting);
+  }
+  return () => {
+    holder.stdin!.end();
+    holder.kill("SIGKILL");
+  };
+}
+
 export async function runXen(opts: XenRun): Promise<XenResult> {
+  const release = await acquireQemuLock(() => {
+    if (opts.echo) process.stderr.write(`${opts.prefix ?? ""}waiting for another QEMU to finish (${QEMU_LOCK})\n`);
+  });
+  try {
+    return await runXenLocked(opts);
+  } finally {
+    release();
+  }
+}
+
+async function runXenLocked(opts: XenRun): Promise<XenResult> {
   const failOn = opts.failOn ?? DEFAULT_FAIL_ON;
   const prefix = opts.prefix ?? "";
   const lines: string[] = [];
+  const times: number[] = [];
   const matched = opts.expect.map(() => "");
   const start = Date.now();
   const stamp = () => ((Date.now() - start) / 1000).toFixed(3).padStart(8);
@@ -181,7 +227,9 @@ export async function runXen(opts: XenRun): Promise<XenResult> {
 
       const onLine = (text: string) => {
         lines.push(text);
+        times.push(Date.now() - start);
         echo(text);
+        opts.onLine?.(text, Date.now() - start);
         if (decided) return;
         if (failure) {
           if (XEN_HALTED.some((re) => re.test(text))) failed();
@@ -231,7 +279,7 @@ export async function runXen(opts: XenRun): Promise<XenResult> {
         decide(false, `qemu exited (${how}) before ${missing()} matched${why}`);
       });
     });
-    return { ...verdict, lines, elapsedMs: Date.now() - start, matched };
+    return { ...verdict, lines, times, elapsedMs: Date.now() - start, matched };
   } finally {
     await killQemu(child);
   }

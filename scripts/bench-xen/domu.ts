@@ -1,0 +1,34 @@
+// pvboot as a PV domU of real Xen 4.17 under QEMU TCG (scripts/xen-host/): one Xen boot,
+// two guests listing their disk's root in tool mode, one with Debian's block hotplug script and
+// one with block-quick (scripts/xen-host/dom0-init.ts). Seconds from dom0's `xl create` to
+// pvboot's banner, to its disk line and to the end of the listing; and Xen + dom0 up.
+// TCG and a busy machine make these noisy: compare runs on the same machine only.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeDisk } from "../images/make-disk.ts";
+import { runGuests } from "../xen-host/guests.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "pvboot-bench-xen-"));
+try {
+  mkdirSync(join(dir, "root", "boot"), { recursive: true });
+  writeFileSync(join(dir, "root", "hello.txt"), "hello\n");
+  makeDisk(join(dir, "disk.img"), 8, [{ fsType: "ext4", sizeMiB: 6, dir: join(dir, "root") }]);
+  const expect = [/^pvboot 0\.1\.0 /, /^pvboot: hd0: vbd /, /^\x02pvboot-exit \d+$/];
+  const r = await runGuests([
+    { name: "block", disk: join(dir, "disk.img"), extra: "pvboot.tool=ls pvboot.path=/", hotplug: "block", expect },
+    { name: "block-quick", disk: join(dir, "disk.img"), extra: "pvboot.tool=ls pvboot.path=/", hotplug: "block-quick", expect },
+  ], { timeoutMs: 240_000 });
+  if (!r.ok) throw new Error(`bench-xen domu: ${r.reason}`);
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  console.log(`xen-host-up s ${s(r.xlReadyMs)}`);
+  for (const g of r.guests) {
+    console.log(`xen-domu-create-to-banner ${g.name} s ${s(g.matchedMs[0] - g.createMs)}`);
+    console.log(`xen-domu-create-to-disk ${g.name} s ${s(g.matchedMs[1] - g.createMs)}`);
+    console.log(`xen-domu-create-to-listing ${g.name} s ${s(g.matchedMs[2] - g.createMs)}`);
+    console.log(`xen-domu-banner-to-listing ${g.name} s ${s(g.matchedMs[2] - g.matchedMs[0])}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,242 @@
+// Run PV domUs on the real Xen test host: one Xen boot under QEMU (TCG) whose dom0 creates
+// every guest with `xl create` and copies each guest's console onto the serial line as
+// "[NAME] LINE". The host side timestamps every line, succeeds as soon as every guest has
+// printed all its expected lines, and fails on a crash, on a guest that ended without them,
+// or on timeout. QEMU is killed by its pid on every path (qemu.ts).
+//
+//   tsx scripts/xen-host/guests.ts --disk DISK [--name NAME] [--kernel FILE] [--ramdisk FILE]
+//       [--extra ARG] [--memory MB] [--expect REGEX ...] [--key 'AFTER=>SEND' ...]
+//       [--hotplug block|block-quick] [--timeout S] [--quiet]
+//
+// Without --expect the run waits for the guest to end and says how it ended.
+
+import { execFileSync } from "node:child_process";
+import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { defaultCacheDir } from "./fetch.js";
+import { ensureHost, packCpio, shellQuote, type HostParts } from "./build.js";
+import { DEFAULT_FAIL_ON, runXen, type XenResult } from "./qemu.js";
+
+export const PVBOOT_IMAGE = fileURLToPath(new URL("../../build/pvboot-x86_64.elf", import.meta.url));
+
+export interface GuestSpec {
+  name: string;                 // [a-z0-9-]+: the domain's name and the line prefix
+  kernel?: string;              // default: build/pvboot-x86_64.elf
+  ramdisk?: string;
+  disk?: string;                // a raw image, given to the guest as xvda (read-write)
+  extra?: string;               // xl extra=, the kernel's command line
+  memoryMB?: number;            // default 256
+  // Debian's hotplug script for the disk ("block", the default) or block-quick (dom0-init.ts),
+  // which attaches the loop device with far fewer processes: seconds less per guest under TCG.
+  hotplug?: "block" | "block-quick";
+  expect?: RegExp[];            // lines the guest must print (matched without the "[NAME] " prefix)
+  // Keys typed into the guest's console once it has printed `after` (a fixed string);
+  // `send` takes printf escapes (\r, \033). For driving menus through the console.
+  keys?: { after: string; send: string }[];
+}
+
+export interface GuestLine { text: string; ms: number }
+
+export interface GuestResult {
+  name: string;
+  ok: boolean;                  // every expected line seen
+  matched: string[];            // per expect, the line (without prefix) or ""
+  matchedMs: number[];          // per expect, when (ms since QEMU start), or -1
+  createMs: number;             // when dom0 said "NAME: xl create", or -1
+  ended?: string;               // poweroff, crash, ... (only when the run waited for the end)
+  lines: GuestLine[];           // everything the guest printed, without the prefix
+}
+
+export interface GuestsRun {
+  ok: boolean;
+  reason: string;
+  xlReadyMs: number;            // Xen + dom0 up with a working xl, or -1
+  elapsedMs: number;
+  guests: GuestResult[];
+  xen: XenResult;
+}
+
+export interface GuestsOptions {
+  timeoutMs?: number;
+  echo?: boolean;               // every serial line to stderr with host timestamps
+  waitForEnd?: boolean;         // wait for every guest to end, not just for its lines
+  onGuestLine?: (guest: string, text: string, ms: number) => void;
+  onHostLine?: (text: string, ms: number) => void;
+  host?: HostParts;
+  dom0MemMB?: number;
+  memoryMB?: number;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+const HOST_SAYS = /^pvboot-host: /;
+const GUEST_LINE = /^\[([a-z0-9][a-z0-9-]*)\] ?(.*)$/;
+
+export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string): string {
+  const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  const lines = [
+    `name = ${q(g.name)}`,
+    `type = "pv"`,
+    `kernel = ${q(`/guest/${kernelName}`)}`,
+    ...(ramdiskName ? [`ramdisk = ${q(`/guest/${ramdiskName}`)}`] : []),
+    `memory = ${g.memoryMB ?? 256}`,
+    `vcpus = 1`,
+    ...(g.disk ? [`disk = [ 'format=raw,vdev=xvda,access=rw,${g.hotplug === "block-quick" ? "script=block-quick," : ""}target=/guest/${g.name}.img' ]`] : []),
+    ...(g.extra !== undefined ? [`extra = ${q(g.extra)}`] : []),
+    `on_poweroff = "destroy"`,
+    `on_reboot = "destroy"`,
+    `on_crash = "destroy"`,
+  ];
+  return lines.join("\n") + "\n";
+}
+
+// The per-run files: /guest/{run.sh, NAME.cfg, NAME.img, kernels}, as a cpio appended to dom0's.
+async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number): Promise<void> {
+  const g0 = join(dir, "guest");
+  mkdirSync(g0, { recursive: true });
+  const kernels = new Map<string, string>();
+  const place = (file: string, name: string) => {
+    const to = join(g0, name);
+    try { linkSync(file, to); } catch { copyFileSync(file, to); }
+    return name;
+  };
+  const script = ["# written by scripts/xen-host/guests.ts"];
+  for (const g of guests) {
+    if (!NAME.test(g.name)) throw new Error(`guest name '${g.name}': use [a-z0-9-]`);
+    const kernel = resolve(g.kernel ?? PVBOOT_IMAGE);
+    if (!kernels.has(kernel)) kernels.set(kernel, place(kernel, `k${kernels.size}-${basename(kernel).replace(/[^A-Za-z0-9._-]/g, "_")}`));
+    const ramdisk = g.ramdisk ? place(resolve(g.ramdisk), `${g.name}.ramdisk`) : undefined;
+    if (g.disk) copyFileSync(resolve(g.disk), join(g0, `${g.name}.img`)); // the guest writes to it
+    writeFileSync(join(g0, `${g.name}.cfg`), xlConfig(g, kernels.get(kernel)!, ramdisk));
+    for (const k of g.keys ?? []) script.push(`keys ${g.name} ${shellQuote(k.after)} ${shellQuote(k.send)}`);
+    script.push(`guest ${g.name}`);
+  }
+  script.push(`finish ${finishTimeoutS}`, "");
+  writeFileSync(join(g0, "run.sh"), script.join("\n"));
+}
+
+export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): Promise<GuestsRun> {
+  if (guests.length === 0) throw new Error("runGuests: no guests");
+  if (new Set(guests.map((g) => g.name)).size !== guests.length) throw new Error("runGuests: guest names must differ");
+  const host = opts.host ?? (await ensureHost());
+  const timeoutMs = opts.timeoutMs ?? 180_000;
+
+  const work = join(defaultCacheDir, `run-${process.pid}-${Date.now()}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000));
+    await packCpio(join(work, "files"), join(work, "guests.cpio"), "guest");
+    // One initrd module: dom0's root, then the run's files (the kernel unpacks both).
+    const initrd = join(work, "initrd.cpio");
+    execFileSync("sh", ["-c", 'cat "$1" "$2" > "$3"', "sh", host.dom0Cpio, join(work, "guests.cpio"), initrd]);
+
+    const results: GuestResult[] = guests.map((g) => ({
+      name: g.name, ok: (g.expect ?? []).length === 0, matched: (g.expect ?? []).map(() => ""),
+      matchedMs: (g.expect ?? []).map(() => -1), createMs: -1, lines: [],
+    }));
+    const byName = new Map(results.map((r, i) => [r.name, { r, g: guests[i] }]));
+    let xlReadyMs = -1;
+    let allDone = false;
+    // Whole-line expectations for runXen: the guests' lines, and the end of the run.
+    const expect: RegExp[] = [];
+    for (const g of guests) for (const re of g.expect ?? []) expect.push(new RegExp(`^\\[${g.name}\\] ${re.source.replace(/^\^/, "")}`, re.flags));
+    if (opts.waitForEnd || expect.length === 0) expect.push(/^pvboot-host: all guests done$/);
+
+    const xen = await runXen({
+      xen: host.xen,
+      dom0: host.dom0Kernel,
+      dom0Cmdline: `console=hvc0 earlyprintk=xen rdinit=/init`,
+      extraModules: [initrd],
+      dom0MemMB: opts.dom0MemMB ?? 1024,
+      memoryMB: opts.memoryMB ?? 2048,
+      expect,
+      failOn: [...DEFAULT_FAIL_ON, /^pvboot-host: all guests done$/, /^pvboot-host: dom0 \/init failed$/],
+      timeoutMs,
+      echo: opts.echo,
+      prefix: "xen| ",
+      onLine: (text, ms) => {
+        const m = text.match(GUEST_LINE);
+        const entry = m && byName.get(m[1]);
+        if (entry) {
+          const { r, g } = entry;
+          r.lines.push({ text: m![2], ms });
+          (g.expect ?? []).forEach((re, i) => {
+            if (!r.matched[i] && re.test(m![2])) {
+              r.matched[i] = m![2];
+              r.matchedMs[i] = ms;
+            }
+          });
+          r.ok = r.matched.every((x) => x);
+          opts.onGuestLine?.(r.name, m![2], ms);
+          return;
+        }
+        if (HOST_SAYS.test(text)) {
+          let h: RegExpMatchArray | null;
+          if (/^pvboot-host: xl ready/.test(text)) xlReadyMs = ms;
+          else if ((h = text.match(/^pvboot-host: ([a-z0-9-]+): xl create$/)) && byName.has(h[1])) byName.get(h[1])!.r.createMs = ms;
+          else if ((h = text.match(/^pvboot-host: ([a-z0-9-]+): ended: (\S+)$/)) && byName.has(h[1])) byName.get(h[1])!.r.ended = h[2];
+          else if (text === "pvboot-host: all guests done") allDone = true;
+        }
+        opts.onHostLine?.(text, ms);
+      },
+    });
+    const ok = xen.ok && results.every((r) => r.ok);
+    let reason = xen.reason;
+    if (!ok) {
+      const missing = results.filter((r) => !r.ok).map((r) => {
+        const g = byName.get(r.name)!.g;
+        return `${r.name} missing ${(g.expect ?? []).filter((_, i) => !r.matched[i]).map(String).join(", ")}${r.ended ? ` (ended: ${r.ended})` : ""}`;
+      });
+      if (allDone && missing.length) reason = `every guest ended; ${missing.join("; ")}`;
+      else if (missing.length) reason = `${xen.reason}; ${missing.join("; ")}`;
+    }
+    return { ok, reason, xlReadyMs, elapsedMs: xen.elapsedMs, guests: results, xen };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      disk: { type: "string" },
+      name: { type: "string", default: "guest" },
+      kernel: { type: "string" },
+      ramdisk: { type: "string" },
+      extra: { type: "string" },
+      memory: { type: "string", default: "256" },
+      expect: { type: "string", multiple: true },
+      key: { type: "string", multiple: true },
+      hotplug: { type: "string", default: "block" },
+      timeout: { type: "string", default: "180" },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  const expect = (values.expect ?? []).map((s) => new RegExp(s));
+  const r = await runGuests([{
+    name: values.name, disk: values.disk, kernel: values.kernel, ramdisk: values.ramdisk, extra: values.extra,
+    memoryMB: Number(values.memory), expect, hotplug: values.hotplug as GuestSpec["hotplug"],
+    keys: (values.key ?? []).map((k) => {
+      const at = k.indexOf("=>");
+      if (at < 0) throw new Error(`--key takes AFTER=>SEND, not '${k}'`);
+      return { after: k.slice(0, at), send: k.slice(at + 2) };
+    }),
+  }], {
+    timeoutMs: Number(values.timeout) * 1000, echo: !values.quiet, waitForEnd: expect.length === 0,
+  });
+  const s = (ms: number) => (ms < 0 ? "-" : (ms / 1000).toFixed(1));
+  for (const g of r.guests) {
+    console.log(`${g.name}: xl create at ${s(g.createMs)} s; ${g.matched.map((m, i) => `${s(g.matchedMs[i])} s: ${m}`).join("; ")}${g.ended ? `; ended: ${g.ended}` : ""}`);
+  }
+  console.log(`${r.ok ? "PASS" : "FAIL"} (${s(r.elapsedMs)} s; xl ready at ${s(r.xlReadyMs)} s): ${r.reason}`);
+  process.exit(r.ok ? 0 : 1);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => process.exit(130));
+  main().catch((err) => {
+    console.error(`guests: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}
