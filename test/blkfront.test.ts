@@ -84,6 +84,13 @@ describe("disks", () => {
     expectCleanHandover(r);
   });
 
+  it("waits through a backend that stays Closed a while before it is ready again (real blkback does)", () => {
+    const { r, m } = blkread({ image: image("reset", 64 * 1024), faults: { resetDelayMs: 300 } });
+    expect(m, r.console).not.toBeNull();
+    expect(r.console).not.toMatch(/shutdown:/);
+    expectCleanHandover(r);
+  });
+
   it("says so when the domain has no disks, and still hands over cleanly", () => {
     const r = boot([]);
     expect(r.console).toContain("pvboot: no disks (device/vbd is empty)\r\n");

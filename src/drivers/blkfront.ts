@@ -141,15 +141,18 @@ export class BlkDisk {
     return msg;
   }
 
-  // Wait for the backend's state to be within [lo, hi]; null when it is, else why not.
-  private awaitBackend(lo: u32, hi: u32): string | null {
+  // Wait for the backend's state to be within [lo, hi]; null when it is, else why not. While
+  // connecting, a backend going to Closing or Closed is an answer (it gave up); `closedIsFine`
+  // when we are the ones reopening after Closed, which Linux's blkback keeps showing for a
+  // while (its hotplug work) before it goes back to InitWait.
+  private awaitBackend(lo: u32, hi: u32, closedIsFine: bool = false): string | null {
     const deadline = deadlineAfterMs(STATE_TIMEOUT_MS);
     for (;;) {
       const r = xenstore.read(this.backend + "/state");
       if (r.err != 0) return "cannot read the backend's state: " + xsErrorName(r.err);
       const state = <u32>I32.parseInt(r.data);
       if (state >= lo && state <= hi) return null;
-      if (lo <= abi.XenbusStateConnected && state >= abi.XenbusStateClosing) {
+      if (lo <= abi.XenbusStateConnected && state >= abi.XenbusStateClosing && !(closedIsFine && state == abi.XenbusStateClosed)) {
         return "the backend is closing (state " + state.toString() + ")";
       }
       if (xenstore.nextEvent(this.token, deadline) == null) {
@@ -453,7 +456,7 @@ export class BlkDisk {
     const stuck = endAll(this.ringRefs) + endAll(this.indirectRefs) + endAll(this.bounceRefs);
     if (stuck > 0) problems.push(stuck.toString() + " grants still mapped by the backend");
     xenstore.write(this.frontend + "/state", abi.XenbusStateInitialising.toString());
-    const back = this.awaitBackend(abi.XenbusStateInitWait, abi.XenbusStateInitWait);
+    const back = this.awaitBackend(abi.XenbusStateInitWait, abi.XenbusStateInitWait, true);
     if (back != null) problems.push(back);
     xenstore.unwatch(this.backend + "/state", this.token);
     this.connected = false;

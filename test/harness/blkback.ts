@@ -53,6 +53,7 @@ export interface BlkbackFaults {
   dropAfter?: number; // after this many requests, consume but never answer (the frontend must time out)
   closeAfter?: number; // after this many requests, go to Closing (5) mid-read without answering the rest
   badResponseId?: boolean; // answer one request with an id the frontend never used
+  resetDelayMs?: number; // after Closed, a frontend back in Initialising sees Closed this long before InitWait (real blkback's hotplug work)
 }
 
 export interface BlkbackOptions {
@@ -213,8 +214,14 @@ export class Blkback {
     switch (fe) {
       case XenbusState.Initialising:
         if (this.state === XenbusState.Closed) {
-          this.writeFeatures();
-          this.switchState(XenbusState.InitWait);
+          const reopen = () => {
+            if (this.state !== XenbusState.Closed) return;
+            this.writeFeatures();
+            this.switchState(XenbusState.InitWait);
+          };
+          const delayMs = this.faults.resetDelayMs ?? 0;
+          if (delayMs > 0) this.opts.clock.after(BigInt(Math.round(delayMs * 1e6)), reopen);
+          else reopen();
         }
         break;
       case XenbusState.Initialised:
