@@ -19,9 +19,9 @@ import { findConfig, loadConfigFile } from "./config/find";
 import { runMenu } from "./ui/menu";
 import { firstFilesystem } from "./fs/mounts";
 import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
-
-const MAX_CONFIGFILES: i32 = 32;
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
+
+const MAX_CONFIGFILES: i32 = 32; // configfile chains, as deep as this
 
 export function pvboot_main(): void {
   startInfo.init();
