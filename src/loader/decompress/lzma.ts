@@ -37,7 +37,7 @@ export function unlzma(src: usize, len: usize, out: OutBuf): string | null {
     if (size > <u64>(out.limit - out.len)) return at(5, "uncompressed size " + size.toString() + " exceeds the limit of " + out.limit.toString() + " bytes");
     if (!out.reserve(<usize>size)) return at(5, "uncompressed size " + size.toString() + " exceeds the limit of " + out.limit.toString() + " bytes");
     const r = lzmaRun(end, out, start + <usize>size, true, false);
-    if (r == ST_ERR) return at(rcIp > end ? len : rcIp - src, lzErr);
+    if (r == ST_ERR) return at(rcIp > end ? len : rcIp - src, rcIp > end ? "compressed data truncated" : lzErr);
     if (r == ST_END && out.len != start + <usize>size) {
       return at(rcIp - src, "end marker after " + (out.len - start).toString() + " bytes, but the header says " + size.toString());
     }
@@ -58,7 +58,7 @@ export function unlzma(src: usize, len: usize, out: OutBuf): string | null {
       if (!out.reserve(room)) return limitMsg(src, out);
       r = lzmaRun(end, out, out.len + room, true, false);
     }
-    if (r == ST_ERR) return at(rcIp > end ? len : rcIp - src, lzErr);
+    if (r == ST_ERR) return at(rcIp > end ? len : rcIp - src, rcIp > end ? "compressed data truncated" : lzErr);
     if (r == ST_END) break;
   }
   if (!rcFinish(end) || rcIp > end) return at(rcIp > end ? len : rcIp - src, "corrupt data after the end marker (range coder not finished cleanly)");

@@ -197,7 +197,7 @@ function stream(src: usize, len: usize, pos: usize, out: OutBuf): string | null 
         if (e != null) return at(ip - src, e);
         if (!out.reserve(usize_)) return at(ip - src, "output exceeds the limit of " + out.limit.toString() + " bytes");
         const r = lzmaRun(cend, out, out.len + usize_, false, false);
-        if (r == ST_ERR) return at((rcIp > cend ? cend : rcIp) - src, lzErr);
+        if (r == ST_ERR) return at((rcIp > cend ? cend : rcIp) - src, rcIp > cend ? "LZMA2 chunk needs more than its " + csize_.toString() + " compressed bytes (" + lzErr + ")" : lzErr);
         if (r != ST_STOP) return at(cpos, "LZMA2 chunk ends early");
         if (!rcFinish(cend) || rcIp != cend) return at(cpos, "LZMA2 chunk's compressed size does not match its data (corrupt chunk)");
         ip = cend;
