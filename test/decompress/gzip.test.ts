@@ -3,13 +3,25 @@
 // field; concatenated members and padding; damaged and truncated input, which must give an
 // error (never a trap) and never more output than the limit.
 
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
 import { gzipSync, deflateRawSync, constants } from "node:zlib";
-import { buildDecompressWasm, decompress } from "./wasm";
+import { WASM_PATH, buildDecompressWasm, decompress } from "./wasm";
 import { KiB, MiB, codeLike, concat, randomBytes, rng, same, textBytes, tool, zeroRuns } from "./gen";
 
 beforeAll(() => {
   buildDecompressWasm();
+});
+
+beforeEach(async () => {
+  await new Promise((r) => setTimeout(r, 0));
+});
+
+describe("decompressors: the test module", () => {
+  it("is integer-only (no f32/f64 instruction)", () => {
+    const dis = execFileSync("wasm-objdump", ["-d", WASM_PATH], { maxBuffer: 256 * MiB, encoding: "utf8" });
+    expect(dis.split("\n").filter((l) => /\bf(32|64)\./.test(l)).slice(0, 3)).toEqual([]);
+  });
 });
 
 function crc32(b: Uint8Array): number {
@@ -198,10 +210,10 @@ describe("gzip: damaged input is an error, never a trap or a hang", () => {
     expect(fails(new Uint8Array(0))).toMatch(/empty/);
   });
 
-  it("1000 random byte changes: an error, or (header fields no one checks) the same output", () => {
+  it("500 random byte changes: an error, or (header fields no one checks) the same output", () => {
     const r = rng(6);
     let errors = 0;
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < 500; i++) {
       const b = gz.slice();
       const n = 1 + (r() % 3);
       for (let k = 0; k < n; k++) b[r() % b.length] ^= 1 + (r() % 255);
@@ -213,7 +225,7 @@ describe("gzip: damaged input is an error, never a trap or a hang", () => {
         errors++;
       }
     }
-    expect(errors).toBeGreaterThan(900);
+    expect(errors).toBeGreaterThan(450);
   });
 
   it("random garbage after a valid header", () => {

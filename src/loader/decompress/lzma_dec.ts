@@ -41,7 +41,6 @@ const smallProbs: usize = memory.data(<i32>SMALL_PROBS * 2, 16);
 
 // Decoder state, kept between calls.
 let probs: usize = smallProbs;
-let probsCap: u32 = SMALL_PROBS; // entries at `probs`
 let lc: u32 = 3;
 let lp: u32 = 0;
 let pb: u32 = 2;
@@ -64,7 +63,7 @@ export const ST_ERR: i32 = -1;
 
 // Set lc/lp/pb from a properties byte ((pb * 5 + lp) * 9 + lc). Returns null or what is wrong.
 // Probabilities beyond xz's lc + lp <= 4 (legacy .lzma allows up to lc 8, lp 4) need a heap
-// block; that is allocated once and kept.
+// block.
 export function lzmaProps(b: u32, maxLcLp: u32): string | null {
   if (b >= 9 * 5 * 5) return "invalid LZMA properties byte 0x" + b.toString(16);
   const nlc = b % 9;
@@ -72,9 +71,12 @@ export function lzmaProps(b: u32, maxLcLp: u32): string | null {
   const npb = b / 45;
   if (nlc + nlp > maxLcLp) return "LZMA lc + lp = " + (nlc + nlp).toString() + " (at most " + maxLcLp.toString() + ")";
   const need = LITERAL + (<u32>0x300 << (nlc + nlp));
-  if (need > probsCap) {
+  if (need > SMALL_PROBS) {
+    // A fresh block each time (rare: legacy .lzma only, once per stream); not kept across
+    // calls, as the heap may have been reset in between.
     probs = heap.alloc(<usize>need * 2);
-    probsCap = need;
+  } else {
+    probs = smallProbs;
   }
   lc = nlc;
   lp = nlp;
