@@ -93,6 +93,16 @@ describe("lzma: what xz --format=lzma produces reads back", () => {
     }
   });
 
+  it("lc + lp above xz's limit of 4 (legacy .lzma allows lc 8, lp 4): a literal-only encoder", () => {
+    const data = concat(textBytes(20000, 94), randomBytes(3000, 95));
+    for (const [lc, lp, pb] of [[8, 4, 4], [5, 0, 2], [3, 3, 0], [0, 0, 0]]) {
+      const c = literalOnly(data, lc, lp, pb);
+      expect(same(decompress("lzma", c), data), `lc=${lc} lp=${lp} pb=${pb}`).toBe(true);
+      // Where xz can read it too, it agrees (the encoder is right, not just symmetric).
+      if (lc + lp <= 4) expect(same(tool("xz", ["--format=lzma", "-dc"], c), data)).toBe(true);
+    }
+  });
+
   it("a known size stops there; an end marker before it is an error", () => {
     const data = textBytes(50000, 93);
     const c = lzma([], data);
@@ -174,3 +184,62 @@ describe("lzma: damaged input is an error, never a trap or a hang", () => {
     expect(fails(bomb, 3 * MiB)).toMatch(/limit of 3145728 bytes/);
   });
 });
+
+// A minimal LZMA encoder for tests: every byte a literal (so the state stays 0 and no
+// matched literals occur), the size in the header, no end marker. Range encoder as the
+// format defines it: 11-bit probabilities, shift 5, carry propagated through a cached byte.
+function literalOnly(data: Uint8Array, lc: number, lp: number, pb: number): Uint8Array {
+  const out: number[] = [];
+  let low = 0; // up to 2^32 + carry, as a float-free-enough JS number
+  let range = 0xffffffff;
+  let cache = 0;
+  let cacheSize = 1;
+  const shiftLow = () => {
+    if (low < 0xff000000 || low >= 0x100000000) {
+      const carry = low >= 0x100000000 ? 1 : 0;
+      let b = cache;
+      do {
+        out.push((b + carry) & 0xff);
+        b = 0xff;
+      } while (--cacheSize != 0);
+      cache = Math.floor(low / 0x1000000) & 0xff;
+    }
+    cacheSize++;
+    low = (low % 0x1000000) * 256;
+  };
+  const probs = new Uint16Array(1846 + (0x300 << (lc + lp))).fill(1024);
+  const bit = (i: number, b: number) => {
+    const p = probs[i];
+    const bound = (range >>> 11) * p;
+    if (b == 0) {
+      range = bound;
+      probs[i] = p + ((2048 - p) >> 5);
+    } else {
+      low += bound;
+      range -= bound;
+      probs[i] = p - (p >> 5);
+    }
+    while (range < 0x1000000) {
+      range = (range * 256) >>> 0;
+      shiftLow();
+    }
+  };
+  for (let pos = 0; pos < data.length; pos++) {
+    bit((0 << 4) + (pos & ((1 << pb) - 1)), 0); // is_match[state 0][pos_state]: literal
+    const prev = pos > 0 ? data[pos - 1] : 0;
+    const base = 1846 + 0x300 * (((pos & ((1 << lp) - 1)) << lc) + (prev >> (8 - lc)));
+    let sym = 1;
+    for (let k = 7; k >= 0; k--) {
+      const b = (data[pos] >> k) & 1;
+      bit(base + sym, b);
+      sym = (sym << 1) | b;
+    }
+  }
+  for (let i = 0; i < 5; i++) shiftLow();
+  const hdr = new Uint8Array(13);
+  const v = new DataView(hdr.buffer);
+  hdr[0] = (pb * 5 + lp) * 9 + lc;
+  v.setUint32(1, 1 << 16, true);
+  v.setUint32(5, data.length, true);
+  return concat(hdr, new Uint8Array(out));
+}
