@@ -46,6 +46,7 @@ describe("xz: what xz produces reads back", () => {
   for (const [kind, make] of KINDS) {
     for (const size of [0, 1, 100, 64 * KiB + 1]) {
       it(`${kind} ${size} bytes: -0, -6, --x86, -e, crc32/crc64/none/sha256, small blocks`, () => {
+        // (sizes 0, 1, 100, 64 KiB + 1 also cover SHA-256's one- and two-block tails)
         const data = make(size);
         for (const args of [["-0"], ["-6"], ["--x86", "--lzma2=preset=6", "--check=crc32"], ["-6e", "--check=crc64"],
           ["--check=none"], ["--check=sha256"], ["-1", "--block-size=10000"]]) {
@@ -61,6 +62,13 @@ describe("xz: what xz produces reads back", () => {
       if (kind != "random") expect(same(decompress("xz", xz(["--check=crc32", "--x86", "--lzma2=preset=1,dict=8MiB"], data)), data)).toBe(true);
     }, 60_000);
   }
+
+  it("SHA-256 checks at every tail length around the block size", () => {
+    for (const n of [55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 1000]) {
+      const data = textBytes(n, n);
+      expect(same(decompress("xz", xz(["--check=sha256", "-0"], data)), data), String(n)).toBe(true);
+    }
+  });
 
   it("several blocks (--block-size), with and without the x86 filter", () => {
     const data = concat(codeLike(400000, 31), textBytes(300000, 32), randomBytes(100000, 33));
@@ -163,14 +171,14 @@ describe("xz: damaged input is an error, never a trap or a hang", () => {
 
   it("damage in the places that are checked: each check, header and index CRCs, the footer", () => {
     const d = textBytes(30000, 71);
-    for (const [check, n] of [["crc32", 4], ["crc64", 8]] as const) {
+    for (const [check, n] of [["crc32", 4], ["crc64", 8], ["sha256", 32]] as const) {
       const s = xz([`--check=${check}`], d);
       // The stream ends: ... check(n) index ... footer(12). Find the check by the index size.
       const back = (new DataView(s.buffer).getUint32(s.length - 8, true) + 1) * 4;
       const checkAt = s.length - 12 - back - n;
       const b = s.slice();
       b[checkAt] ^= 0x40;
-      expect(fails(b)).toMatch(check == "crc32" ? /CRC-32/ : /CRC-64/);
+      expect(fails(b)).toMatch(check == "crc32" ? /block CRC-32/ : check == "crc64" ? /CRC-64/ : /SHA-256/);
       const h = s.slice();
       h[7] ^= 1;
       expect(fails(h)).toMatch(/stream header CRC-32/);
