@@ -23,7 +23,8 @@ export function unlzma(src: usize, len: usize, out: OutBuf): string | null {
   if (len < 13) return at(len, "header truncated (13 bytes needed)");
   let e = lzmaProps(<u32>load<u8>(src), 12);
   if (e != null) return at(0, e);
-  const dictSize = load<u32>(src + 1);
+  // Bytes 1..4, the dictionary size, only bound what the encoder used: the whole output is
+  // the dictionary here (lzma_dec.ts), so it is not needed.
   const size = load<u64>(src + 5);
   const known = size != 0xffffffffffffffff;
   lzmaDictReset(out.len);
