@@ -38,8 +38,9 @@ const DTAB_SIZE: usize = (1 << DBITS) + 32 * (1 << (15 - DBITS));
 
 const dynLit: usize = memory.data(<i32>LTAB_SIZE * 4, 16);
 const dynDist: usize = memory.data(<i32>DTAB_SIZE * 4, 16);
-const fixLit: usize = memory.data(<i32>LTAB_SIZE * 4, 16);
-const fixDist: usize = memory.data(<i32>DTAB_SIZE * 4, 16);
+// The fixed codes are at most 9 (literal/length) and 5 (distance) bits: primary tables only.
+const fixLit: usize = memory.data((1 << LBITS) * 4, 16);
+const fixDist: usize = memory.data((1 << DBITS) * 4, 16);
 const clTab: usize = memory.data(<i32>(1 << CBITS) * 4, 16);
 const lens: usize = memory.data(320 + 32, 16); // code lengths of one block (HLIT + HDIST <= 316)
 const symInfoLit: usize = memory.data(288 * 4, 16); // per symbol: entry bits 4-31 (kind, extra, value)

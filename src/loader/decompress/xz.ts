@@ -67,7 +67,7 @@ function checkSize(t: u32): usize {
 // What one stream's blocks were, for checking the index: (unpadded size, uncompressed size)
 // pairs in static memory; past the table's capacity only their count and sums are kept,
 // compared as a whole with the index's records.
-const MAX_RECORDS: u32 = 4096;
+const MAX_RECORDS: u32 = 1024;
 const records: usize = memory.data(<i32>MAX_RECORDS * 16, 16);
 const shaOut: usize = memory.data(32, 16);
 
