@@ -300,6 +300,8 @@ export function unxz(src: usize, len: usize, out: OutBuf): string | null {
     const e = stream(src, len, pos, out);
     if (e != null) return e;
     pos = streamEnd;
+    // The kernel's size trailer (checked first: its low byte may well be zero).
+    if (len - pos == 4 && load<u32>(src + pos) == <u32>out.len) return null;
     // Stream padding: zeros in groups of four.
     let q = pos;
     while (q < len && load<u8>(src + q) == 0) q++;
@@ -307,7 +309,6 @@ export function unxz(src: usize, len: usize, out: OutBuf): string | null {
       if (((q - pos) & 3) != 0) return at(pos, "stream padding is not a multiple of four bytes");
       return null;
     }
-    if (len - q == 4 && q == pos && load<u32>(src + q) == <u32>out.len) return null; // the kernel's size trailer
     if (len - q >= 6 && load<u8>(src + q) == 0xfd && load<u8>(src + q + 1) == 0x37) {
       if (((q - pos) & 3) != 0) return at(pos, "stream padding is not a multiple of four bytes");
       pos = q;
