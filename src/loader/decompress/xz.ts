@@ -20,6 +20,9 @@ import { crc32Update, crc64Update, sha256 } from "./checks";
 import { bcjX86Decode } from "./bcj_x86";
 import { lzmaProps, lzmaReset, lzmaDictReset, rcInit, rcFinish, lzmaRun, rcIp, lzErr, pending, ST_STOP, ST_ERR } from "./lzma_dec";
 
+// Nothing here allocates on the heap unless it fails (messages): the output buffer is the
+// newest heap block and grows in place only while it stays so.
+const MAGIC: usize = memory.data<u8>([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const FILTER_LZMA2: u64 = 0x21;
 const FILTER_X86: u64 = 0x04;
 
@@ -78,8 +81,7 @@ function stream(src: usize, len: usize, pos: usize, out: OutBuf): string | null 
   const end = src + len;
   // Stream header: magic, flags (0, check type), CRC-32 of the flags.
   if (len - pos < 12) return at(pos, "stream header truncated");
-  const magic: u8[] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
-  for (let i = 0; i < 6; i++) if (load<u8>(src + pos + i) != magic[i]) return at(pos, "not an xz stream (bad magic)");
+  for (let i: usize = 0; i < 6; i++) if (load<u8>(src + pos + i) != load<u8>(MAGIC + i)) return at(pos, "not an xz stream (bad magic)");
   const flags = <u32>load<u16>(src + pos + 6);
   if (load<u32>(src + pos + 8) != crc32Update(0, src + pos + 6, 2)) return at(pos + 8, "stream header CRC-32 mismatch");
   if ((flags & 0xf0ff) != 0) return at(pos + 6, "unsupported stream flags " + hex(flags));
