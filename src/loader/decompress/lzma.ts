@@ -34,23 +34,20 @@ export function unlzma(src: usize, len: usize, out: OutBuf): string | null {
   if (e != null) return at(13, e);
   const start = out.len;
 
-  if (known) {
-    if (size > <u64>(out.limit - out.len)) return at(5, "uncompressed size " + size.toString() + " exceeds the limit of " + out.limit.toString() + " bytes");
-    if (!out.reserve(<usize>size)) return at(5, "uncompressed size " + size.toString() + " exceeds the limit of " + out.limit.toString() + " bytes");
-    const r = lzmaRun(end, out, start + <usize>size, true, false);
-    if (r == ST_ERR) return at(rcIp > end ? len : rcIp - src, rcIp > end ? "compressed data truncated" : lzErr);
-    if (r == ST_END && out.len != start + <usize>size) {
-      return at(rcIp - src, "end marker after " + (out.len - start).toString() + " bytes, but the header says " + size.toString());
-    }
-    if (rcIp > end) return at(len, "compressed data truncated");
-    return null;
-  }
-
-  // Unknown size: decode into whatever room there is, growing it, until the end marker.
+  // Decode into whatever room there is, growing it a step at a time (a corrupt header's size
+  // must not make the buffer jump to the limit at once), until the size in the header or,
+  // size unknown, the end marker.
+  if (known && size > <u64>(out.limit - out.len)) return at(5, "uncompressed size " + size.toString() + " exceeds the limit of " + out.limit.toString() + " bytes");
+  const target: usize = known ? start + <usize>size : 0;
   for (;;) {
+    if (known && out.len == target) {
+      if (rcIp > end) return at(len, "compressed data truncated");
+      return null;
+    }
     let room = out.cap - out.len;
     if (room < (1 << 20)) room = 1 << 20;
     if (room > out.limit - out.len) room = out.limit - out.len;
+    if (known && room > target - out.len) room = target - out.len;
     let r: i32;
     if (room == 0) {
       r = lzmaRun(end, out, out.len, true, true);
@@ -60,7 +57,10 @@ export function unlzma(src: usize, len: usize, out: OutBuf): string | null {
       r = lzmaRun(end, out, out.len + room, true, false);
     }
     if (r == ST_ERR) return at(rcIp > end ? len : rcIp - src, rcIp > end ? "compressed data truncated" : lzErr);
-    if (r == ST_END) break;
+    if (r == ST_END) {
+      if (known && out.len != target) return at(rcIp - src, "end marker after " + (out.len - start).toString() + " bytes, but the header says " + size.toString());
+      break;
+    }
   }
   if (!rcFinish(end) || rcIp > end) return at(rcIp > end ? len : rcIp - src, "corrupt data after the end marker (range coder not finished cleanly)");
   return null;
