@@ -7,7 +7,7 @@
 // whole output stays in one buffer, so a frame's window is simply what it has produced so far.
 
 import { OutBuf } from "./output";
-import { NORM, fseLog, fseSyms, readNorm, buildFse, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader } from "./zstd_fse";
+import { NORM, fseLog, fseSyms, readNorm, buildFse, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
 
 const MAGIC: u32 = 0xfd2fb528;
 const BLOCK_MAX: usize = 128 << 10;
@@ -192,12 +192,13 @@ function huffTree(p: usize, avail: usize, at: usize): usize {
 // One Huffman stream [p, p+n) to count literals at op.
 function huffStream(p: usize, n: usize, op: usize, count: usize): bool {
   if (!bInit(p, n)) return false;
-  const start = bStart;
-  let ptr = bPtr;
-  let bits = bBits;
-  let used = bUsed;
+  return huffRest(bStart, bPtr, bBits, bUsed, op, op + count);
+}
+
+// Go on with a stream from where its reader stands until oend; then every bit must be used,
+// none more.
+function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oend: usize): bool {
   const sh = <u64>(64 - hufBits);
-  const oend = op + count;
   while (oend - op >= 4) {
     if (used > 64) return false;
     if (ptr >= start + 8) {
@@ -230,9 +231,56 @@ function huffStream(p: usize, n: usize, op: usize, count: usize): bool {
     store<u8>(op, <u8>e); used += e >> 8;
     op++;
   }
-  // every bit used, none more (bDone works on the reader's globals)
-  setReader(ptr, bits, used);
+  setReaderAt(start, ptr, bits, used);
   return bDone();
+}
+
+// Four streams of seg, seg, seg and last literals, decoded side by side while all of them
+// have 8 bytes or more to go (independent work for the processor to overlap), each then
+// finished alone. 0, or the stream (1..4) that was corrupt.
+function huff4(q: usize, s1: usize, s2: usize, s3: usize, s4: usize, seg: usize, last: usize): u32 {
+  if (s1 < 8 || s2 < 8 || s3 < 8 || s4 < 8) {
+    // short streams share the reader's scratch: one after the other
+    if (!huffStream(q, s1, LITS, seg)) return 1;
+    if (!huffStream(q + s1, s2, LITS + seg, seg)) return 2;
+    if (!huffStream(q + s1 + s2, s3, LITS + 2 * seg, seg)) return 3;
+    if (!huffStream(q + s1 + s2 + s3, s4, LITS + 3 * seg, last)) return 4;
+    return 0;
+  }
+  if (!bInit(q, s1)) return 1;
+  const a0 = bStart; let ap = bPtr, ab = bBits, au = bUsed;
+  if (!bInit(q + s1, s2)) return 2;
+  const b0 = bStart; let bp = bPtr, bb = bBits, bu = bUsed;
+  if (!bInit(q + s1 + s2, s3)) return 3;
+  const c0 = bStart; let cp = bPtr, cb = bBits, cu = bUsed;
+  if (!bInit(q + s1 + s2 + s3, s4)) return 4;
+  const d0 = bStart; let dp = bPtr, db = bBits, du = bUsed;
+  let ao = LITS, bo = LITS + seg, co = LITS + 2 * seg, do_ = LITS + 3 * seg;
+  const dend = do_ + last;
+  const sh = <u64>(64 - hufBits);
+  // stream 4 may be the shortest in symbols (last <= seg): it bounds the loop
+  while (dend - do_ >= 4 && ap >= a0 + 8 && bp >= b0 + 8 && cp >= c0 + 8 && dp >= d0 + 8) {
+    ap -= au >> 3; au &= 7; ab = load<u64>(ap);
+    bp -= bu >> 3; bu &= 7; bb = load<u64>(bp);
+    cp -= cu >> 3; cu &= 7; cb = load<u64>(cp);
+    dp -= du >> 3; du &= 7; db = load<u64>(dp);
+    for (let k: usize = 0; k < 4; k++) {
+      let e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> sh) << 1));
+      store<u8>(ao + k, <u8>e); au += e >> 8;
+      e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> sh) << 1));
+      store<u8>(bo + k, <u8>e); bu += e >> 8;
+      e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> sh) << 1));
+      store<u8>(co + k, <u8>e); cu += e >> 8;
+      e = <u32>load<u16>(HUF + (<usize>((db << du) >>> sh) << 1));
+      store<u8>(do_ + k, <u8>e); du += e >> 8;
+    }
+    ao += 4; bo += 4; co += 4; do_ += 4;
+  }
+  if (!huffRest(a0, ap, ab, au, ao, LITS + seg)) return 1;
+  if (!huffRest(b0, bp, bb, bu, bo, LITS + 2 * seg)) return 2;
+  if (!huffRest(c0, cp, cb, cu, co, LITS + 3 * seg)) return 3;
+  if (!huffRest(d0, dp, db, du, do_, dend)) return 4;
+  return 0;
 }
 
 // ---- literals -----------------------------------------------------------------------------
@@ -300,13 +348,8 @@ function literals(p: usize, avail: usize, at: usize): usize {
     const s4 = left - s1 - s2 - s3;
     const seg = (regen + 3) >> 2;
     if (seg * 3 > regen) { fail("too few literals for four streams", at); return 0; }
-    if (!huffStream(q, s1, LITS, seg)) { fail("corrupt Huffman literals stream 1", at + (q - p)); return 0; }
-    q += s1;
-    if (!huffStream(q, s2, LITS + seg, seg)) { fail("corrupt Huffman literals stream 2", at + (q - p)); return 0; }
-    q += s2;
-    if (!huffStream(q, s3, LITS + 2 * seg, seg)) { fail("corrupt Huffman literals stream 3", at + (q - p)); return 0; }
-    q += s3;
-    if (!huffStream(q, s4, LITS + 3 * seg, regen - 3 * seg)) { fail("corrupt Huffman literals stream 4", at + (q - p)); return 0; }
+    const bad = huff4(q, s1, s2, s3, s4, seg, regen - 3 * seg);
+    if (bad != 0) { fail("corrupt Huffman literals stream " + bad.toString(), at + (q - p)); return 0; }
   }
   litPtr = LITS;
   litLen = regen;
@@ -486,9 +529,16 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
     if (ll + ml > <usize>(oend - op)) {
       return limited ? fail("output limit (" + out.limit.toString() + " bytes) reached", bsat) : fail("block larger than 128 KiB", bsat);
     }
-    if (ll <= 16 && lend - lp >= 16 && capEnd - op >= 16) {
-      store<u64>(op, load<u64>(lp));
-      store<u64>(op, load<u64>(lp, 8), 8);
+    if (ll + 16 <= lend - lp && ll + 16 <= capEnd - op) {
+      // 16 bytes at a time, past the end into bytes that come next anyway
+      let d = op, s = lp;
+      const e = op + ll;
+      do {
+        store<u64>(d, load<u64>(s));
+        store<u64>(d, load<u64>(s, 8), 8);
+        d += 16;
+        s += 16;
+      } while (d < e);
     } else {
       memory.copy(op, lp, ll);
     }
@@ -503,6 +553,12 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
         store<u64>(op, load<u64>(s, 8), 8);
         op += 16;
         s += 16;
+      } while (op < e);
+    } else if (off >= 8 && capEnd - e >= 8) {
+      do {
+        store<u64>(op, load<u64>(s));
+        op += 8;
+        s += 8;
       } while (op < e);
     } else if (off >= ml) {
       memory.copy(op, s, ml);

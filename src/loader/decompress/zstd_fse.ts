@@ -193,3 +193,9 @@ export function setReader(ptr: usize, bits: u64, used: u32): void {
   bBits = bits;
   bUsed = used;
 }
+
+// The same for a stream other than the last one started.
+export function setReaderAt(start: usize, ptr: usize, bits: u64, used: u32): void {
+  bStart = start;
+  setReader(ptr, bits, used);
+}
