@@ -127,10 +127,14 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
     } else if (off >= m) {
       memory.copy(op, s, m);
     } else {
+      // overlapping: the output repeats with period off, so any multiple of it works too
+      let d = off;
       while (op < e) {
-        store<u8>(op, load<u8>(s));
-        op++;
-        s++;
+        let k = e - op;
+        if (k > d) k = d;
+        memory.copy(op, op - d, k);
+        op += k;
+        d <<= 1;
       }
     }
     op = e;

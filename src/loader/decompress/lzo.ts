@@ -162,7 +162,15 @@ function lzo1x(ip: usize, iend: usize, op: usize, oend: usize, capEnd: usize): b
     } else if (dist >= len) {
       memory.copy(op, s, len);
     } else {
-      while (op < e) store<u8>(op++, load<u8>(s++));
+      // overlapping: the output repeats with period dist, so any multiple of it works too
+      let d = dist;
+      while (op < e) {
+        let k = e - op;
+        if (k > d) k = d;
+        memory.copy(op, op - d, k);
+        op += k;
+        d <<= 1;
+      }
     }
     op = e;
     // then 0..3 literals
