@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { decompress, detect } from "./wasm";
-import { SAMPLES, failure, flips, mixed, randomBytes, same, textLike, tool, truncations, zeroRuns } from "./samples_b";
+import { SAMPLES, damage, failure, flips, mixed, randomBytes, same, textLike, tool, truncations, zeroRuns } from "./samples_b";
 
 const bzip2 = (args: string[], data: Uint8Array) => tool("bzip2", [...args, "-c"], data);
 
@@ -67,6 +67,12 @@ describe("bzip2", () => {
   it("notices every byte flip", () => {
     flips("bzip2", bzip2(["-1"], mixed(150000, 9)), 120, 1, true);
     flips("bzip2", bzip2(["-9"], textLike(30000, 4)), 120, 2, true);
+  }, 60_000);
+
+  it("survives heavier damage", () => {
+    let n = damage("bzip2", bzip2(["-1"], mixed(100000, 13)), 200, 20);
+    n += damage("bzip2", bzip2(["-9"], textLike(20000, 5)), 200, 21);
+    expect(n).toBeGreaterThan(350);
   }, 60_000);
 
   it("stops at the limit with an error", () => {

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { decompress, detect } from "./wasm";
-import { SAMPLES, failure, flips, mixed, same, textLike, tool, truncations } from "./samples_b";
+import { SAMPLES, damage, failure, flips, mixed, same, textLike, tool, truncations } from "./samples_b";
 
 const lz4 = (args: string[], data: Uint8Array) => tool("lz4", [...args, "-c"], data);
 
@@ -88,6 +88,13 @@ describe("lz4", () => {
     // with block checksums and content checksum every flip is caught
     flips("lz4", lz4(["-B4", "-BX", "--content-size"], data), 150, 3, true);
   });
+
+  it("survives heavier damage of every frame kind", () => {
+    const data = mixed(100000, 13);
+    let n = 0;
+    for (const [i, args] of [["-l"], [], ["-BD", "-BX", "--content-size"], ["-B4", "--no-frame-crc"]].entries()) n += damage("lz4", lz4(args, data), 150, 20 + i);
+    expect(n).toBeGreaterThan(300);
+  }, 60_000);
 
   it("stops at the limit with an error", () => {
     const data = mixed(1 << 20, 10);

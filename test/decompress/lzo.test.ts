@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { decompress, detect } from "./wasm";
-import { SAMPLES, failure, flips, mixed, randomBytes, same, textLike, tool, truncations, zeroRuns } from "./samples_b";
+import { SAMPLES, damage, failure, flips, mixed, randomBytes, same, textLike, tool, truncations, zeroRuns } from "./samples_b";
 
 const lzop = (args: string[], data: Uint8Array) => tool("lzop", [...args, "-c"], data);
 
@@ -75,6 +75,12 @@ describe("lzo", () => {
     flips("lzo", lzop(["-F"], mixed(300000, 9)), 150, 1, false);
     flips("lzo", lzop(["-9"], mixed(300000, 9)), 150, 2, true);
     flips("lzo", lzop(["-9", "--crc32"], textLike(30000, 4)), 150, 3, true);
+  }, 60_000);
+
+  it("survives heavier damage", () => {
+    let n = damage("lzo", lzop(["-9", "-F"], mixed(100000, 13)), 200, 20);
+    n += damage("lzo", lzop(["-1"], textLike(20000, 5)), 200, 21);
+    expect(n).toBeGreaterThan(250);
   }, 60_000);
 
   it("stops at the limit with an error", () => {

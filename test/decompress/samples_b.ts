@@ -142,3 +142,41 @@ export function flips(format: Format, data: Uint8Array, count: number, seed: num
   }
   return errors;
 }
+
+// Heavier damage: 1..4 changes of several kinds (a random byte, a flipped bit, 8 random
+// bytes, a cut, a doubled stretch), with the limit sometimes small. Never a trap, never more
+// output than the limit. The number of errors.
+export function damage(format: Format, data: Uint8Array, count: number, seed: number): number {
+  const r = rng(seed);
+  let errors = 0;
+  for (let i = 0; i < count; i++) {
+    let bad = data.slice();
+    const k = 1 + (r() % 4);
+    for (let j = 0; j < k; j++) {
+      const at = r() % bad.length;
+      const kind = r() % 5;
+      if (kind == 0) bad[at] = r() & 0xff;
+      else if (kind == 1) bad[at] ^= 1 << (r() % 8);
+      else if (kind == 2) for (let q = 0; q < 8 && at + q < bad.length; q++) bad[at + q] = r() & 0xff;
+      else if (kind == 3) bad = bad.slice(0, Math.max(1, at));
+      else {
+        const n = r() % 64;
+        const b = new Uint8Array(bad.length + n);
+        b.set(bad.subarray(0, at + n > bad.length ? at : at + n));
+        b.set(bad.subarray(at), at + n > bad.length ? at : at + n);
+        bad = b;
+      }
+    }
+    const limit = r() % 3 == 0 ? r() % 100000 : 64 << 20;
+    try {
+      const out = decompress(format, bad, limit);
+      expect(out.length).toBeLessThanOrEqual(limit);
+    } catch (e) {
+      const m = (e as Error).message;
+      expect(m, `case ${i}`).not.toMatch(/trapped/);
+      expect(m).toMatch(new RegExp(`^${format}: `));
+      errors++;
+    }
+  }
+  return errors;
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decompress, detect } from "./wasm";
-import { SAMPLES, failure, flips, mixed, randomBytes, same, textLike, tool, truncations, zeroRuns } from "./samples_b";
+import { SAMPLES, damage, failure, flips, mixed, randomBytes, same, textLike, tool, truncations, zeroRuns } from "./samples_b";
 
 const zstd = (args: string[], data: Uint8Array) => tool("zstd", [...args, "-q", "-c"], data);
 
@@ -101,6 +101,14 @@ describe("zstd", () => {
     flips("zstd", zstdFile(["-19", "--no-check"], textLike(3000, 4)), 150, 4, false);
     flips("zstd", zstd(["-3", "--check"], data), 150, 3, true);
   });
+
+  it("survives heavier damage at every level", () => {
+    const data = mixed(100000, 13);
+    let n = 0;
+    for (const [i, args] of [["-1", "--no-check"], ["-19", "--no-check"], ["-3"], ["--fast=2", "--no-check"]].entries()) n += damage("zstd", zstd(args, data), 150, 20 + i);
+    n += damage("zstd", zstdFile(["-19", "--no-check"], textLike(4000, 1)), 150, 30);
+    expect(n).toBeGreaterThan(300);
+  }, 60_000);
 
   it("stops at the limit with an error", () => {
     const data = mixed(1 << 20, 10);
