@@ -71,6 +71,22 @@ describe("zstd", () => {
     }
   });
 
+  it("decodes small alphabets (direct Huffman weights) and fixed-length matches (RLE tables)", () => {
+    for (let n = 20; n < 3000; n = Math.floor(n * 1.7)) {
+      for (const k of [3, 7, 20, 60, 120, 200]) {
+        const r = randomBytes(n, n + k);
+        for (const data of [r.map((b) => (b % k) + 32), r.map((b) => Math.min(b % k, (b >> 3) % k))])
+          for (const lvl of ["-1", "-19"]) same(decompress("zstd", zstdFile([lvl], data)), data);
+      }
+    }
+    for (const w of [4, 5, 6, 9]) {
+      const dict = randomBytes(50 * w, w), r = randomBytes(20000, w + 1);
+      const data = new Uint8Array(20000 * w);
+      for (let i = 0; i < 20000; i++) data.set(dict.subarray((r[i] % 50) * w, (r[i] % 50) * w + w), i * w);
+      for (const lvl of ["-1", "-3", "-19"]) same(decompress("zstd", zstdFile([lvl], data)), data);
+    }
+  }, 60_000);
+
   it("decodes concatenated and skippable frames", () => {
     const a = textLike(200000, 5), b = mixed(500000, 6);
     const skip = cat(le32(0x184d2a5e), le32(7), new Uint8Array(7));
