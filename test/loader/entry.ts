@@ -5,6 +5,7 @@
 import { parseElf, hex } from "../../src/loader/elf";
 import { xenParams } from "../../src/loader/xen_notes";
 import { parseBzImage } from "../../src/loader/bzimage";
+import { unpackKernel } from "../../src/loader/kernel";
 
 @external("env", "hostAbort")
 declare function hostAbort(msg: usize, file: usize, line: u32, col: u32): void;
@@ -61,4 +62,13 @@ export function bzimage(p: usize, len: u64): string {
   return "{\"error\":" + q(b.error) + ",\"protocol\":" + b.protocol.toString() + ",\"setupSects\":" + b.setupSects.toString() +
     ",\"payloadOffset\":" + b.payloadOffset.toString() + ",\"payloadLength\":" + b.payloadLength.toString() +
     ",\"initSize\":" + b.initSize.toString() + "}";
+}
+
+// A kernel file as `boot` reads it, unpacked (src/loader/kernel.ts) for a domain of width 64/32.
+export function kernel(p: usize, len: u64, width: u32): string {
+  const k = unpackKernel(p, len, 1 << 30, width == 64);
+  let s = "{\"error\":" + q(k.error) + ",\"container\":" + q(k.container) + ",\"compression\":" + q(k.compression) +
+    ",\"elfSize\":" + k.elfSize.toString() + ",\"describe\":" + q(k.describe());
+  if (k.xen != null) s += ",\"entry\":" + q(hex(k.xen!.entry)) + ",\"virtBase\":" + q(hex(k.xen!.virtBase)) + ",\"guestOs\":" + q(k.xen!.guestOs);
+  return s + "}";
 }

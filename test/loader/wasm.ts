@@ -10,9 +10,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const WASM_PATH = join(ROOT, "build/loader-test.wasm");
 
 function newestSource(): number {
-  const dir = join(ROOT, "src/loader");
+  const dirs = [join(ROOT, "src/loader"), join(ROOT, "src/loader/decompress")];
   const files = [join(ROOT, "test/loader/entry.ts"), join(ROOT, "test/loader/asconfig.json"),
-    ...readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => join(dir, f))];
+    ...dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith(".ts")).map((f) => join(d, f)))];
   return Math.max(...files.map((f) => statSync(f).mtimeMs));
 }
 
@@ -53,4 +53,5 @@ function call(file: Uint8Array, f: (x: any, p: number) => number): any {
 }
 
 export const parseElf = (file: Uint8Array, width: 64 | 32 = 64) => call(file, (x, p) => x.elf(p, BigInt(file.length), width));
+export const unpackKernel = (file: Uint8Array, width: 64 | 32 = 64) => call(file, (x, p) => x.kernel(p, BigInt(file.length), width));
 export const parseBzImage = (file: Uint8Array) => call(file, (x, p) => x.bzimage(p, BigInt(file.length)));
