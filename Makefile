@@ -74,7 +74,7 @@ $(IMAGE): $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
 
 # The real-Xen files one after another (each takes the machine's one QEMU slot; a file waiting
 # for it would spend its test timeouts waiting), the rest in parallel before them.
-test: all xen-host
+test: all xen-host fuzz-build
 	npx vitest run --exclude 'test/xen/**'
 	npx vitest run --no-file-parallelism test/xen/
 
