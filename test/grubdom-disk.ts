@@ -9,6 +9,8 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLoader } from "./harness/run";
+import { pvElf } from "./loader/pv-elf";
+import { gzipSync } from "node:zlib";
 import { parseKeys } from "../scripts/cli/keys";
 
 const MiB = 1024 * 1024;
@@ -17,13 +19,12 @@ export const UUID1 = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d";
 
 // A bzImage-looking kernel: boot sector, setup header ("HdrS", protocol 2.15, LOADED_HIGH),
 // setup_sects 3, a gzip payload where payload_offset says.
-export function bzImage(payloadBytes = 3000): Buffer {
+// A bzImage (boot protocol 2.15) whose payload is a small PV kernel, gzip'd as Linux's
+// CONFIG_KERNEL_GZIP does it.
+export function bzImage(): Buffer {
   const setupSects = 3;
   const setup = (setupSects + 1) * 512;
-  const payload = Buffer.alloc(payloadBytes, 0x5a);
-  payload[0] = 0x1f;
-  payload[1] = 0x8b;
-  payload[2] = 8;
+  const payload = gzipSync(pvElf(), { level: 9 });
   const k = Buffer.alloc(setup + 64 + payload.length);
   k[0x1f1] = setupSects;
   k.writeUInt16LE(0xaa55, 0x1fe);
@@ -56,13 +57,14 @@ export function makeDisk(): void {
   writeFileSync(join(root0, "boot/vmlinuz-6.1.0"), bzImage());
   writeFileSync(join(root0, "boot/initrd.img-6.1.0"), Buffer.alloc(5000, 0x42));
   writeFileSync(join(root0, "boot/notakernel"), Buffer.from("#!/bin/sh\necho hi\n"));
-  writeFileSync(join(root0, "boot/vmlinux-elf"), elf(62, 2));
+  writeFileSync(join(root0, "boot/vmlinux-elf"), pvElf());
+  writeFileSync(join(root0, "boot/vmlinux-bare"), pvElf(0, false));
   writeFileSync(join(root0, "boot/vmlinux-arm"), elf(183, 2));
   writeFileSync(join(root0, "boot/vmlinux-i386"), elf(3, 1));
   writeFileSync(join(root0, "boot/vmlinuz.xz"), Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]), Buffer.alloc(600, 1)]));
-  const short = bzImage();
+  const short = Buffer.concat([bzImage(), Buffer.alloc(4096)]).subarray(0, 4096);
   short[0x1f1] = 60; // a setup of 61 sectors: longer than the file
-  writeFileSync(join(root0, "boot/vmlinuz-short"), short.subarray(0, 4096));
+  writeFileSync(join(root0, "boot/vmlinuz-short"), short);
   writeFileSync(join(root0, "boot/empty"), Buffer.alloc(0));
   writeFileSync(join(root0, "boot/grub/menu.lst"), "default 0\ntitle Debian\nroot (hd0,0)\nkernel /boot/vmlinuz-6.1.0\n");
   writeFileSync(join(root0, "hello.txt"), hello);

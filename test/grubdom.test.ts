@@ -6,6 +6,7 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { makeDisk, session, afterBanner, bzImage, hello, UUID0, UUID1 } from "./grubdom-disk";
 import { Screen } from "./harness/screen";
+import { pvElf } from "./loader/pv-elf";
 
 beforeAll(makeDisk, 60_000);
 
@@ -67,20 +68,30 @@ describe("grubdom>", () => {
     const size = bzImage().length;
     expect(t).toContain(`grubdom> kernel /boot/vmlinuz-6.1.0 root=/dev/xvda1 ro\n   [Linux-bzImage, setup=0x800, size=0x${(size - 2048).toString(16)}]\n`);
     expect(t).toContain("grubdom> initrd /boot/initrd.img-6.1.0\n   [Linux-initrd, size=0x1388]\n");
-    expect(t).toContain(`  kernel (hd0,0)/boot/vmlinuz-6.1.0: Linux bzImage, boot protocol 2.15, payload gzip (3000 bytes), ${size} bytes\n`);
+    const payload = size - 2048 - 64;
+    expect(t).toContain(`  kernel (hd0,0)/boot/vmlinuz-6.1.0: Linux bzImage, boot protocol 2.15, payload gzip (${payload} bytes), ${size} bytes\n`);
+    expect(t).toContain(`  image: bzImage (boot protocol 2.15, gzip payload) -> ELF64 x86_64, ${pvElf().length} bytes, Xen notes (PT_NOTE): linux, entry 0xffffffff81000000, virt_base 0xffffffff80000000\n`);
     expect(t).toContain("  initrd (hd0,0)/boot/initrd.img-6.1.0: 5000 bytes\n");
     expect(t).toContain(`pvboot: the kernel loaded (kernel bzImage ${size} bytes, initrd 5000 bytes); handing over to a kernel comes with the loader (not in this version)\n`);
     expect(t).not.toContain("pvboot: powering off");
+  });
+
+  it("boot refuses a kernel that cannot run as a PV guest, saying why, and stays at the prompt", () => {
+    const r = session("kernel /boot/vmlinux-bare\rboot\r");
+    const t = afterBanner(r.screen);
+    expect(t).toContain("'(hd0,0)/boot/vmlinux-bare': a 64-bit kernel with no Xen notes and no __xen_guest section: it cannot run as a Xen PV guest");
+    expect(t).not.toContain(" loaded (kernel");
+    expect(r.shutdown).toBe("idle");
   });
 
   it("modules keep their whole argument; a module from another device is read too", () => {
     const r = session("kernel /boot/vmlinux-elf\rmodule (hd0,1)/hurd/ext2fs.static --readonly\rboot\r");
     expect(r.shutdown).toBe("poweroff");
     const t = afterBanner(r.screen);
-    expect(t).toContain("   [ELF64-x86_64, entry=0xffffffff81000000, size=0x100]");
+    expect(t).toContain(`   [ELF64-x86_64, entry=0xffffffff81000000, size=0x${pvElf().length.toString(16)}]`);
     expect(t).toContain("   [Multiboot-module, size=0x4d2]");
     expect(t).toContain("  module (hd0,1)/hurd/ext2fs.static: 1234 bytes");
-    expect(t).toContain("(kernel ELF64 256 bytes, 1 module 1234 bytes)");
+    expect(t).toContain(`(kernel ELF64 ${pvElf().length} bytes, 1 module 1234 bytes)`);
   });
 
   it("a kernel of unknown format, a foreign ELF, a directory: errors naming the file", () => {
@@ -173,7 +184,7 @@ describe("grubdom>", () => {
     const t = afterBanner(r.screen);
     expect(t).toContain("grubdom> rootnoverify (hd0,1)\ngrubdom> kernel"); // no mount message
     expect(t).toContain("grubdom> modulenounzip /hurd/ext2fs.static --host-priv-port=1\n   [Multiboot-module, size=0x4d2]\n");
-    expect(t).toContain("grubdom> boot\npvboot: the kernel loaded (kernel ELF64 256 bytes, 1 module 1234 bytes)"); // quiet: no summary
+    expect(t).toContain(`grubdom> boot\npvboot: the kernel loaded (kernel ELF64 ${pvElf().length} bytes, 1 module 1234 bytes)`); // quiet: no summary
   });
 
   it("notes what a PV guest cannot do, and says chainloading is impossible", () => {

@@ -6,6 +6,7 @@
 // "pvboot: 'Title' loaded ..."). When the typed keys run out, the loader waits and the harness
 // ends the run with shutdown "idle".
 
+import { pvElf } from "./loader/pv-elf";
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -20,14 +21,9 @@ import { makeDisk } from "../scripts/images/make-disk";
 const CLEAR = "\x1b[0m\x1b[2J";
 const BOOT_NS = 1_000_000_000n; // the harness's clock when the guest starts
 
-// A minimal x86_64 ELF: enough for `boot` to read and identify it.
+// A minimal x86_64 PV kernel (test/loader/pv-elf.ts); the entry tells the five apart.
 function elf(entry: bigint): Buffer {
-  const e = Buffer.alloc(512);
-  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(e);
-  e.writeUInt16LE(2, 16);
-  e.writeUInt16LE(62, 18);
-  e.writeBigUInt64LE(entry, 24);
-  return e;
+  return pvElf(Number(entry - 0xffffffff81000000n));
 }
 
 // A disk whose (hd0,0) holds /boot/vmlinuz-a ... -e (ELF kernels), /boot/initrd.img,

@@ -7,6 +7,9 @@ import { console } from "../xen/console";
 import { Text } from "../lib/text";
 import { resolvePath } from "../fs/mounts";
 import { ExtFs, ExtType } from "../fs/ext/ext";
+import { startInfo } from "../xen/start_info";
+import { unpackKernel, KernelImage } from "../loader/kernel";
+import { hex } from "../loader/elf";
 
 // A file named the GRUB way, found and checked to be a regular file.
 export class OpenedFile {
@@ -183,6 +186,16 @@ export function peekKernel(f: OpenedFile): KernelFormat {
   return identifyKernel(buf, n, f.size, f.full);
 }
 
+// What a decompressed kernel may take: the domain's RAM not yet behind the linear memory, less
+// 32 MiB for the initrd's reading and everything else (a kernel that needs more fails with the
+// decompressor's "limit" error rather than running the domain out of memory).
+function unpackRoom(): u64 {
+  const ram = startInfo.nrPages << 12;
+  const used = <u64>memory.size() << 16;
+  const margin: u64 = 32 << 20;
+  return ram > used + margin ? ram - used - margin : 0;
+}
+
 // A file read whole: its bytes stay for the loader (the runtime never frees anyway).
 export class LoadedFile {
   constructor(public name: string, public data: usize, public size: u64) {}
@@ -191,6 +204,7 @@ export class LoadedFile {
 export class Loaded {
   kernel: LoadedFile | null = null;
   format: KernelFormat | null = null;
+  image: KernelImage | null = null; // the kernel unpacked to its checked PV ELF image
   initrd: LoadedFile | null = null;
   modules: Array<LoadedFile> = new Array<LoadedFile>();
   error: string | null = null;
@@ -236,6 +250,18 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   out.kernel = kf;
   out.format = fmt;
   if (!quiet) console.line(new Text().str("  kernel ").str(kf.name).str(": ").str(fmt.detail).str(", ").u(kf.size).str(" bytes"));
+  // Unpacked and checked now, before the initrd is read: a kernel that cannot run as a PV
+  // guest of this width (no Xen notes, 32-bit, a corrupt payload) fails the entry here.
+  const img = unpackKernel(kf.data, kf.size, unpackRoom(), true);
+  if (img.error != null) {
+    out.error = "'" + kf.name + "': " + img.error!;
+    return out;
+  }
+  out.image = img;
+  if (!quiet) {
+    console.line(new Text().str("  image: ").str(img.describe()).str(", entry ").str(hex(img.xen!.entry))
+      .str(", virt_base ").str(hex(img.xen!.virtBase)));
+  }
   if (initrd != null) {
     const i = readFileWhole(initrd!, "");
     if (i.error != null) {

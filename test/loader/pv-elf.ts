@@ -1,0 +1,57 @@
+// A minimal x86_64 PV kernel for tests that boot something: one PT_LOAD of code and a PT_NOTE
+// with the Xen notes Linux carries (GUEST_OS linux, XEN_VERSION xen-3.0, LOADER generic,
+// VIRT_BASE, PADDR_OFFSET 0, ENTRY, HYPERCALL_PAGE), laid out as Linux's vmlinux is:
+// physical addresses from 16 MiB, virtual = physical + VIRT_BASE. `entryOffset` (< 64 KiB)
+// moves the entry point, so that tests can tell kernels apart; `xenNotes` false makes a
+// bare-metal-only kernel (the same image without its notes).
+
+const VIRT_BASE = 0xffffffff80000000n;
+const PHYS = 0x1000000n;
+
+function note(type: number, desc: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(4, 0);
+  h.writeUInt32LE(desc.length, 4);
+  h.writeUInt32LE(type, 8);
+  h.write("Xen\0", 12, "latin1");
+  return Buffer.concat([h, desc, Buffer.alloc((4 - (desc.length % 4)) % 4)]);
+}
+
+const u64 = (v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+};
+
+export function pvElf(entryOffset = 0, xenNotes = true): Buffer {
+  const codeOff = 0x1000, codeLen = 0x12000; // 72 KiB: room for the entry and the hypercall page
+  const start = VIRT_BASE + PHYS;
+  const notes = Buffer.concat([
+    note(6, Buffer.from("linux\0")), note(5, Buffer.from("xen-3.0\0")), note(8, Buffer.from("generic\0")),
+    note(3, u64(VIRT_BASE)), note(4, u64(0n)), note(1, u64(start + BigInt(entryOffset))),
+    note(2, u64(start + 0x11000n)),
+  ]);
+  const noteOff = codeOff + codeLen;
+  const b = Buffer.alloc(noteOff + notes.length);
+  b.write("\x7fELF", 0, "latin1");
+  b[4] = 2; b[5] = 1; b[6] = 1;
+  b.writeUInt16LE(2, 16); // executable
+  b.writeUInt16LE(62, 18); // x86_64
+  b.writeUInt32LE(1, 20);
+  b.writeBigUInt64LE(start + BigInt(entryOffset), 24);
+  b.writeBigUInt64LE(64n, 32); // program headers right after the header
+  b.writeUInt16LE(64, 52);
+  b.writeUInt16LE(56, 54);
+  b.writeUInt16LE(xenNotes ? 2 : 1, 56);
+  const ph = (i: number, type: number, flags: number, off: number, vaddr: bigint, paddr: bigint, size: number, memsz: number) => {
+    const p = 64 + i * 56;
+    b.writeUInt32LE(type, p); b.writeUInt32LE(flags, p + 4); b.writeBigUInt64LE(BigInt(off), p + 8);
+    b.writeBigUInt64LE(vaddr, p + 16); b.writeBigUInt64LE(paddr, p + 24);
+    b.writeBigUInt64LE(BigInt(size), p + 32); b.writeBigUInt64LE(BigInt(memsz), p + 40); b.writeBigUInt64LE(0x1000n, p + 48);
+  };
+  ph(0, 1, 7, codeOff, start, PHYS, codeLen, codeLen + 0x4000); // PT_LOAD, with some BSS
+  if (xenNotes) ph(1, 4, 4, noteOff, 0n, 0n, notes.length, notes.length); // PT_NOTE
+  b.fill(0x90, codeOff, codeOff + codeLen);
+  notes.copy(b, noteOff);
+  return b;
+}
