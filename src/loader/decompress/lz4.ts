@@ -6,7 +6,7 @@
 // build appends the uncompressed size as a 32-bit little-endian number after the last legacy
 // block: four bytes left over at the end are taken as that and checked.
 
-import { OutBuf } from "./output";
+import { OutBuf, copyMatch } from "./output";
 
 const LEGACY_MAGIC: u32 = 0x184c2102;
 const FRAME_MAGIC: u32 = 0x184d2204;
@@ -109,35 +109,8 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
     }
     m += 4;
     if (m > oend - op) { failAt = (ip - istart) | (<usize>1 << 31); return 0; }
-    let s = op - off;
-    const e = op + m;
-    if (off >= 16 && capEnd - e >= 16) {
-      do {
-        store<u64>(op, load<u64>(s));
-        store<u64>(op, load<u64>(s, 8), 8);
-        op += 16;
-        s += 16;
-      } while (op < e);
-    } else if (off >= 8 && capEnd - e >= 8) {
-      do {
-        store<u64>(op, load<u64>(s));
-        op += 8;
-        s += 8;
-      } while (op < e);
-    } else if (off >= m) {
-      memory.copy(op, s, m);
-    } else {
-      // overlapping: the output repeats with period off, so any multiple of it works too
-      let d = off;
-      while (op < e) {
-        let k = e - op;
-        if (k > d) k = d;
-        memory.copy(op, op - d, k);
-        op += k;
-        d <<= 1;
-      }
-    }
-    op = e;
+    copyMatch(op, off, m, capEnd);
+    op += m;
   }
 }
 

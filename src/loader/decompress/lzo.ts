@@ -6,7 +6,7 @@
 // after the last are the kernel's appended size, checked. Filters, extra header fields and
 // multipart files are refused.
 
-import { OutBuf } from "./output";
+import { OutBuf, copyMatch } from "./output";
 import { crc32 } from "../../lib/crc32";
 
 const F_ADLER32_D: u32 = 0x1;
@@ -151,28 +151,8 @@ function lzo1x(ip: usize, iend: usize, op: usize, oend: usize, capEnd: usize): b
     // the match
     if (dist > op - ostart) { failWhy = "match distance " + dist.toString() + " reaches before the block"; failAt = ip - istart; return false; }
     if (len > oend - op) { failWhy = "output longer than the block"; failAt = ip - istart; return false; }
-    let s = op - dist;
-    const e = op + len;
-    if (dist >= 8 && capEnd - e >= 8) {
-      do {
-        store<u64>(op, load<u64>(s));
-        op += 8;
-        s += 8;
-      } while (op < e);
-    } else if (dist >= len) {
-      memory.copy(op, s, len);
-    } else {
-      // overlapping: the output repeats with period dist, so any multiple of it works too
-      let d = dist;
-      while (op < e) {
-        let k = e - op;
-        if (k > d) k = d;
-        memory.copy(op, op - d, k);
-        op += k;
-        d <<= 1;
-      }
-    }
-    op = e;
+    copyMatch(op, dist, len, capEnd);
+    op += len;
     // then 0..3 literals
     if (next > iend - ip) { failWhy = "truncated literals"; failAt = ip - istart; return false; }
     if (next > oend - op) { failWhy = "output longer than the block"; failAt = ip - istart; return false; }

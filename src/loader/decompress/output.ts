@@ -39,21 +39,42 @@ export class OutBuf {
     this.len += n;
     return true;
   }
+}
 
-  // An LZ77 back-reference: n bytes from `dist` bytes back, overlapping allowed (dist 1
-  // repeats the last byte). False when dist reaches before the start or the limit is hit.
-  match(dist: usize, n: usize): bool {
-    if (dist == 0 || dist > this.len) return false;
-    if (!this.reserve(n)) return false;
-    let d = this.ptr + this.len;
-    let s = d - dist;
-    if (dist >= n) {
-      memory.copy(d, s, n);
-    } else {
-      for (let i: usize = 0; i < n; i++) store<u8>(d + i, load<u8>(s + i));
+// Copy an LZ77 match: `len` bytes to `op` from `off` bytes back, overlapping allowed (the
+// output repeats with period `off`). `capEnd` is the end of the writable buffer: when there
+// is room past op + len, whole 8- or 16-byte words are copied and the overshoot is later
+// overwritten. The caller has checked that off is non-zero and reaches no further back than
+// its output, and that op + len <= capEnd.
+@inline
+export function copyMatch(op: usize, off: usize, len: usize, capEnd: usize): void {
+  let s = op - off;
+  const e = op + len;
+  if (off >= 16 && capEnd - e >= 16) {
+    do {
+      store<u64>(op, load<u64>(s));
+      store<u64>(op, load<u64>(s, 8), 8);
+      op += 16;
+      s += 16;
+    } while (op < e);
+  } else if (off >= 8 && capEnd - e >= 8) {
+    do {
+      store<u64>(op, load<u64>(s));
+      op += 8;
+      s += 8;
+    } while (op < e);
+  } else if (off >= len) {
+    memory.copy(op, s, len);
+  } else {
+    // overlapping: the output repeats with period off, so any multiple of it works too
+    let d = off;
+    while (op < e) {
+      let k = e - op;
+      if (k > d) k = d;
+      memory.copy(op, op - d, k);
+      op += k;
+      d <<= 1;
     }
-    this.len += n;
-    return true;
   }
 }
 

@@ -6,7 +6,7 @@
 // are refused. Four bytes after the last frame are the kernel's appended size, checked. The
 // whole output stays in one buffer, so a frame's window is simply what it has produced so far.
 
-import { OutBuf } from "./output";
+import { OutBuf, copyMatch } from "./output";
 import { NORM, fseLog, fseSyms, readNorm, buildFse, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
 
 const MAGIC: u32 = 0xfd2fb528;
@@ -545,35 +545,8 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
     op += ll;
     lp += ll;
     if (off > op - lowest) return fail("match offset " + off.toString() + " reaches before the frame's start", bsat);
-    let s = op - off;
-    const e = op + ml;
-    if (off >= 16 && capEnd - e >= 16) {
-      do {
-        store<u64>(op, load<u64>(s));
-        store<u64>(op, load<u64>(s, 8), 8);
-        op += 16;
-        s += 16;
-      } while (op < e);
-    } else if (off >= 8 && capEnd - e >= 8) {
-      do {
-        store<u64>(op, load<u64>(s));
-        op += 8;
-        s += 8;
-      } while (op < e);
-    } else if (off >= ml) {
-      memory.copy(op, s, ml);
-    } else {
-      // overlapping: the output repeats with period off, so any multiple of it works too
-      let d = off;
-      while (op < e) {
-        let k = e - op;
-        if (k > d) k = d;
-        memory.copy(op, op - d, k);
-        op += k;
-        d <<= 1;
-      }
-    }
-    op = e;
+    copyMatch(op, off, ml, capEnd);
+    op += ml;
   }
   rep1 = r1; rep2 = r2; rep3 = r3;
   setReader(ptr, bits, used);
