@@ -13,6 +13,7 @@ import { partitionTable } from "./disk/volumes";
 import { resolvePath, firstFilesystem } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
 import { ExtFs, ExtType, ExtStat } from "./fs/ext/ext";
+import { lsLine } from "./fs/listing";
 import { startInfo } from "./xen/start_info";
 import { cmdlineWords } from "./lib/cmdline";
 import { findConfig } from "./config/find";
@@ -123,27 +124,6 @@ function openPath(arg: string): Opened {
   return o;
 }
 
-function modeString(st: ExtStat): string {
-  const types = "?-dcbpsl";
-  let s = types.charAt(<i32>st.type <= 7 ? <i32>st.type : 0);
-  const rwx = "rwx";
-  for (let bit = 8; bit >= 0; bit--) s += (<u32>st.mode & (<u32>1 << <u32>bit)) != 0 ? rwx.charAt(2 - bit % 3) : "-";
-  return s;
-}
-
-function lsLine(t: Text, fs: ExtFs, st: ExtStat, name: string): void {
-  t.str(modeString(st)).str(" ");
-  const size = st.size.toString();
-  for (let i = size.length; i < 12; i++) t.ch(0x20);
-  t.str(size).str(" ").str(name);
-  if (st.type == ExtType.Dir) t.str("/");
-  if (st.type == ExtType.Symlink) {
-    const l = fs.readLink(st.ino);
-    t.str(" -> ").str(l.error == null ? l.target : "?");
-  }
-  t.str("\n");
-}
-
 // "drwxr-xr-x         4096 boot/": the entries of a directory by name, or the one file.
 function ls(arg: string): u32 {
   const o = openPath(arg);
@@ -161,7 +141,7 @@ function ls(arg: string): u32 {
   }
   const t = new Text(4096);
   if (st.type != ExtType.Dir) {
-    lsLine(t, fs, st, o.path.substring(o.path.lastIndexOf("/") + 1));
+    lsLine(t, fs, st, o.path.substring(o.path.lastIndexOf("/") + 1), "", "\n");
     toolOut(t);
     return 0;
   }
@@ -186,7 +166,7 @@ function ls(arg: string): u32 {
       code = 1;
       continue;
     }
-    lsLine(t, fs, est, names[i]);
+    lsLine(t, fs, est, names[i], "", "\n");
   }
   toolOut(t);
   return code;

@@ -11,6 +11,7 @@ import { openFile } from "../boot/load";
 import { resolvePath, searchOrder, mountDevice } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
 import { ExtFs, ExtType, ExtStat } from "../fs/ext/ext";
+import { lsLine } from "../fs/listing";
 import { VERSION } from "../version";
 
 // What the caller does once the command line returns.
@@ -162,27 +163,6 @@ function cat(state: BootState, args: string): void {
   console.print(out);
 }
 
-function modeString(st: ExtStat): string {
-  const types = "?-dcbpsl";
-  let s = types.charAt(<i32>st.type <= 7 ? <i32>st.type : 0);
-  const rwx = "rwx";
-  for (let bit = 8; bit >= 0; bit--) s += (<u32>st.mode & (<u32>1 << <u32>bit)) != 0 ? rwx.charAt(2 - bit % 3) : "-";
-  return s;
-}
-
-// As `pvboot ls` prints: "drwxr-xr-x         4096 boot/".
-function lsLine(t: Text, fs: ExtFs, st: ExtStat, name: string): void {
-  t.str(" ").str(modeString(st)).str(" ");
-  const size = st.size.toString();
-  for (let i = size.length; i < 12; i++) t.ch(0x20);
-  t.str(size).str(" ").str(name);
-  if (st.type == ExtType.Dir) t.str("/");
-  if (st.type == ExtType.Symlink) {
-    const l = fs.readLink(st.ino);
-    t.str(" -> ").str(l.error == null ? l.target : "?");
-  }
-  t.str("\r\n");
-}
 
 const LS_MAX = 4096; // entries listed at most
 
@@ -205,7 +185,7 @@ function ls(state: BootState, args: string): void {
   if (st.error != null) return error("ls: '" + full + "': " + st.error!);
   const t = new Text(4096);
   if (st.type != ExtType.Dir) {
-    lsLine(t, fs, st, m.path.substring(m.path.lastIndexOf("/") + 1));
+    lsLine(t, fs, st, m.path.substring(m.path.lastIndexOf("/") + 1), " ", "\r\n");
     console.print(t);
     return;
   }
@@ -223,7 +203,7 @@ function ls(state: BootState, args: string): void {
   for (let i = 0; i < names.length; i++) {
     const est = fs.stat(inos.get(names[i]));
     if (est.error != null) t.str(" ? ").str(names[i]).str(": ").str(est.error!).str("\r\n");
-    else lsLine(t, fs, est, names[i]);
+    else lsLine(t, fs, est, names[i], " ", "\r\n");
   }
   if (d.entries.length - 2 > names.length) t.str(" [... more entries not listed]\r\n");
   console.print(t);
