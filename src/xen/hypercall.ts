@@ -70,3 +70,32 @@ export declare function gnttab_setup_table(nr: u32, frames: usize): i32;
 // (set_version, get_version, query_size); `arg` is `len` bytes.
 @external("xen", "grant_table_op")
 export declare function grant_table_op(cmd: i32, arg: usize, len: u32, count: u32): i32;
+
+// The pseudo-physical page of the RAM behind the linear page holding `offset`; u64(-1) outside.
+@external("xen", "pfn_of")
+export declare function pfn_of(offset: usize): u64;
+
+// The virtual address at which the platform maps linear `offset`; u64(-1) outside.
+@external("xen", "va_of")
+export declare function va_of(offset: usize): u64;
+
+// Copy the platform's own hypercall page (4096 bytes, filled by Xen) to `dst`.
+@external("xen", "hypercall_page")
+export declare function hypercall_page(dst: usize): i32;
+
+// HYPERVISOR_mmu_update for `count` MMU_MACHPHYS_UPDATE requests ({u64 ptr; u64 val}) at `reqs`.
+@external("xen", "mmu_update")
+export declare function mmu_update(reqs: usize, count: u32): i32;
+
+// HYPERVISOR_mmuext_op for `count` pin/unpin ops ({u32 cmd; u64 arg1 @8; u64 arg2 @16}) at `ops`.
+@external("xen", "mmuext_op")
+export declare function mmuext_op(ops: usize, count: u32): i32;
+
+// HYPERVISOR_set_timer_op(timeout): 0 cancels the single-shot timer.
+@external("xen", "set_timer_op")
+export declare function set_timer_op(timeout: u64): i32;
+
+// The jump into the next kernel with the handoff record at `handoff` (docs/contract.md).
+// Returns only when the record is refused.
+@external("xen", "start_kernel")
+export declare function start_kernel(handoff: usize, len: u32): i32;
