@@ -31,7 +31,8 @@ CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_$(ARCH))
 LDFLAGS := -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $(LDFLAGS_$(ARCH)) -T boot/$(ARCH)/pvboot.lds
 
 SHIM_C := $(wildcard boot/*.c) $(wildcard boot/$(ARCH)/*.c)
-SHIM_OBJ := $(patsubst boot/%.c,$(BUILD)/$(ARCH)/%.o,$(SHIM_C)) $(BUILD)/$(ARCH)/$(ARCH)/head.o
+SHIM_S := $(wildcard boot/$(ARCH)/*.S)
+SHIM_OBJ := $(patsubst boot/%.c,$(BUILD)/$(ARCH)/%.o,$(SHIM_C)) $(patsubst boot/%.S,$(BUILD)/$(ARCH)/%.o,$(SHIM_S))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host
 all: setup $(IMAGE)
@@ -60,7 +61,7 @@ $(BUILD)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(W2C)/core.h $(W2C)/core-memory.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -include $(W2C)/core-memory.h -c $< -o $@
 
-$(BUILD)/$(ARCH)/$(ARCH)/head.o: boot/$(ARCH)/head.S
+$(BUILD)/$(ARCH)/$(ARCH)/%.o: boot/$(ARCH)/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 

@@ -155,3 +155,84 @@ u32 Z_xenZ_grant_table_op(XEN, u32 cmd, u32 arg, u32 len, u32 count)
         return (u32)-EFAULT;
     return (u32)hypercall3(__HYPERVISOR_grant_table_op, cmd, p, count);
 }
+
+u64 Z_xenZ_pfn_of(XEN, u32 offset)
+{
+    if (!linear_ptr(offset, 1))
+        return (u64)-1;
+    return linear_base_pfn + (offset >> PAGE_SHIFT);
+}
+
+u64 Z_xenZ_va_of(XEN, u32 offset)
+{
+    uint8_t *p = linear_ptr(offset, 1);
+    return p ? (u64)(unsigned long)p : (u64)-1;
+}
+
+u32 Z_xenZ_hypercall_page(XEN, u32 dst)
+{
+    uint8_t *p = linear_ptr(dst, PAGE_SIZE);
+    if (!p)
+        return (u32)-EFAULT;
+    memcpy(p, hypercall_page, PAGE_SIZE);
+    return 0;
+}
+
+struct mmu_update_req { uint64_t ptr, val; };
+struct mmuext_req { uint32_t cmd, pad; uint64_t arg1, arg2; };
+
+u32 Z_xenZ_mmu_update(XEN, u32 reqs, u32 count)
+{
+    struct mmu_update_req *r;
+    uint32_t i;
+    if (count == 0 || count > (1u << 24))
+        return (u32)-EINVAL;
+    r = (struct mmu_update_req *)linear_ptr(reqs, count * 16);
+    if (!r)
+        return (u32)-EFAULT;
+    for (i = 0; i < count; i++)
+        if ((r[i].ptr & 3) != MMU_MACHPHYS_UPDATE)
+            return (u32)-EINVAL;
+    return (u32)hypercall4(__HYPERVISOR_mmu_update, r, count, NULL, DOMID_SELF);
+}
+
+u32 Z_xenZ_mmuext_op(XEN, u32 ops, u32 count)
+{
+    struct mmuext_req *o;
+    uint32_t i;
+    if (count == 0 || count > 64)
+        return (u32)-EINVAL;
+    o = (struct mmuext_req *)linear_ptr(ops, count * 24);
+    if (!o)
+        return (u32)-EFAULT;
+    for (i = 0; i < count; i++)
+        if (o[i].cmd != MMUEXT_PIN_L4_TABLE && o[i].cmd != MMUEXT_UNPIN_TABLE)
+            return (u32)-EINVAL;
+    return (u32)hypercall4(__HYPERVISOR_mmuext_op, o, count, NULL, DOMID_SELF);
+}
+
+u32 Z_xenZ_set_timer_op(XEN, u64 timeout)
+{
+    return (u32)hypercall1(__HYPERVISOR_set_timer_op, timeout);
+}
+
+/* The handoff record (docs/contract.md): l4_mfn @0, entry @8, stack @16, start_info @24,
+ * trampoline @32. */
+u32 Z_xenZ_start_kernel(XEN, u32 handoff, u32 len)
+{
+    const uint8_t *r = linear_ptr(handoff, len);
+    uint64_t l4, entry, stack, si;
+    uint32_t tramp;
+    uint8_t *page;
+    if (!r || len < 64)
+        return (u32)-EFAULT;
+    memcpy(&l4, r, 8);
+    memcpy(&entry, r + 8, 8);
+    memcpy(&stack, r + 16, 8);
+    memcpy(&si, r + 24, 8);
+    memcpy(&tramp, r + 32, 4);
+    page = linear_ptr(tramp, PAGE_SIZE);
+    if (!page || (tramp & (PAGE_SIZE - 1)))
+        return (u32)-EINVAL;
+    arch_start_kernel(page, l4, entry, stack, si);
+}

@@ -27,5 +27,9 @@ void arch_map_ram(unsigned long pfn, unsigned long end);
 int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);
+unsigned long arch_l4_mfn(void);
+/* The jump (boot/<arch>/trampoline.S): never returns. */
+void arch_start_kernel(void *trampoline_page, uint64_t l4_mfn, uint64_t entry, uint64_t stack,
+                       uint64_t start_info_va) __attribute__((noreturn));
 
 #endif

@@ -10,13 +10,19 @@
 
 #define __HYPERVISOR_mmu_update 1
 #define __HYPERVISOR_update_va_mapping 14
+#define __HYPERVISOR_set_timer_op 15
 #define __HYPERVISOR_xen_version 17
 #define __HYPERVISOR_console_io 18
 #define __HYPERVISOR_grant_table_op 20
+#define __HYPERVISOR_mmuext_op 26
 #define __HYPERVISOR_sched_op 29
 #define __HYPERVISOR_event_channel_op 32
 
 #define MMU_NORMAL_PT_UPDATE 0
+#define MMU_MACHPHYS_UPDATE 1
+#define MMUEXT_PIN_L4_TABLE 3
+#define MMUEXT_UNPIN_TABLE 4
+#define MMUEXT_NEW_BASEPTR 5
 #define UVMF_INVLPG 2
 #define CONSOLEIO_write 0
 #define SCHEDOP_yield 0

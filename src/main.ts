@@ -19,6 +19,9 @@ import { findConfig, loadConfigFile } from "./config/find";
 import { runMenu } from "./ui/menu";
 import { firstFilesystem } from "./fs/mounts";
 import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
+import { handOver } from "./boot/handoff";
+import { teardown } from "./boot/teardown";
+import { reserveTrampolinePage } from "./loader/layout";
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
 
 const MAX_CONFIGFILES: i32 = 32; // configfile chains, as deep as this
@@ -27,6 +30,7 @@ export function pvboot_main(): void {
   startInfo.init();
   events.init();
   console.init();
+  reserveTrampolinePage();
 
   printBanner();
   const words = cmdlineWords(startInfo.cmdLine, startInfo.cmdLineLength());
@@ -84,14 +88,18 @@ function commandLineOnly(root: string): Outcome {
   return new Outcome(OUT_HALT, "pvboot: the command line gave up");
 }
 
-// Leave the domain as the outcome says. A loaded kernel cannot be started yet (the handoff
-// is a later issue): power off, saying so.
+// Leave the domain as the outcome says: a loaded kernel is handed the domain
+// (src/boot/handoff.ts), which returns only when it could not be.
 function finish(o: Outcome): void {
-  teardown();
   if (o.action == OUT_LOADED) {
-    console.say("pvboot: starting the loaded kernel is not implemented yet; powering off");
-    shutdown(abi.SHUTDOWN_poweroff);
-  } else if (o.action == OUT_REBOOT) {
+    const why = handOver(o.title, o.loaded!);
+    console.say(why);
+    shutdown(abi.SHUTDOWN_crash);
+    return;
+  }
+  const t = teardown();
+  for (let i = 0; i < t.problems.length; i++) console.line(new Text().str("pvboot: ").str(t.problems[i]));
+  if (o.action == OUT_REBOOT) {
     console.say("pvboot: rebooting");
     shutdown(abi.SHUTDOWN_reboot);
   } else {
@@ -120,12 +128,6 @@ function startDisks(): void {
   }
   for (let i = 0; i < problems.length; i++) console.line(new Text().str("pvboot: ").str(problems[i]));
   if (disks.list.length == 0 && problems.length == 0) console.say("pvboot: no disks (device/vbd is empty)");
-}
-
-// What the next kernel must not inherit: the disks' connections and our watches.
-function teardown(): void {
-  const problems = disks.shutdown();
-  for (let i = 0; i < problems.length; i++) console.line(new Text().str("pvboot: ").str(problems[i]));
 }
 
 // "pvboot 0.1.0 (xen-3.0-x86_64) on Xen 4.17.7, domU, 256 MiB"

@@ -164,3 +164,5 @@ int arch_map_frame(void *va, unsigned long mfn, int readonly)
 unsigned long arch_pfn_to_mfn(unsigned long pfn) { return p2m[pfn]; }
 
 unsigned long arch_mfn_to_pfn(unsigned long mfn) { return M2P[mfn]; }
+
+unsigned long arch_l4_mfn(void) { return l4_mfn; }

@@ -7,9 +7,13 @@ import { console } from "../xen/console";
 import { Text } from "../lib/text";
 import { resolvePath } from "../fs/mounts";
 import { ExtFs, ExtType } from "../fs/ext/ext";
-import { startInfo } from "../xen/start_info";
+import * as abi from "../xen/abi";
 import { unpackKernel, KernelImage } from "../loader/kernel";
 import { hex } from "../loader/elf";
+import { linearRoom, NewDomain } from "../loader/layout";
+import { allocPages } from "../lib/pages";
+import { buildDomain, ModuleSource } from "../loader/layout";
+import { buildPackage, ModulePackage } from "../loader/multiboot";
 
 // A file named the GRUB way, found and checked to be a regular file.
 export class OpenedFile {
@@ -190,10 +194,9 @@ export function peekKernel(f: OpenedFile): KernelFormat {
 // 32 MiB for the initrd's reading and everything else (a kernel that needs more fails with the
 // decompressor's "limit" error rather than running the domain out of memory).
 function unpackRoom(): u64 {
-  const ram = startInfo.nrPages << 12;
-  const used = <u64>memory.size() << 16;
+  const room = linearRoom();
   const margin: u64 = 32 << 20;
-  return ram > used + margin ? ram - used - margin : 0;
+  return room > margin ? room - margin : 0;
 }
 
 // A file read whole: its bytes stay for the loader (the runtime never frees anyway).
@@ -207,6 +210,8 @@ export class Loaded {
   image: KernelImage | null = null; // the kernel unpacked to its checked PV ELF image
   initrd: LoadedFile | null = null;
   modules: Array<LoadedFile> = new Array<LoadedFile>();
+  domain: NewDomain | null = null; // the new domain laid out, ready for the handoff
+  moduleLines: Array<string> = new Array<string>(); // each module's line, file name first
   error: string | null = null;
 }
 
@@ -215,12 +220,32 @@ class ReadResult {
   error: string | null = null;
 }
 
-// `name` whole into fresh memory; errors name the file.
-function readFileWhole(name: string, root: string): ReadResult {
+// `name` whole into fresh memory; errors name the file. `pages`: into whole pages of their own
+// (zero after the end), so that the new domain can take them where they are.
+function readFileWhole(name: string, root: string, pages: bool): ReadResult {
   const r = new ReadResult();
   const f = openFile(name, root);
   if (f.error != null) {
     r.error = f.error;
+    return r;
+  }
+  if (pages) {
+    const n = (f.size + 4095) >> 12;
+    if ((n << 12) + (8 << 20) > linearRoom()) {
+      r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
+      return r;
+    }
+    const buf = allocPages(<u32>n);
+    const CHUNK: u64 = 1 << 30; // readRange takes 32-bit lengths
+    for (let off: u64 = 0; off < f.size; off += CHUNK) {
+      const len = f.size - off < CHUNK ? f.size - off : CHUNK;
+      const e = f.fs!.readRange(f.ino, off, <u32>len, buf + <usize>off);
+      if (e != null) {
+        r.error = "'" + f.full + "': " + e!;
+        return r;
+      }
+    }
+    r.file = new LoadedFile(f.full, buf, f.size);
     return r;
   }
   const d = f.fs!.readFile(f.ino);
@@ -236,7 +261,7 @@ function readFileWhole(name: string, root: string): ReadResult {
 // ("(hd0,0)/boot/vmlinuz"), so a later `root` does not change them.
 export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool): Loaded {
   const out = new Loaded();
-  const k = readFileWhole(kernel, "");
+  const k = readFileWhole(kernel, "", false);
   if (k.error != null) {
     out.error = k.error;
     return out;
@@ -263,7 +288,7 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
       .str(", virt_base ").str(hex(img.xen!.virtBase)));
   }
   if (initrd != null) {
-    const i = readFileWhole(initrd!, "");
+    const i = readFileWhole(initrd!, "", true);
     if (i.error != null) {
       out.error = i.error;
       return out;
@@ -272,7 +297,7 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     if (!quiet) console.line(new Text().str("  initrd ").str(i.file!.name).str(": ").u(i.file!.size).str(" bytes"));
   }
   for (let n = 0; n < modules.length; n++) {
-    const m = readFileWhole(modules[n], "");
+    const m = readFileWhole(modules[n], "", true);
     if (m.error != null) {
       out.error = m.error;
       return out;
@@ -283,7 +308,7 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   return out;
 }
 
-// The one line that says the files are in memory and the handoff does not exist yet.
+// The one line that says the files are in memory and the new domain is laid out.
 export function describeLoaded(title: string, l: Loaded): string {
   const t = new Text(512).str("pvboot: ");
   t.str(title.length > 0 ? "'" + title + "'" : "the kernel").str(" loaded (kernel ").str(l.format!.kind).ch(0x20).u(l.kernel!.size).str(" bytes");
@@ -293,6 +318,44 @@ export function describeLoaded(title: string, l: Loaded): string {
     for (let i = 0; i < l.modules.length; i++) total += l.modules[i].size;
     t.str(", ").u(<u64>l.modules.length).str(l.modules.length == 1 ? " module " : " modules ").u(total).str(" bytes");
   }
-  t.str("); handing over to a kernel comes with the loader (not in this version)");
+  t.str(")");
+  return String.UTF8.decodeUnsafe(t.buf, t.len);
+}
+
+// Lay the new domain out from what loadFiles read (docs/loader.md): the kernel with its initrd,
+// or with its modules packed as a multiboot package. Errors name what did not fit.
+export function prepareDomain(l: Loaded, kernelArgs: string, moduleLines: Array<string>, quiet: bool): string | null {
+  let initrd: ModuleSource | null = null;
+  let pkg: ModulePackage | null = null;
+  if (l.initrd != null) initrd = new ModuleSource(l.initrd!.data, l.initrd!.size);
+  if (l.modules.length > 0) {
+    const data = new Array<usize>();
+    const sizes = new Array<u64>();
+    for (let i = 0; i < l.modules.length; i++) {
+      data.push(l.modules[i].data);
+      sizes.push(l.modules[i].size);
+    }
+    pkg = buildPackage(data, sizes, moduleLines);
+    if (pkg.error != null) return pkg.error;
+  }
+  const d = buildDomain(l.image!, initrd, pkg, kernelArgs);
+  if (d.error != null) return "'" + l.kernel!.name + "': " + d.error!;
+  for (let i = 0; i < d.warnings.length; i++) console.line(new Text().str("  warning: ").str(d.warnings[i]));
+  if (!quiet) console.say(describeLayout(d));
+  l.domain = d;
+  l.moduleLines = moduleLines;
+  return null;
+}
+
+// "  layout: kernel at pfn 0x1000 (14848 pages), initrd at pfn 0x6000 (unmapped, 7012 pages),
+//   start_info at pfn 0x4a1b, 4 page tables, mapped to 0xffffffff84c00000 (76 MiB of 256)"
+export function describeLayout(d: NewDomain): string {
+  const t = new Text(256).str("  layout: kernel at pfn ").hex(d.kernelPfn).str(" (").u(d.kernelPages).str(" pages)");
+  if (d.modLen > 0) {
+    t.str((d.flags & abi.SIF_MULTIBOOT_MOD) != 0 ? ", modules at pfn " : ", initrd at pfn ").hex(d.modPfn)
+      .str(d.modMapped ? " (" : " (unmapped, ").u(d.modPages).str(" pages)");
+  }
+  t.str(", start_info at pfn ").hex(d.startInfoPfn).str(", ").u(d.ptFrames).str(" page tables, mapped to ")
+    .hex(d.virtBase + (d.endPfn << 12)).str(" (").u(d.usedPfns >> 8).str(" MiB of ").u(d.nrPages >> 8).str(")");
   return String.UTF8.decodeUnsafe(t.buf, t.len);
 }

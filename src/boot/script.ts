@@ -9,7 +9,7 @@ import { ConfigLine, ModuleSpec, MenuEntry } from "../config/menu";
 import { parseDevPath } from "../fs/devpath";
 import { mountDevice, searchOrder, deviceName } from "../fs/mounts";
 import { partitionTable } from "../disk/volumes";
-import { openFile, peekKernel, loadFiles, describeLoaded, Loaded } from "./load";
+import { openFile, peekKernel, loadFiles, describeLoaded, prepareDomain, Loaded } from "./load";
 
 export class BootState {
   root: string = ""; // "(hd0,0)"; "" until `root`/`rootnoverify`/`uuid` (or the caller) sets it
@@ -247,6 +247,10 @@ function boot(state: BootState): string | null {
   for (let i = 0; i < state.modules.length; i++) paths.push(state.modules[i].path);
   const l = loadFiles(state.kernel!, state.initrd, paths, state.quiet);
   if (l.error != null) return "boot: " + l.error!;
+  const lines = new Array<string>();
+  for (let i = 0; i < state.modules.length; i++) lines.push(state.modules[i].args);
+  const e = prepareDomain(l, state.kernelArgs, lines, state.quiet);
+  if (e != null) return "boot: " + e!;
   state.loaded = l;
   console.say(describeLoaded(state.title, l));
   return null;

@@ -23,7 +23,7 @@ import { describeLoaded } from "../boot/load";
 import { screen, ListBox, BOX_ROWS, HELP_ROW, STATUS_ROW } from "./screen";
 import { checkPassword, readPassword } from "./password";
 import { editEntry, EDIT_BOOT, EDIT_OUTCOME } from "./editor";
-import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT } from "./shell";
+import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT } from "./shell";
 import { VERSION } from "../version";
 
 const CTRL_N: i32 = 0x0e;
@@ -250,7 +250,7 @@ export class Menu {
       this.authenticated = true;
     }
     const st = runEntry(entry, this.root, this.authenticated);
-    if (st.loaded != null) return new Outcome(OUT_LOADED, describeLoaded(st.title, st.loaded!));
+    if (st.loaded != null) return loadedOutcome(st.title, st.loaded!, describeLoaded(st.title, st.loaded!));
     if (st.configfile != null) return new Outcome(OUT_CONFIGFILE, "", st.configfile);
     console.say("");
     console.say("Error: " + (st.error != null ? st.error! : "the entry did not boot"));

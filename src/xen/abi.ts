@@ -53,6 +53,8 @@ export const SI_MOD_START: u32 = 112;
 export const SI_MOD_LEN: u32 = 120;
 export const SI_CMD_LINE: u32 = 128;
 export const SI_CMD_LINE_SIZE: u32 = 1024;
+export const SI_FIRST_P2M_PFN: u32 = 1152; // with the INIT_P2M note only
+export const SI_NR_P2M_FRAMES: u32 = 1160;
 
 export const SIF_PRIVILEGED: u32 = 1;
 export const SIF_INITDOMAIN: u32 = 2;

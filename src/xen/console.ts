@@ -92,6 +92,18 @@ export class Console {
     return true;
   }
 
+  // Wait (until the deadline) for the backend to take everything written: the handoff's last
+  // lines must be out before the next kernel owns the ring.
+  drain(deadline: u64): bool {
+    if (this.ring == 0) return true;
+    while (load<u32>(this.ring + abi.CONS_OUT_CONS) != load<u32>(this.ring + abi.CONS_OUT_PROD)) {
+      if (expired(deadline)) return false;
+      events.send(this.port);
+      events.wait(this.port, deadline);
+    }
+    return true;
+  }
+
   private pushedBack: i32 = -1; // a byte read while looking for an escape sequence
   private consumed: bool = false; // input taken since the backend was last told
 

@@ -55,6 +55,11 @@ export class Events {
     return atomic_clear_bit(off, port & 63) == 1;
   }
 
+  // Atomically clear bit `bit` of the u64 at `at` (a selector word of vcpu_info).
+  clearBitAt(at: usize, bit: u32): void {
+    atomic_clear_bit(at, bit);
+  }
+
   // Wait until one of two ports is pending or the deadline passes; returns the port that
   // fired (its bit consumed), or -1 at the deadline.
   waitEither(a: u32, b: u32, deadline: u64): i32 {

@@ -55,6 +55,7 @@ export class Xenstore {
   private rx: usize = 0; // the message being received: header + payload
   private rxHave: u32 = 0;
   private tokens: string[] = [];
+  private watchPaths: string[] = []; // tokens[i] watches watchPaths[i]
   private fired: string[] = []; // watch events waiting to be taken: "path"
 
   // 0, or a positive errno.
@@ -110,19 +111,55 @@ export class Xenstore {
 
   watch(path: string, token: string): i32 {
     const err = this.call(abi.XS_WATCH, 0, new Text().str(path).ch(0).str(token).ch(0)).err;
-    if (err == 0) this.tokens.push(token);
+    if (err == 0) {
+      this.tokens.push(token);
+      this.watchPaths.push(path);
+    }
     return err;
   }
 
   unwatch(path: string, token: string): i32 {
     const i = this.tokens.indexOf(token);
-    if (i >= 0) this.tokens.splice(i, 1);
+    if (i >= 0) {
+      this.tokens.splice(i, 1);
+      this.watchPaths.splice(i, 1);
+    }
     this.dropFired(token);
     return this.call(abi.XS_UNWATCH, 0, new Text().str(path).ch(0).str(token).ch(0)).err;
   }
 
   get watchCount(): i32 {
     return this.tokens.length;
+  }
+
+  // The handoff's part: every watch we still hold removed; the errors, as "path: ENOENT".
+  unwatchAll(): string[] {
+    const problems: string[] = [];
+    for (let guard = 0; this.tokens.length > 0 && guard < 1024; guard++) {
+      const path = this.watchPaths[0];
+      const err = this.unwatch(path, this.tokens[0]);
+      if (err != 0) problems.push(path + ": " + xsErrorName(err));
+    }
+    return problems;
+  }
+
+  // Both directions of the ring empty: nothing of ours unread by xenstored, nothing of its
+  // unread by us (a late watch event is read and dropped). Waits until the deadline.
+  settle(deadline: u64): bool {
+    if (this.ring == 0) return true;
+    for (;;) {
+      while (load<u32>(this.ring + abi.XS_RSP_CONS) != load<u32>(this.ring + abi.XS_RSP_PROD)) {
+        if (this.receive(1) != 0) break;
+      }
+      this.fired.length = 0;
+      const reqIdle = load<u32>(this.ring + abi.XS_REQ_CONS) == load<u32>(this.ring + abi.XS_REQ_PROD);
+      const rspIdle = load<u32>(this.ring + abi.XS_RSP_CONS) == load<u32>(this.ring + abi.XS_RSP_PROD);
+      if (reqIdle && rspIdle && this.rxHave == 0) return true;
+      if (expired(deadline)) return false;
+      events.send(this.port);
+      events.wait(this.port, deadline);
+    }
+    return false;
   }
 
   // The next path fired for `token`, waiting until the deadline; null when none came.

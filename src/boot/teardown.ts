@@ -1,0 +1,65 @@
+// What the next kernel must not inherit (docs/loader.md, "Teardown before the jump"): the
+// disks' connections, our event channels and their pending bits, grants, xenstore watches and
+// traffic, the timer. The console is drained by the handoff after its last line.
+
+import * as abi from "../xen/abi";
+import { events } from "../xen/events";
+import { xenstore } from "../xen/xenstore";
+import { gnttab } from "../xen/gnttab";
+import { set_timer_op } from "../xen/hypercall";
+import { deadlineAfterMs } from "../xen/time";
+import { disks } from "../drivers/blkfront";
+
+const SETTLE_MS: u64 = 2000; // for xenstored to answer what is in flight
+
+export class TeardownReport {
+  problems: Array<string> = new Array<string>(); // said on the console
+  liveGrants: i32 = 0; // grant entries still in use: the jump is refused
+}
+
+export function teardown(): TeardownReport {
+  const r = new TeardownReport();
+  const d = disks.shutdown();
+  for (let i = 0; i < d.length; i++) r.problems.push(d[i]);
+
+  if (xenstore.ring != 0) {
+    const w = xenstore.unwatchAll();
+    for (let i = 0; i < w.length; i++) r.problems.push("xenstore: unwatch " + w[i]);
+    if (!xenstore.settle(deadlineAfterMs(SETTLE_MS))) r.problems.push("xenstore: the ring did not go idle");
+  }
+
+  // Our ports only: the xenstore and console channels are the next kernel's.
+  const ports = events.bound.slice(0);
+  for (let i = 0; i < ports.length; i++) {
+    const rc = events.close(ports[i]);
+    if (rc < 0) r.problems.push("event channel " + ports[i].toString() + ": close failed (" + rc.toString() + ")");
+  }
+  clearSelectors();
+
+  set_timer_op(0);
+
+  if (gnttab.table != 0) {
+    for (let ref: u32 = abi.GNTTAB_NR_RESERVED; ref < gnttab.nrEntries; ref++) {
+      const flags = <u32>load<u16>(gnttab.table + ref * abi.GRANT_ENTRY_SIZE);
+      if (flags != 0) {
+        if (r.liveGrants < 4) r.problems.push("grant " + ref.toString() + " is still in use (flags 0x" + flags.toString(16) + ")");
+        r.liveGrants++;
+      }
+    }
+  }
+  return r;
+}
+
+// evtchn_pending_sel bits for words with nothing pending left, and evtchn_upcall_pending when
+// no selector bit remains; a port still pending (the console's, xenstore's) keeps its own.
+function clearSelectors(): void {
+  const si = events.shinfo;
+  const sel = load<u64>(si + abi.VCPU_PENDING_SEL);
+  for (let w: u32 = 0; w < 64; w++) {
+    if (((sel >> <u64>w) & 1) == 0) continue;
+    if (load<u64>(si + abi.SHINFO_EVTCHN_PENDING + w * 8) == 0) {
+      events.clearBitAt(si + abi.VCPU_PENDING_SEL, w);
+    }
+  }
+  if (load<u64>(si + abi.VCPU_PENDING_SEL) == 0) store<u8>(si + abi.VCPU_UPCALL_PENDING, 0);
+}

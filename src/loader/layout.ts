@@ -1,0 +1,385 @@
+// The new domain, laid out as libxenguest's domain builder would (docs/loader.md): every page
+// of it is built in the loader's own linear memory, then given its pfn by a new P2M that is a
+// permutation of the domain's frames. Nothing here talks to Xen beyond reading frame numbers;
+// src/boot/handoff.ts pins the tables, updates the M2P and jumps.
+
+import * as abi from "../xen/abi";
+import { mfn_of, pfn_of, pfn_to_mfn, va_of, hypercall_page } from "../xen/hypercall";
+import { startInfo } from "../xen/start_info";
+import { allocPages } from "../lib/pages";
+import { KernelImage } from "./kernel";
+import { hex } from "./elf";
+import { PageTables, linkTables, mapPage } from "./pagetable";
+import { ModulePackage } from "./multiboot";
+
+const PAGE: u64 = 4096;
+const MB4: u64 = 4 << 20;
+const PAD_PAGES: u64 = 128; // libxenguest: at least 512 KiB mapped after the boot stack
+const NONE: i32 = -1;
+const VA_MASK: u64 = 0xffffffffffff;
+export const CMDLINE_MAX: u32 = 1023; // start_info's cmd_line holds 1024 bytes with the NUL
+
+// One module as the layout takes it: its pages in the loader's memory (page-aligned, zero
+// after the end), or a package of modules.
+export class ModuleSource {
+  constructor(public data: usize, public size: u64) {}
+}
+
+export class NewDomain {
+  error: string | null = null;
+  warnings: Array<string> = new Array<string>();
+  nrPages: u64 = 0;
+  virtBase: u64 = 0;
+  entry: u64 = 0;
+  // pfns of the layout's parts
+  kernelPfn: u64 = 0;
+  kernelPages: u64 = 0;
+  modPfn: u64 = 0;
+  modPages: u64 = 0;
+  modMapped: bool = true;
+  p2mPfn: u64 = 0;
+  p2mPages: u64 = 0; // the P2M itself (with INIT_P2M, its tables follow)
+  p2mFrames: u64 = 0; // with INIT_P2M: the P2M and its own tables
+  startInfoPfn: u64 = 0;
+  ptPfn: u64 = 0;
+  ptFrames: u64 = 0;
+  stackPfn: u64 = 0;
+  endPfn: u64 = 0; // the mapped region is virt_base .. virt_base + endPfn * 4096
+  usedPfns: u64 = 0; // every pfn the layout fills
+  // what the handoff needs
+  p2m: usize = 0; // the new P2M (nrPages u64s), in the loader's memory
+  oldP2m: usize = 0; // the running domain's P2M, same shape
+  tablePages: Array<usize> = new Array<usize>(); // every page-table page, to map read-only
+  l4: usize = 0;
+  l4Mfn: u64 = 0;
+  startInfo: usize = 0; // the new start_info page
+  startInfoVa: u64 = 0;
+  stackTop: u64 = 0;
+  trampoline: usize = 0;
+  flags: u32 = 0;
+  modStart: u64 = 0;
+  modLen: u64 = 0;
+}
+
+function pagesFor(bytes: u64): u64 {
+  return (bytes + PAGE - 1) / PAGE;
+}
+
+function roundUp(v: u64, to: u64): u64 {
+  return (v + to - 1) & ~(to - 1);
+}
+
+function mfnOfPage(page: usize): u64 {
+  return mfn_of(page);
+}
+
+function failed(d: NewDomain, why: string): NewDomain {
+  d.error = why;
+  return d;
+}
+
+// What the linear memory can still take, in bytes (the domain's RAM not behind it yet, less
+// what the platform keeps for its own page tables).
+export function linearRoom(): u64 {
+  const ram = startInfo.nrPages << 12;
+  const used = <u64>memory.size() << 16;
+  const reserve = (startInfo.nrPages / 512 + 64) << 12; // the platform's page tables and image
+  return ram > used + reserve ? ram - used - reserve : 0;
+}
+
+// Lay the new domain out for `img` with either an initrd or a module package (or neither).
+export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: ModulePackage | null, cmdline: string): NewDomain {
+  const d = new NewDomain();
+  const x = img.xen!;
+  const e = img.elf!;
+  const nr = startInfo.nrPages;
+  d.nrPages = nr;
+  d.virtBase = x.virtBase;
+  d.entry = x.entry;
+  if ((x.virtKstart & (PAGE - 1)) != 0) return failed(d, "the kernel starts at " + hex(x.virtKstart) + ", not at a page boundary");
+  if (initrd != null && pkg != null) return failed(d, "an initrd and modules together: a PV kernel takes one or the other");
+
+  // Sizes first, so that a domain too small is refused before anything is allocated.
+  d.kernelPfn = (x.virtKstart - x.virtBase) >> 12;
+  d.kernelPages = pagesFor(x.virtKend - x.virtKstart);
+  let pfn = d.kernelPfn + d.kernelPages;
+  const hasMod = initrd != null || pkg != null;
+  const modBytes: u64 = initrd != null ? initrd!.size : pkg != null ? pkg!.pages * PAGE : 0;
+  d.modMapped = !(x.modStartPfn && initrd != null); // libxenguest leaves an initrd unmapped when the kernel can take a pfn
+  d.modPages = pagesFor(modBytes);
+  if (hasMod && d.modMapped) {
+    d.modPfn = pfn;
+    pfn += d.modPages;
+  }
+  d.p2mPages = pagesFor(nr * 8);
+  const initP2m = x.hasInitP2m();
+  if (!initP2m) {
+    d.p2mPfn = pfn;
+    pfn += d.p2mPages;
+  }
+  d.startInfoPfn = pfn;
+  pfn += 3; // start_info, xenstore, console
+  d.ptPfn = pfn;
+
+  // The trampoline: a page of ours, mapped at its own address in the new tables too, so it
+  // must lie outside everything the new kernel has mapped.
+  const tables = new PageTables(true);
+  let tramp: usize = 0;
+  let trampVa: u64 = 0;
+  for (let tries = 0; tries < 4 && tramp == 0; tries++) {
+    const page = tries == 0 && reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
+    const va = va_of(page);
+    const tooHigh = va >= x.virtBase && va < x.virtBase + nr * PAGE + (64 << 20);
+    const inP2m = initP2m && va >= x.initP2m && va < x.initP2m + d.p2mPages * PAGE + (1 << 30);
+    if (!tooHigh && !inP2m) {
+      tramp = page;
+      trampVa = va;
+    }
+  }
+  if (tramp == 0) return failed(d, "no page of the loader lies outside the new kernel's address space (virt_base " + hex(x.virtBase) + ") for the trampoline");
+  d.trampoline = tramp;
+
+  // libxenguest's loop: the tables for virt_base .. a 4 MiB boundary at least 512 KiB past the
+  // boot stack, where the boundary depends on how many tables there are.
+  const extra: u64 = 1 + PAD_PAGES; // boot stack + padding
+  let count: u64 = extra;
+  let tryEnd: u64 = 0;
+  for (let guard = 0; guard < 64; guard++) {
+    const allocEnd = x.virtBase + pfn * PAGE;
+    tryEnd = roundUp(allocEnd + count * PAGE, MB4) - 1;
+    const n = <u64>1 + <u64>tables.missing(x.virtBase, tryEnd, null) + <u64>trampolineTables(x.virtBase, tryEnd, trampVa);
+    count = n + extra;
+    if (allocEnd + count * PAGE <= tryEnd + 1) {
+      d.ptFrames = n;
+      break;
+    }
+  }
+  if (d.ptFrames == 0) return failed(d, "page tables: the mapped region did not settle");
+  d.stackPfn = d.ptPfn + d.ptFrames;
+  d.endPfn = (tryEnd + 1 - x.virtBase) >> 12;
+  pfn = d.endPfn;
+  if (hasMod && !d.modMapped) {
+    d.modPfn = pfn;
+    pfn += d.modPages;
+  }
+  tables.addRange(x.virtBase, tryEnd, null);
+  tables.addRange(trampVa, trampVa, null);
+  if (<u64>tables.order.length != d.ptFrames) return failed(d, "page tables: counted " + d.ptFrames.toString() + ", built " + tables.order.length.toString());
+  const p2mTables = new PageTables(false);
+  if (initP2m) {
+    d.p2mPfn = pfn;
+    const n = <u64>p2mTables.missing(x.initP2m, x.initP2m + d.p2mPages * PAGE - 1, tables);
+    d.p2mFrames = d.p2mPages + n;
+    pfn += d.p2mFrames;
+  }
+  d.usedPfns = pfn;
+  if (pfn > nr) {
+    return failed(d, "the kernel, its " + (pkg != null ? "modules" : "initrd") + " and the start-of-day tables need " +
+      ((pfn * PAGE) >> 20).toString() + " MiB; the domain has " + ((nr * PAGE) >> 20).toString() + " MiB");
+  }
+  // What the loader's memory must still take: every mapped page (the initrd's and modules'
+  // pages are used where they are), the P2M twice (old and new) and the bookkeeping.
+  const mappedPages = d.endPfn - (hasMod && d.modMapped ? d.modPages : 0) + (initP2m ? d.p2mFrames : 0);
+  const need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 2;
+  if (need > linearRoom()) {
+    return failed(d, "laying out the new domain needs " + (need >> 20).toString() + " MiB more than is left (" +
+      (linearRoom() >> 20).toString() + " MiB): give the domain more memory");
+  }
+
+  // Where each new pfn's bytes are: a page of ours (NONE: any free frame will do).
+  const src = new StaticArray<i32>(<i32>nr);
+  for (let i: u64 = 0; i < nr; i++) src[<i32>i] = NONE;
+
+  // Zero pages: the padding below the kernel, and above the boot stack to the 4 MiB boundary.
+  if (d.kernelPfn > 0) setPages(0, allocPages(<u32>d.kernelPfn), d.kernelPfn, src);
+  const tail = d.endPfn - d.stackPfn; // the boot stack and the padding after it
+  setPages(d.stackPfn, allocPages(<u32>tail), tail, src);
+
+  // The kernel: PT_LOAD segments placed by physical address, the rest zero.
+  const kernel = allocPages(<u32>d.kernelPages);
+  for (let i = 0; i < e.loads.length; i++) {
+    const s = e.loads[i];
+    if (s.fileSize == 0) continue;
+    const at = s.paddr - e.pstart;
+    memory.copy(kernel + <usize>at, e.base + <usize>s.offset, <usize>s.fileSize);
+  }
+  if (x.hasHypercallPage()) hypercall_page(kernel + <usize>(x.hypercallPage - x.virtKstart));
+  setPages(d.kernelPfn, kernel, d.kernelPages, src);
+
+  // The module: an initrd (its pages as read) or the package.
+  if (initrd != null) setPages(d.modPfn, initrd!.data, d.modPages, src);
+  if (pkg != null) {
+    for (let i = 0; i < pkg!.pieces.length; i++) {
+      const piece = pkg!.pieces[i];
+      setPages(d.modPfn + piece.firstPage, piece.data, piece.pages, src);
+    }
+  }
+
+  // The P2M pages (written once every pfn has its frame, below).
+  d.p2m = allocPages(<u32>d.p2mPages);
+  setPages(d.p2mPfn, d.p2m, d.p2mPages, src);
+
+  // start_info; the xenstore and console frames are placed by frame number below.
+  d.startInfo = allocPages(1);
+  setPages(d.startInfoPfn, d.startInfo, 1, src);
+
+  // The page tables: the main mapping, then what the trampoline needs, then (INIT_P2M) the
+  // P2M mapping's own, which sit after the P2M pages.
+  for (let i = 0; i < tables.order.length; i++) setPages(d.ptPfn + <u64>i, tables.order[i], 1, src);
+  if (initP2m) {
+    p2mTables.addRange(x.initP2m, x.initP2m + d.p2mPages * PAGE - 1, tables);
+    if (d.p2mPages + <u64>p2mTables.order.length != d.p2mFrames) return failed(d, "page tables: the P2M mapping's count changed");
+    for (let i = 0; i < p2mTables.order.length; i++) setPages(d.p2mPfn + d.p2mPages + <u64>i, p2mTables.order[i], 1, src);
+  }
+
+  // The new P2M: our pages where the layout put them, the rings where they must be, and every
+  // other frame of the domain at its present pfn when it can stay there.
+  const err = assignFrames(d, src);
+  if (err != null) return failed(d, err!);
+
+  // Fill the tables now that every frame is known.
+  const p2m = d.p2m;
+  for (let p: u64 = 0; p < d.endPfn; p++) {
+    const va = x.virtBase + p * PAGE;
+    const isTable = p >= d.ptPfn && p < d.ptPfn + d.ptFrames;
+    if (!mapPage(tables, null, va, load<u64>(p2m + <usize>(p * 8)), !isTable)) return failed(d, "page tables: no L1 for " + hex(va));
+  }
+  if (!mapPage(tables, null, trampVa, mfn_of(tramp), true)) return failed(d, "page tables: no L1 for the trampoline");
+  let le = linkTables(tables, tables, null, mfnOfPage);
+  if (le != null) return failed(d, le!);
+  if (initP2m) {
+    for (let i: u64 = 0; i < d.p2mPages; i++) {
+      if (!mapPage(p2mTables, tables, x.initP2m + i * PAGE, load<u64>(p2m + <usize>((d.p2mPfn + i) * 8)), true)) {
+        return failed(d, "page tables: no L1 for the P2M at " + hex(x.initP2m + i * PAGE));
+      }
+    }
+    le = linkTables(tables, p2mTables, tables, mfnOfPage);
+    if (le != null) return failed(d, le!);
+  }
+  for (let i = 0; i < tables.order.length; i++) d.tablePages.push(tables.order[i]);
+  for (let i = 0; i < p2mTables.order.length; i++) d.tablePages.push(p2mTables.order[i]);
+  d.l4 = tables.l4;
+  d.l4Mfn = mfn_of(tables.l4);
+
+  // start_info, field by field (docs/loader.md).
+  d.flags = (startInfo.flags & (abi.SIF_PRIVILEGED | abi.SIF_INITDOMAIN)) |
+    (pkg != null ? abi.SIF_MULTIBOOT_MOD : 0) | (hasMod && !d.modMapped ? abi.SIF_MOD_START_PFN : 0);
+  d.modStart = !hasMod ? 0 : d.modMapped ? x.virtBase + d.modPfn * PAGE : d.modPfn;
+  d.modLen = modBytes;
+  d.startInfoVa = x.virtBase + d.startInfoPfn * PAGE;
+  d.stackTop = x.virtBase + (d.stackPfn + 1) * PAGE;
+  writeStartInfo(d, x.virtBase, initP2m ? x.initP2m : x.virtBase + d.p2mPfn * PAGE, cmdline);
+  return d;
+}
+
+// Tables the trampoline's address needs beyond those of the main mapping [from, to]: one per
+// level whose table covering `va` is not one of the main mapping's.
+function trampolineTables(from: u64, to: u64, va: u64): u64 {
+  let n: u64 = 0;
+  for (let shift: u64 = 39; shift >= 21; shift -= 9) {
+    const k = (va & VA_MASK) >> shift;
+    if (k < (from & VA_MASK) >> shift || k > (to & VA_MASK) >> shift) n++;
+  }
+  return n;
+}
+
+function setPages(first: u64, page: usize, n: u64, src: StaticArray<i32>): void {
+  for (let i: u64 = 0; i < n; i++) src[<i32>(first + i)] = <i32>((page >> 12) + <usize>i);
+}
+
+// A page for the trampoline, taken at start of day so that it lies low in the loader's
+// address space, below where kernels with a small virt_base (GNU Mach: 1 GiB) map themselves.
+let reservedTrampoline: usize = 0;
+
+export function reserveTrampolinePage(): void {
+  if (reservedTrampoline == 0) reservedTrampoline = allocPages(1);
+}
+
+// The new P2M (d.p2m) from `src`, and the running one (d.oldP2m). Frames the layout does not
+// name stay at their pfn when that pfn is free in the new layout, else take a free one.
+function assignFrames(d: NewDomain, src: StaticArray<i32>): string | null {
+  const nr = d.nrPages;
+  const old = allocPages(<u32>d.p2mPages);
+  d.oldP2m = old;
+  for (let p: u64 = 0; p < nr; p++) {
+    const m = pfn_to_mfn(p);
+    if (m == <u64>-1) return "the domain's P2M has no frame for pfn " + p.toString();
+    store<u64>(old + <usize>(p * 8), m);
+  }
+  const used = new StaticArray<u8>(<i32>nr); // old pfn's frame is taken
+  const set = new StaticArray<u8>(<i32>nr); // new pfn has its frame
+  const p2m = d.p2m;
+  for (let p: u64 = 0; p < nr; p++) {
+    const page = src[<i32>p];
+    if (page == NONE) continue;
+    const offset = <usize>page << 12;
+    const from = pfn_of(offset);
+    if (from >= nr) return "page at " + hex(<u64>offset) + " has no pfn of the domain";
+    if (used[<i32>from] != 0) return "layout: the frame of pfn " + from.toString() + " was given twice";
+    used[<i32>from] = 1;
+    set[<i32>p] = 1;
+    store<u64>(p2m + <usize>(p * 8), load<u64>(old + <usize>(from * 8)));
+  }
+  // The xenstore and console rings: the same frames, at the pfns after start_info.
+  const rings: u64[] = [startInfo.storeMfn, startInfo.consoleMfn];
+  for (let r = 0; r < 2; r++) {
+    const target = d.startInfoPfn + 1 + <u64>r;
+    let from: u64 = nr;
+    for (let p: u64 = 0; p < nr; p++) {
+      if (load<u64>(old + <usize>(p * 8)) == rings[r]) {
+        from = p;
+        break;
+      }
+    }
+    const ring: string = r == 0 ? "the xenstore" : "the console";
+    if (from == nr) return ring + " ring's frame " + hex(rings[r]) + " is not one of the domain's";
+    if (used[<i32>from] != 0) return "layout: the " + (r == 0 ? "xenstore" : "console") + " frame was used for something else";
+    used[<i32>from] = 1;
+    set[<i32>target] = 1;
+    store<u64>(p2m + <usize>(target * 8), rings[r]);
+  }
+  for (let p: u64 = 0; p < nr; p++) {
+    if (set[<i32>p] != 0 || used[<i32>p] != 0) continue;
+    used[<i32>p] = 1;
+    set[<i32>p] = 1;
+    store<u64>(p2m + <usize>(p * 8), load<u64>(old + <usize>(p * 8)));
+  }
+  let next: u64 = 0;
+  for (let p: u64 = 0; p < nr; p++) {
+    if (set[<i32>p] != 0) continue;
+    while (next < nr && used[<i32>next] != 0) next++;
+    if (next >= nr) return "layout: more pfns than frames";
+    used[<i32>next] = 1;
+    store<u64>(p2m + <usize>(p * 8), load<u64>(old + <usize>(next * 8)));
+  }
+  return null;
+}
+
+function writeStartInfo(d: NewDomain, virtBase: u64, mfnList: u64, cmdline: string): void {
+  const si = d.startInfo;
+  const magic = "xen-3.0-x86_64";
+  for (let i = 0; i < magic.length; i++) store<u8>(si + abi.SI_MAGIC + <usize>i, <u8>magic.charCodeAt(i));
+  store<u64>(si + abi.SI_NR_PAGES, d.nrPages);
+  store<u64>(si + abi.SI_SHARED_INFO, startInfo.sharedInfo);
+  store<u64>(si + abi.SI_FLAGS, <u64>d.flags);
+  store<u64>(si + abi.SI_STORE_MFN, startInfo.storeMfn);
+  store<u64>(si + abi.SI_STORE_EVTCHN, <u64>startInfo.storeEvtchn);
+  store<u64>(si + abi.SI_CONSOLE_MFN, startInfo.consoleMfn);
+  store<u64>(si + abi.SI_CONSOLE_EVTCHN, <u64>startInfo.consoleEvtchn);
+  store<u64>(si + abi.SI_PT_BASE, virtBase + d.ptPfn * PAGE);
+  store<u64>(si + abi.SI_NR_PT_FRAMES, d.ptFrames);
+  store<u64>(si + abi.SI_MFN_LIST, mfnList);
+  store<u64>(si + abi.SI_MOD_START, d.modStart);
+  store<u64>(si + abi.SI_MOD_LEN, d.modLen);
+  const bytes = String.UTF8.encode(cmdline);
+  let n = <u32>bytes.byteLength;
+  if (n > CMDLINE_MAX) {
+    d.warnings.push("the kernel's command line has " + n.toString() + " bytes; start_info holds " + CMDLINE_MAX.toString() + ": cut");
+    n = CMDLINE_MAX;
+  }
+  memory.copy(si + abi.SI_CMD_LINE, changetype<usize>(bytes), n);
+  if (d.p2mFrames > 0) {
+    store<u64>(si + abi.SI_FIRST_P2M_PFN, d.p2mPfn);
+    store<u64>(si + abi.SI_NR_P2M_FRAMES, d.p2mFrames);
+  }
+}
