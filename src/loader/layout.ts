@@ -78,13 +78,17 @@ function failed(d: NewDomain, why: string): NewDomain {
   return d;
 }
 
-// What the linear memory can still take, in bytes (the domain's RAM not behind it yet, less
-// what the platform keeps for its own page tables).
+// What the linear memory can still take, in bytes: the domain's RAM above where it starts
+// (pfn_of(0)), less what the platform keeps for the page tables that map it and the 64 KiB
+// steps it grows in, less what it has grown to.
 export function linearRoom(): u64 {
-  const ram = startInfo.nrPages << 12;
+  const nr = startInfo.nrPages;
+  const base = pfn_of(0);
+  const reserve = (nr >> 9) + 8 + 16;
+  if (base >= nr || nr - base <= reserve) return 0;
+  const ram = (nr - base - reserve) << 12;
   const used = <u64>memory.size() << 16;
-  const reserve = (startInfo.nrPages / 512 + 64) << 12; // the platform's page tables and image
-  return ram > used + reserve ? ram - used - reserve : 0;
+  return ram > used ? ram - used : 0;
 }
 
 // Lay the new domain out for `img` with either an initrd or a module package (or neither).
@@ -179,8 +183,10 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   }
   // What the loader's memory must still take: every mapped page (the initrd's and modules'
   // pages are used where they are), the P2M twice (old and new) and the bookkeeping.
-  const mappedPages = d.endPfn - (hasMod && d.modMapped ? d.modPages : 0) + (initP2m ? d.p2mFrames : 0);
-  const need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 2;
+  const hcPage: i64 = x.hasHypercallPage() ? <i64>((x.hypercallPage - x.virtKstart) >> 12) : -1;
+  const kernel = planKernelPages(img, d.kernelPages, hcPage);
+  const mappedPages = d.endPfn - d.kernelPages + countFresh(kernel) - (hasMod && d.modMapped ? d.modPages : 0) + (initP2m ? d.p2mFrames : 0);
+  const need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 6;
   if (need > linearRoom()) {
     return failed(d, "laying out the new domain needs " + (need >> 20).toString() + " MiB more than is left (" +
       (linearRoom() >> 20).toString() + " MiB): give the domain more memory");
@@ -196,15 +202,9 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   setPages(d.stackPfn, allocPages(<u32>tail), tail, src);
 
   // The kernel: PT_LOAD segments placed by physical address, the rest zero.
-  const kernel = allocPages(<u32>d.kernelPages);
-  for (let i = 0; i < e.loads.length; i++) {
-    const s = e.loads[i];
-    if (s.fileSize == 0) continue;
-    const at = s.paddr - e.pstart;
-    memory.copy(kernel + <usize>at, e.base + <usize>s.offset, <usize>s.fileSize);
-  }
-  if (x.hasHypercallPage()) hypercall_page(kernel + <usize>(x.hypercallPage - x.virtKstart));
-  setPages(d.kernelPfn, kernel, d.kernelPages, src);
+  fillKernelPages(img, kernel);
+  if (hcPage >= 0) hypercall_page(kernel[<i32>hcPage]);
+  for (let k: u64 = 0; k < d.kernelPages; k++) src[<i32>(d.kernelPfn + k)] = <i32>(kernel[<i32>k] >> 12);
 
   // The module: an initrd (its pages as read) or the package.
   if (initrd != null) setPages(d.modPfn, initrd!.data, d.modPages, src);
@@ -270,6 +270,72 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   d.stackTop = x.virtBase + (d.stackPfn + 1) * PAGE;
   writeStartInfo(d, x.virtBase, initP2m ? x.initP2m : x.virtBase + d.p2mPfn * PAGE, cmdline);
   return d;
+}
+
+// The page holding each kernel page's bytes. A page that one segment's file bytes cover whole
+// is the decompressed ELF's own page (its output is page-aligned): nothing copied. The others
+// (segment edges, BSS, gaps, and the hypercall page, so that the ELF stays as it was) are
+// fresh zero pages with the segments' bytes copied in.
+function planKernelPages(img: KernelImage, pages: u64, hcPage: i64): StaticArray<usize> {
+  const e = img.elf!;
+  const out = new StaticArray<usize>(<i32>pages);
+  const elfPages = (e.size + PAGE - 1) / PAGE;
+  const taken = new StaticArray<u8>(<i32>elfPages);
+  let fresh: u64 = 0;
+  for (let k: u64 = 0; k < pages; k++) {
+    const ps = k * PAGE;
+    const pe = ps + PAGE;
+    let touched = 0;
+    let inPlace: usize = 0;
+    for (let i = 0; i < e.loads.length; i++) {
+      const s = e.loads[i];
+      const segS = s.paddr - e.pstart;
+      if (segS + s.memSize <= ps || segS >= pe) continue;
+      touched++;
+      if (segS <= ps && segS + s.fileSize >= pe) {
+        const at = e.base + <usize>(s.offset + ps - segS);
+        const elfPage = <u64>(at - e.base) / PAGE;
+        if ((at & (<usize>PAGE - 1)) == 0 && elfPage < elfPages && taken[<i32>elfPage] == 0) inPlace = at;
+      }
+    }
+    if (touched == 1 && inPlace != 0 && <i64>k != hcPage) {
+      taken[<i32>((<u64>(inPlace - e.base)) / PAGE)] = 1;
+      out[<i32>k] = inPlace;
+    } else fresh++;
+  }
+  return out;
+}
+
+function countFresh(plan: StaticArray<usize>): u64 {
+  let n: u64 = 0;
+  for (let i = 0; i < plan.length; i++) if (plan[i] == 0) n++;
+  return n;
+}
+
+// Give every page the plan left open a fresh page, with the segments' bytes copied in.
+function fillKernelPages(img: KernelImage, out: StaticArray<usize>): void {
+  const e = img.elf!;
+  const pages = <u64>out.length;
+  const fresh = countFresh(out);
+  const block = fresh > 0 ? allocPages(<u32>fresh) : 0;
+  let next: usize = block;
+  for (let k: u64 = 0; k < pages; k++) {
+    if (out[<i32>k] != 0) continue;
+    const page = next;
+    next += <usize>PAGE;
+    out[<i32>k] = page;
+    const ps = k * PAGE;
+    const pe = ps + PAGE;
+    for (let i = 0; i < e.loads.length; i++) {
+      const s = e.loads[i];
+      const segS = s.paddr - e.pstart;
+      const fileE = segS + s.fileSize;
+      const from = segS > ps ? segS : ps;
+      const to = fileE < pe ? fileE : pe;
+      if (from >= to) continue;
+      memory.copy(page + <usize>(from - ps), e.base + <usize>(s.offset + from - segS), <usize>(to - from));
+    }
+  }
 }
 
 // Tables the trampoline's address needs beyond those of the main mapping [from, to]: one per

@@ -2,17 +2,21 @@
 // the domain can hold). The stub allocator extends its newest block in place, so growing the
 // buffer while nothing else is allocated costs no copy.
 
+const PAGE: usize = 4096;
+
 export class OutBuf {
-  ptr: usize = 0;
+  ptr: usize = 0; // page-aligned: a loader can hand the output's pages on where they are
   len: usize = 0;
   cap: usize = 0;
   limit: usize;
+  private raw: usize = 0; // the block from the allocator; ptr is its first page boundary
 
   constructor(initial: usize, limit: usize) {
     this.limit = limit;
     const n: usize = initial < 4096 ? 4096 : initial;
     this.cap = n < limit ? n : limit;
-    this.ptr = heap.alloc(this.cap);
+    this.raw = heap.alloc(this.cap + PAGE - 1);
+    this.ptr = (this.raw + PAGE - 1) & ~(PAGE - 1);
   }
 
   // Room for n more bytes; false when the output would pass the limit.
@@ -21,7 +25,12 @@ export class OutBuf {
     if (n > this.limit - this.len) return false;
     let want = this.cap;
     while (want < this.len + n) want = want > (this.limit >> 1) ? this.limit : want << 1;
-    this.ptr = heap.realloc(this.ptr, want);
+    const at = this.ptr - this.raw;
+    const raw = heap.realloc(this.raw, want + PAGE - 1);
+    const ptr = (raw + PAGE - 1) & ~(PAGE - 1);
+    if (raw + at != ptr) memory.copy(ptr, raw + at, this.len); // moved: back to a page boundary
+    this.raw = raw;
+    this.ptr = ptr;
     this.cap = want;
     return true;
   }
