@@ -1,7 +1,6 @@
-// What `boot` does in this version: read the kernel, the initrd and every module whole
-// through the ext reader, identify the kernel's format and say what was found. Building the
-// new domain's memory and the jump into the kernel come with the loader (issue 6); until then
-// a successful load says so plainly and the caller powers off.
+// What `boot` does: read the kernel, the initrd and every module whole through the ext reader,
+// identify and unpack the kernel, say what was found, and lay the new domain out
+// (src/loader/layout.ts); the caller then hands over (src/boot/handoff.ts).
 
 import { console } from "../xen/console";
 import { Text } from "../lib/text";

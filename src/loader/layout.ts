@@ -125,40 +125,25 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   pfn += 3; // start_info, xenstore, console
   d.ptPfn = pfn;
 
-  // The trampoline: a page of ours, mapped at its own address in the new tables too, so it
-  // must lie outside everything the new kernel has mapped.
+  // The tables for virt_base .. a 4 MiB boundary at least 512 KiB past the boot stack, where
+  // the boundary depends on how many tables there are (libxenguest's loop), plus those the
+  // trampoline needs: a page of ours mapped at its own address in the new tables too, so it
+  // must lie outside what the new kernel has mapped (the start-of-day page, else a fresh one).
   const tables = new PageTables(true);
-  let tramp: usize = 0;
-  let trampVa: u64 = 0;
-  for (let tries = 0; tries < 4 && tramp == 0; tries++) {
-    const page = tries == 0 && reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
-    const va = va_of(page);
-    const tooHigh = va >= x.virtBase && va < x.virtBase + nr * PAGE + (64 << 20);
-    const inP2m = initP2m && va >= x.initP2m && va < x.initP2m + d.p2mPages * PAGE + (1 << 30);
-    if (!tooHigh && !inP2m) {
-      tramp = page;
-      trampVa = va;
-    }
-  }
-  if (tramp == 0) return failed(d, "no page of the loader lies outside the new kernel's address space (virt_base " + hex(x.virtBase) + ") for the trampoline");
-  d.trampoline = tramp;
-
-  // libxenguest's loop: the tables for virt_base .. a 4 MiB boundary at least 512 KiB past the
-  // boot stack, where the boundary depends on how many tables there are.
-  const extra: u64 = 1 + PAD_PAGES; // boot stack + padding
-  let count: u64 = extra;
+  let tramp: usize = reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
+  let trampVa = va_of(tramp);
   let tryEnd: u64 = 0;
-  for (let guard = 0; guard < 64; guard++) {
-    const allocEnd = x.virtBase + pfn * PAGE;
-    tryEnd = roundUp(allocEnd + count * PAGE, MB4) - 1;
-    const n = <u64>1 + <u64>tables.missing(x.virtBase, tryEnd, null) + <u64>trampolineTables(x.virtBase, tryEnd, trampVa);
-    count = n + extra;
-    if (allocEnd + count * PAGE <= tryEnd + 1) {
-      d.ptFrames = n;
-      break;
-    }
+  for (let tries = 0; ; tries++) {
+    tryEnd = settleMapping(d, x.virtBase, pfn, trampVa, tables);
+    if (tryEnd == 0) return failed(d, "page tables: the mapped region did not settle");
+    const inKernel = trampVa >= x.virtBase && trampVa <= tryEnd;
+    const inP2m = initP2m && trampVa >= x.initP2m && trampVa < x.initP2m + d.p2mPages * PAGE + (1 << 30);
+    if (!inKernel && !inP2m) break;
+    if (tries == 4) return failed(d, "no page of the loader lies outside the new kernel's address space (virt_base " + hex(x.virtBase) + ") for the trampoline");
+    tramp = allocPages(1);
+    trampVa = va_of(tramp);
   }
-  if (d.ptFrames == 0) return failed(d, "page tables: the mapped region did not settle");
+  d.trampoline = tramp;
   d.stackPfn = d.ptPfn + d.ptFrames;
   d.endPfn = (tryEnd + 1 - x.virtBase) >> 12;
   pfn = d.endPfn;
@@ -336,6 +321,24 @@ function fillKernelPages(img: KernelImage, out: StaticArray<usize>): void {
       memory.copy(page + <usize>(from - ps), e.base + <usize>(s.offset + from - segS), <usize>(to - from));
     }
   }
+}
+
+// libxenguest's loop for the main mapping: the number of tables (into d.ptFrames) and the
+// mapping's last address, or 0 when it does not settle.
+function settleMapping(d: NewDomain, virtBase: u64, pfn: u64, trampVa: u64, tables: PageTables): u64 {
+  const extra: u64 = 1 + PAD_PAGES; // boot stack + padding
+  let count: u64 = extra;
+  for (let guard = 0; guard < 64; guard++) {
+    const allocEnd = virtBase + pfn * PAGE;
+    const tryEnd = roundUp(allocEnd + count * PAGE, MB4) - 1;
+    const n = <u64>1 + <u64>tables.missing(virtBase, tryEnd, null) + trampolineTables(virtBase, tryEnd, trampVa);
+    count = n + extra;
+    if (allocEnd + count * PAGE <= tryEnd + 1) {
+      d.ptFrames = n;
+      return tryEnd;
+    }
+  }
+  return 0;
 }
 
 // Tables the trampoline's address needs beyond those of the main mapping [from, to]: one per

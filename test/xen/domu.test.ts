@@ -1,9 +1,9 @@
 // pvboot as a real PV domU: Debian's Xen 4.17 and a Debian dom0 with xl under QEMU (TCG),
 // `kernel = "build/pvboot-x86_64.elf"` in the xl config, disks made by make-disk.ts behind
 // real blkback. Two guests in one Xen boot (about a minute): one lists its disk's root in tool
-// mode, the other shows its menu.lst's menu and loads the entry's kernel from a disk of another
-// size. Between them they use the console ring, xenstore, the grant table and blkfront against
-// the real backends.
+// mode; the other shows its menu.lst's menu and boots the entry, whose kernel is pvboot's own
+// image: the handoff on real Xen into a kernel that then uses everything the first one tore
+// down (the console ring, xenstore, the grant table, blkback) and lists the disk.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -21,7 +21,7 @@ const PVBOOT_ELF = join(ROOT, "build/pvboot-x86_64.elf");
 // The last line each guest prints (src/main.ts).
 const END_LINE = {
   lister: "pvboot: nothing more to do, powering off",
-  plain: "pvboot: starting the loaded kernel is not implemented yet; powering off",
+  plain: "pvboot: nothing more to do, powering off", // said by the second pvboot
 };
 let dir = "";
 let run: GuestsRun;
@@ -46,12 +46,13 @@ describe("pvboot as a PV domU of real Xen 4.17 (dom0 with xl, QEMU TCG)", () => 
     writeFileSync(join(a, "boot", "grub", "menu.lst"), "timeout 1\n");
     symlinkSync("boot/grub/menu.lst", join(a, "menu.lst"));
     makeDisk(join(dir, "a.img"), 8, [{ fsType: "ext4", sizeMiB: 6, dir: a }]);
-    // b: a menu.lst whose entry loads pvboot's own image as its kernel (a PV ELF with Xen
-    // notes): the menu on the real console ring, then the load, then the poweroff line.
+    // b: a menu.lst whose entry boots pvboot's own image as its kernel (a PV ELF with Xen
+    // notes), told by its command line to list the disk: the menu on the real console ring,
+    // the handoff, then the second pvboot's banner, disk and listing.
     const b = join(dir, "b");
     mkdirSync(join(b, "boot", "grub"), { recursive: true });
     copyFileSync(PVBOOT_ELF, join(b, "boot", "kernel"));
-    writeFileSync(join(b, "boot", "grub", "menu.lst"), "timeout 1\ntitle pvboot itself\nroot (hd0,0)\nkernel /boot/kernel ro\n");
+    writeFileSync(join(b, "boot", "grub", "menu.lst"), "timeout 1\ntitle pvboot itself\nroot (hd0,0)\nkernel /boot/kernel pvboot.tool=ls pvboot.path=/boot\n");
     makeDisk(join(dir, "b.img"), 12, [{ fsType: "ext2", sizeMiB: 10, dir: b }]);
 
     run = await runGuests([
@@ -60,14 +61,16 @@ describe("pvboot as a PV domU of real Xen 4.17 (dom0 with xl, QEMU TCG)", () => 
           /^\x02pvboot-exit \d+$/, new RegExp(`^${END_LINE.lister}$`)] },
       { name: "plain", disk: join(dir, "b.img"),
         expect: [BANNER, /^pvboot: hd0: vbd 51712 \(xvda\), 12 MiB \(24576 sectors\), 512-byte sectors, read-write$/,
-          /.*Booting 'pvboot itself'/, new RegExp(`^${END_LINE.plain}$`)] },
+          /.*Booting 'pvboot itself'/, /^pvboot: starting 'pvboot itself' at 0x[0-9a-f]+ \(start_info 0x[0-9a-f]+, 256 MiB\)$/,
+          /^pvboot: command line: pvboot\.tool=ls pvboot\.path=\/boot$/, /^\x02pvboot-exit 0$/, new RegExp(`^${END_LINE.plain}$`)] },
     ], { timeoutMs: 200_000, echo: !!process.env.PVBOOT_ECHO });
     if (!run.ok) console.error(run.xen.lines.slice(-40).join("\n"));
     const s = (ms: number) => (ms / 1000).toFixed(1);
     console.log(`domU run: ${s(run.elapsedMs)} s; Xen + dom0 with xl up at ${s(run.xlReadyMs)} s`);
     for (const g of run.guests) {
       console.log(`  ${g.name}: xl create at ${s(g.createMs)} s; banner +${at(g, 0)} s, disk +${at(g, 1)} s, ` +
-        `${g.name === "lister" ? "listing done" : "entry booting"} +${at(g, 2)} s; ended: ${g.ended}`);
+        `${g.name === "lister" ? "listing done" : "entry booting"} +${at(g, 2)} s` +
+        (g.name === "plain" ? `, handoff +${at(g, 3)} s, second pvboot listed +${at(g, 5)} s` : "") + `; ended: ${g.ended}`);
     }
   }, 240_000);
 
@@ -94,6 +97,20 @@ describe("pvboot as a PV domU of real Xen 4.17 (dom0 with xl, QEMU TCG)", () => 
     expect(out).toMatch(/^-rw-r--r-- +26 hello\.txt$/m);
     expect(out).toMatch(/^drwxr-xr-x +\d+ boot\/$/m);
     expect(out).toMatch(/^lrwxrwxrwx +18 menu\.lst -> boot\/grub\/menu\.lst$/m);
+  });
+
+  it("hands over to the entry's kernel (pvboot again), which finds the console, xenstore and the disk as they were", () => {
+    const g = run.guests.find((x) => x.name === "plain")!;
+    const start = g.lines.findIndex((l) => /^pvboot: starting 'pvboot itself'/.test(l.text));
+    expect(start).toBeGreaterThan(0);
+    const after = g.lines.slice(start + 1).map((l) => l.text);
+    // the second pvboot: its banner with the same memory, the same disk through the same backend
+    expect(after.find((t) => BANNER.test(t))).toBeDefined();
+    expect(after).toContain("pvboot: hd0: vbd 51712 (xvda), 12 MiB (24576 sectors), 512-byte sectors, read-write");
+    const { out, exit } = toolOutput({ ...g, lines: g.lines.slice(start + 1) });
+    expect(exit).toBe(0);
+    expect(out).toMatch(/^-rw[-x]r-[-x]r-[-x] +\d+ kernel$/m);
+    expect(out).toMatch(/^drwxr-xr-x +\d+ grub\/$/m);
   });
 
   it("tears its disk down and powers off without other complaints", () => {
