@@ -296,17 +296,34 @@ export async function ensureHost(opts: { cacheDir?: string; force?: boolean } = 
 // command line, so a test can see what the bootloader passed on), then powers off at once.
 // With readLine, it first asks for a line on its console and echoes it ("initrd: got: ..."):
 // a check that keys typed into a guest's console arrive.
-export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: string; readLine?: boolean } = {}): Promise<string> {
+// With readFile (a path on xvda's first partition), it also loads blkfront and ext4 (the
+// modules of the host's kernel, which is the domU kernel too), mounts that partition read-only
+// and prints the file ("initrd: file: ..."), then every kernel message about xenbus, event
+// channels or grants ("initrd: dmesg: ...", then "initrd: dmesg done"): after a bootloader's
+// handoff the disk must work and the kernel must have nothing to complain about.
+const DISK_MODULES = ["lib/crc16.ko", "crypto/crc32c_generic.ko", "fs/mbcache.ko", "fs/jbd2/jbd2.ko", "fs/ext4/ext4.ko",
+  "drivers/block/xen-blkfront.ko"];
+
+export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: string; readLine?: boolean; readFile?: string } = {}): Promise<string> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir;
   mkdirSync(cacheDir, { recursive: true });
   const bbVersion = await candidateVersion("busybox-static");
+  const bb = "/bin/busybox";
   const init = [
     "#!/bin/busybox sh",
-    "/bin/busybox mount -t proc proc /proc",
-    `/bin/busybox echo ${shellQuote(marker)}`,
-    "/bin/busybox echo \"initrd: cmdline: $(/bin/busybox cat /proc/cmdline)\"",
-    ...(opts.readLine ? ["/bin/busybox echo 'initrd: type a line'", "read -r line", "/bin/busybox echo \"initrd: got: $line\""] : []),
-    "/bin/busybox poweroff -f",
+    `${bb} mount -t proc proc /proc`,
+    `${bb} echo ${shellQuote(marker)}`,
+    `${bb} echo "initrd: cmdline: $(${bb} cat /proc/cmdline)"`,
+    ...(opts.readLine ? [`${bb} echo 'initrd: type a line'`, "read -r line", `${bb} echo "initrd: got: $line"`] : []),
+    ...(opts.readFile ? [
+      `${bb} mount -t devtmpfs dev /dev`,
+      ...DISK_MODULES.map((m) => `${bb} insmod /modules/${m.split("/").pop()}`),
+      `i=0; while [ ! -b /dev/xvda1 ] && [ $i -lt 100 ]; do ${bb} sleep 0.1; i=$((i + 1)); done`,
+      `${bb} mkdir -p /mnt && ${bb} mount -t ext4 -o ro /dev/xvda1 /mnt && ${bb} echo "initrd: file: $(${bb} cat /mnt${opts.readFile})"`,
+      `${bb} dmesg | ${bb} grep -iE 'xenbus|evtchn|event.channel|grant' | ${bb} sed 's/^/initrd: dmesg: /'`,
+      `${bb} echo 'initrd: dmesg done'`,
+    ] : []),
+    `${bb} poweroff -f`,
     "",
   ].join("\n");
   const hash = createHash("sha256").update(keyOf({ build: BUILD_VERSION, busybox: bbVersion, init })).digest("hex").slice(0, 16);
@@ -330,6 +347,11 @@ export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: str
     chmodSync(join(root, "bin", "busybox"), 0o755);
     symlinkSync("busybox", join(root, "bin", "sh"));
     writeFileSync(join(root, "init"), init, { mode: 0o755 });
+    if (opts.readFile) {
+      const kernelModules = join(cacheDir, "kernel", "modules", "kernel");
+      mkdirSync(join(root, "modules"));
+      for (const m of DISK_MODULES) copyFileSync(join(kernelModules, m), join(root, "modules", m.split("/").pop()!));
+    }
     await run("mknod", ["-m", "600", join(root, "dev", "console"), "c", "5", "1"]).catch(() => {});
     const tmp = `${out}.tmp-${process.pid}`;
     await packCpio(root, tmp);
