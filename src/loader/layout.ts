@@ -126,14 +126,27 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   d.ptPfn = pfn;
 
   // The trampoline: a page of ours, mapped at its own address in the new tables too, so it
-  // must lie outside everything the new kernel has mapped.
+  // must lie outside everything the new kernel has mapped. First outside all the RAM the
+  // kernel may map at virt_base and 64 MiB more; when the kernel's virt_base lies below all
+  // of the loader's pages (a VIRT_BASE-0 kernel such as the probe, built like pvboot), outside
+  // its start-of-day mapping (with the most tables the trampoline could add) and 4 MiB more.
   const tables = new PageTables(true);
+  const extra: u64 = 1 + PAD_PAGES; // boot stack + padding
+  const bound = mappingEnd(x.virtBase, pfn, tables, extra, 0, true);
+  if (bound[0] == 0) return failed(d, "page tables: the mapped region did not settle");
   let tramp: usize = 0;
   let trampVa: u64 = 0;
-  for (let tries = 0; tries < 4 && tramp == 0; tries++) {
-    const page = tries == 0 && reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
-    const va = va_of(page);
-    const tooHigh = va >= x.virtBase && va < x.virtBase + nr * PAGE + (64 << 20);
+  for (let tries = 0; tries < 8 && tramp == 0; tries++) {
+    let page = tries == 0 && reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
+    let va = va_of(page);
+    const above = tries < 4 ? nr * PAGE + (64 << 20) : bound[1] + 1 - x.virtBase + MB4;
+    if (tries >= 4 && va >= x.virtBase && va < x.virtBase + above) {
+      // The loader's heap grows upwards: the last page of a run that reaches past the mapping.
+      const skip = (x.virtBase + above - va + PAGE - 1) / PAGE;
+      page = allocPages(<u32>skip + 1) + <usize>(skip * PAGE);
+      va = va_of(page);
+    }
+    const tooHigh = va >= x.virtBase && va < x.virtBase + above;
     const inP2m = initP2m && va >= x.initP2m && va < x.initP2m + d.p2mPages * PAGE + (1 << 30);
     if (!tooHigh && !inP2m) {
       tramp = page;
@@ -145,19 +158,9 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
 
   // libxenguest's loop: the tables for virt_base .. a 4 MiB boundary at least 512 KiB past the
   // boot stack, where the boundary depends on how many tables there are.
-  const extra: u64 = 1 + PAD_PAGES; // boot stack + padding
-  let count: u64 = extra;
-  let tryEnd: u64 = 0;
-  for (let guard = 0; guard < 64; guard++) {
-    const allocEnd = x.virtBase + pfn * PAGE;
-    tryEnd = roundUp(allocEnd + count * PAGE, MB4) - 1;
-    const n = <u64>1 + <u64>tables.missing(x.virtBase, tryEnd, null) + <u64>trampolineTables(x.virtBase, tryEnd, trampVa);
-    count = n + extra;
-    if (allocEnd + count * PAGE <= tryEnd + 1) {
-      d.ptFrames = n;
-      break;
-    }
-  }
+  const settled = mappingEnd(x.virtBase, pfn, tables, extra, trampVa, false);
+  d.ptFrames = settled[0];
+  const tryEnd = settled[1];
   if (d.ptFrames == 0) return failed(d, "page tables: the mapped region did not settle");
   d.stackPfn = d.ptPfn + d.ptFrames;
   d.endPfn = (tryEnd + 1 - x.virtBase) >> 12;
@@ -336,6 +339,21 @@ function fillKernelPages(img: KernelImage, out: StaticArray<usize>): void {
       memory.copy(page + <usize>(from - ps), e.base + <usize>(s.offset + from - segS), <usize>(to - from));
     }
   }
+}
+
+// libxenguest's loop from `pfn` (the first page-table page): [tables, last mapped byte], the
+// tables 0 when it did not settle. `worst`: as if the trampoline needed three tables of its own.
+function mappingEnd(virtBase: u64, pfn: u64, tables: PageTables, extra: u64, trampVa: u64, worst: bool): u64[] {
+  let count: u64 = extra;
+  let tryEnd: u64 = 0;
+  for (let guard = 0; guard < 64; guard++) {
+    const allocEnd = virtBase + pfn * PAGE;
+    tryEnd = roundUp(allocEnd + count * PAGE, MB4) - 1;
+    const n = <u64>1 + <u64>tables.missing(virtBase, tryEnd, null) + (worst ? <u64>3 : <u64>trampolineTables(virtBase, tryEnd, trampVa));
+    count = n + extra;
+    if (allocEnd + count * PAGE <= tryEnd + 1) return [n, tryEnd];
+  }
+  return [0, tryEnd];
 }
 
 // Tables the trampoline's address needs beyond those of the main mapping [from, to]: one per
