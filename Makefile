@@ -11,6 +11,12 @@ BUILD := build
 WASM := $(BUILD)/pvboot.wasm
 IMAGE := $(BUILD)/pvboot-$(ARCH).elf
 W2C := $(BUILD)/wasm2c
+# The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
+# against its wasm2c output, for the next kernel's view of the handoff.
+PROBE_DIR := $(BUILD)/probe
+PROBE_WASM := $(BUILD)/probe.wasm
+PROBE_W2C := $(PROBE_DIR)/wasm2c
+PROBE_IMAGE := $(BUILD)/probe-$(ARCH).elf
 
 # wasm2c's generated names and runtime API changed after 1.0.32 (w2c_ prefix): pin it.
 WABT_VERSION := 1.0.32
@@ -21,13 +27,14 @@ SHIM_SRC := $(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(ARCH)/*)
 CC := gcc
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 CFLAGS_COMMON := -ffreestanding -nostdlib -nostdinc -isystem $(GCC_INCLUDE) -Iboot/include -Iboot \
-  -Iboot/$(ARCH) -I$(W2C) -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
+  -Iboot/$(ARCH) -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-builtin -fno-tree-loop-distribute-patterns -fno-math-errno -mno-sse -mno-mmx -Wall \
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000
 CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
 LDFLAGS_x86_64 := -m elf_x86_64
 CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_$(ARCH))
+CFLAGS_PVBOOT := -I$(W2C)
 LDFLAGS := -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $(LDFLAGS_$(ARCH)) -T boot/$(ARCH)/pvboot.lds
 
 SHIM_C := $(wildcard boot/*.c) $(wildcard boot/$(ARCH)/*.c)
@@ -35,7 +42,7 @@ SHIM_S := $(wildcard boot/$(ARCH)/*.S)
 SHIM_OBJ := $(patsubst boot/%.c,$(BUILD)/$(ARCH)/%.o,$(SHIM_C)) $(patsubst boot/%.S,$(BUILD)/$(ARCH)/%.o,$(SHIM_S))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host
-all: setup $(IMAGE)
+all: setup $(IMAGE) $(PROBE_IMAGE)
 
 setup:
 	@bash scripts/setup.sh
@@ -59,18 +66,51 @@ $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h: $(WASM)
 
 $(BUILD)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(W2C)/core.h $(W2C)/core-memory.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -include $(W2C)/core-memory.h -c $< -o $@
+	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -include $(W2C)/core-memory.h -c $< -o $@
 
 $(BUILD)/$(ARCH)/$(ARCH)/%.o: boot/$(ARCH)/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -D__ASSEMBLY__ -c $< -o $@
 
 $(BUILD)/$(ARCH)/core.o: $(W2C)/core.c $(W2C)/core.h boot/include/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -c $< -o $@
 
 $(IMAGE): $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
 	ld $(LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+# The probe: its own core, the same shim sources compiled against it (core.h differs).
+PROBE_SHIM_OBJ := $(patsubst $(BUILD)/$(ARCH)/%,$(PROBE_DIR)/$(ARCH)/%,$(SHIM_OBJ))
+
+$(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
+	@mkdir -p $(BUILD)
+	npx asc --config asconfig-probe.json --target release
+	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then \
+	  echo "$@: the probe uses floating point"; rm -f $@; exit 1; fi
+
+$(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h: $(PROBE_WASM)
+	@mkdir -p $(PROBE_W2C)
+	wasm2c -n core $(PROBE_WASM) -o $(PROBE_W2C)/core.c
+	cp /usr/include/wasm-rt.h $(PROBE_W2C)/
+	@pages=$$(wasm-objdump -x -j Import $(PROBE_WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
+	  [ -n "$$pages" ] || { echo "no imported memory in $(PROBE_WASM)"; exit 1; }; \
+	  echo "#define CORE_MIN_PAGES $$pages" > $(PROBE_W2C)/core-memory.h
+
+$(PROBE_DIR)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(PROBE_W2C) -include $(PROBE_W2C)/core-memory.h -c $< -o $@
+
+$(PROBE_DIR)/$(ARCH)/$(ARCH)/%.o: boot/$(ARCH)/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(PROBE_W2C) -D__ASSEMBLY__ -c $< -o $@
+
+$(PROBE_DIR)/$(ARCH)/core.o: $(PROBE_W2C)/core.c $(PROBE_W2C)/core.h boot/include/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(PROBE_W2C) -c $< -o $@
+
+$(PROBE_IMAGE): $(PROBE_SHIM_OBJ) $(PROBE_DIR)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
+	ld $(LDFLAGS) -o $@ $(PROBE_SHIM_OBJ) $(PROBE_DIR)/$(ARCH)/core.o
 	@echo "$@: $$(stat -c %s $@) bytes"
 
 # The real-Xen files one after another (each takes the machine's one QEMU slot; a file waiting
@@ -100,7 +140,8 @@ bench-xen: all xen-host
 	@for b in scripts/bench-xen/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true
 
 clean:
-	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf
+	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
+	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
 
 # ---- Fuzzing (scripts/fuzz/README.md): the partition and ext readers under libFuzzer ----------
 #   make fuzz-build       build every target (installs clang + libFuzzer when missing)

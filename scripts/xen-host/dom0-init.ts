@@ -119,6 +119,13 @@ finish() {
     esac
     say "$g: ended: $how"
   done
+  # XEN_DMESG=1 in run.sh: what xl and Xen said about each guest (a guest that dies silently).
+  if [ -n "$XEN_DMESG" ]; then
+    for g in $GUESTS; do
+      sed "s/^/pvboot-host: $g: xl-log: /" /var/log/xen/xl-$g.log 2>/dev/null | tail -n 40
+    done
+    xl dmesg 2>/dev/null | tail -n "$XEN_DMESG" | sed "s/^/pvboot-host: xen: /"
+  fi
   say "all guests done"
   trap - EXIT
   qemu_exit 0

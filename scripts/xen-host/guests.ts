@@ -67,6 +67,10 @@ export interface GuestsOptions {
   host?: HostParts;
   dom0MemMB?: number;
   memoryMB?: number;
+  // At the end (with waitForEnd), each guest's xl log and the last N lines of `xl dmesg`
+  // (Xen's own messages: guest_loglvl=all) as "pvboot-host: NAME: xl-log: ..." and
+  // "pvboot-host: xen: ..." host lines, before QEMU ends.
+  xenDmesg?: number;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -92,7 +96,7 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string)
 }
 
 // The per-run files: /guest/{run.sh, NAME.cfg, NAME.img, kernels}, as a cpio appended to dom0's.
-async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number): Promise<void> {
+async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0): Promise<void> {
   const g0 = join(dir, "guest");
   mkdirSync(g0, { recursive: true });
   const kernels = new Map<string, string>();
@@ -112,6 +116,7 @@ async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number
     for (const k of g.keys ?? []) script.push(`keys ${g.name} ${shellQuote(k.after)} ${shellQuote(k.send)}`);
     script.push(`guest ${g.name}`);
   }
+  if (xenDmesg > 0) script.push(`XEN_DMESG=${xenDmesg}`);
   script.push(`finish ${finishTimeoutS}`, "");
   writeFileSync(join(g0, "run.sh"), script.join("\n"));
 }
@@ -125,7 +130,7 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
   const work = join(defaultCacheDir, `run-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
-    await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000));
+    await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0);
     await packCpio(join(work, "files"), join(work, "guests.cpio"), "guest");
     // One initrd module: dom0's root, then the run's files (the kernel unpacks both).
     const initrd = join(work, "initrd.cpio");

@@ -13,7 +13,7 @@ import { jsonString } from "../config/json";
 import { hex } from "../loader/elf";
 import { NewDomain } from "../loader/layout";
 import { Loaded } from "./load";
-import { teardown } from "./teardown";
+import { teardown, clearSelectors } from "./teardown";
 
 const MMUEXT_PIN_L4_TABLE: u32 = 3;
 const MMUEXT_UNPIN_TABLE: u32 = 4;
@@ -74,6 +74,7 @@ export function handOver(title: string, l: Loaded): string {
   console.line(new Text().str("pvboot: starting ").str(title.length > 0 ? "'" + title + "'" : "the kernel")
     .str(" at ").str(hex(d.entry)).str(" (start_info ").str(hex(d.startInfoVa)).str(", ").u(d.nrPages >> 8).str(" MiB)"));
   console.drain(deadlineAfterMs(DRAIN_MS));
+  clearSelectors(); // the drain took the console's events, not their selector bits
 
   // From here on the M2P describes the new domain: no more allocations, no more mappings.
   if (changes > 0) {

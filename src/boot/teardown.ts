@@ -52,7 +52,9 @@ export function teardown(): TeardownReport {
 
 // evtchn_pending_sel bits for words with nothing pending left, and evtchn_upcall_pending when
 // no selector bit remains; a port still pending (the console's, xenstore's) keeps its own.
-function clearSelectors(): void {
+// The handoff calls it again after the console's drain, whose events it consumed: the probe
+// saw a selector bit and upcall_pending set with no port pending on real Xen.
+export function clearSelectors(): void {
   const si = events.shinfo;
   const sel = load<u64>(si + abi.VCPU_PENDING_SEL);
   for (let w: u32 = 0; w < 64; w++) {

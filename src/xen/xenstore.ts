@@ -57,6 +57,9 @@ export class Xenstore {
   private tokens: string[] = [];
   private watchPaths: string[] = []; // tokens[i] watches watchPaths[i]
   private fired: string[] = []; // watch events waiting to be taken: "path"
+  // Watch events for tokens this domain never set (a previous loader's, left behind): "token\0path",
+  // the first 64 kept (src/probe reports them).
+  foreign: string[] = [];
 
   // 0, or a positive errno.
   init(): i32 {
@@ -294,7 +297,10 @@ export class Xenstore {
   private queueWatchEvent(): void {
     const parts = String.UTF8.decodeUnsafe(this.rx + HEADER, load<u32>(this.rx + 12)).split("\0");
     if (parts.length < 2) return;
-    if (this.tokens.indexOf(parts[1]) < 0) return; // not ours (any more): ignore
+    if (this.tokens.indexOf(parts[1]) < 0) { // not ours (any more): ignore, but note it
+      if (this.foreign.length < 64) this.foreign.push(parts[1] + "\0" + parts[0]);
+      return;
+    }
     this.fired.push(parts[1] + "\0" + parts[0]);
   }
 
