@@ -44,6 +44,11 @@ export function teardown(): TeardownReport {
       if (flags != 0) {
         if (r.liveGrants < 4) r.problems.push("grant " + ref.toString() + " is still in use (flags 0x" + flags.toString(16) + ")");
         r.liveGrants++;
+      } else {
+        // An ended grant keeps its domid and frame: wipe them, as a fresh table has none.
+        const e = gnttab.table + ref * abi.GRANT_ENTRY_SIZE;
+        store<u16>(e + 2, 0);
+        store<u32>(e + 4, 0);
       }
     }
   }
