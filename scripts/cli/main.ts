@@ -40,8 +40,21 @@ options:
 Without a terminal, the run stops where the loader waits for keys that are not there (--keys
 ran out): "shutdown" is "idle" in the JSON line.
 
-exit status: 0 when the domain powered off or waits for keys, 1 when it crashed or rebooted,
-2 on a usage error.
+When the loader boots an entry, it jumps into the next kernel (xen.start_kernel) and the
+harness checks the new domain as that kernel finds it (test/harness/handoff.ts). With --json
+the run then ends with one JSON line instead: {"entry": TITLE, "kernel": {"format",
+"compression", "entry", "virt_base"}, "start_info": {"magic", "nr_pages", "shared_info",
+"flags", "store_mfn", "store_evtchn", "console_mfn", "console_evtchn", "pt_base",
+"nr_pt_frames", "mfn_list", "mod_start", "mod_len", "cmd_line", "first_p2m_pfn",
+"nr_p2m_frames"}, "modules": [{"size", "cmdline"}], "checks": {NAME: "ok" or what failed}}.
+Addresses, frame and pfn numbers are "0x..." strings, counts and ports numbers; "entry" and
+the kernel's format and compression come from the summary the core hands over (null when it
+gives none). The checks: pagetables, segments, bss, start_info, p2m, layout, hypercall_page,
+modules, evtchn, grants, xenstore, blkback, timer, console, trampoline.
+
+exit status: 0 when the domain powered off or waits for keys, or jumped into the next kernel
+with every check "ok"; 1 when it crashed or rebooted, or jumped with a check failed; 2 on a
+usage error.
 `;
 
 const LS_USAGE = `usage: pvboot ls DISK [PATH] [--memory MB] [--verbose]
@@ -141,6 +154,12 @@ async function run(argv: string[]): Promise<number> {
     });
   } finally {
     terminal?.close();
+  }
+  if (result.shutdown === "jumped") {
+    const h = result.handoff!;
+    for (const [name, c] of Object.entries(h.checks)) if (c !== "ok") process.stderr.write(`pvboot run: check ${name}: ${c}\n`);
+    if (values.json) process.stdout.write(JSON.stringify(h.json) + "\n");
+    return Object.values(h.checks).every((c) => c === "ok") ? 0 : 1;
   }
   if (values.json) {
     const banner = result.console.split("\r\n").find((l) => l.startsWith("pvboot ")) ?? null;

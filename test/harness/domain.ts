@@ -12,6 +12,7 @@ import { GrantTable } from "./gnttab";
 import { Xenstored, type XenstoredFaults } from "./xenstored";
 import { toolstackCreate, vbdDevid } from "./toolstack";
 import { Blkback, type BlkbackFaults } from "./blkback";
+import { Mmu } from "./mmu";
 
 // A disk for the guest: a raw image, and how its backend behaves.
 export interface DiskConfig {
@@ -121,6 +122,18 @@ export class Domain {
   readonly config: Required<Omit<DomainConfig, "seed">> & { seed: number };
   xenConsole = ""; // what console_io wrote (Xen's own serial console)
   shutdownReason: ShutdownReason | null = null;
+  // Xen's M2P for the domain's frames (mfn -> pfn), from the P2M, changed by MMU_MACHPHYS_UPDATE
+  // (-1: a pfn beyond 2^32, as good as invalid here).
+  readonly m2p = new Map<number, number>();
+  // What the platform maps over the linear memory now: linear page -> mfn (map_frame), and the
+  // linear pages mapped read-only.
+  readonly linear = { mapped: new Map<number, number>(), readOnly: new Set<number>() };
+  readonly mmu: Mmu;
+  readonly hypercallPage = xenHypercallPage();
+  timer = 0n; // the single-shot timer's deadline (set_timer_op), 0 when not armed
+  cr3: number | null = null; // the top-level table the vCPU runs on after the jump
+  jumpError = ""; // why start_kernel refused the record, in words
+  private origPfn = new Map<number, number>(); // mfn -> the pfn the toolstack gave it
 
   constructor(config: DomainConfig = {}) {
     this.config = {
@@ -168,6 +181,16 @@ export class Domain {
       this.evtchn.connect(STORE_EVTCHN, "xenstore", 0, 11, () => this.xenstore!.notified());
       this.attachDisks(this.xenstore);
     }
+    this.p2m.forEach((mfn, pfn) => {
+      this.m2p.set(mfn, pfn);
+      this.origPfn.set(mfn, pfn);
+    });
+    this.mmu = new Mmu((mfn) => this.mem.bytes(mfn), {
+      writableAt: (mfn) => this.writableAt(mfn),
+      platformTable: (mfn) => this.platformTable(mfn),
+      owns: (mfn) => this.mem.owner(mfn) === this.domid,
+      shared: (mfn) => mfn === this.sharedInfoMfn || this.gnttab.frames.includes(mfn),
+    });
     this.writeP2M();
     this.writeRamdisk();
     this.writeStartInfo();
@@ -192,6 +215,46 @@ export class Domain {
         maxIndirectSegments: d.maxIndirectSegments, maxRingPageOrder: d.maxRingPageOrder, faults: d.faults,
       }));
     });
+  }
+
+  // Where the running loader maps `mfn` writable now, as the platform's page tables do: the
+  // start-of-day mapping of pfns below the linear memory (all but its page tables), every
+  // linear page of the memory grown so far (its own frame, or what map_frame put there)
+  // unless mapped read-only. Null when nowhere.
+  writableAt(mfn: number): string | null {
+    const L = this.layout;
+    const pfn = this.origPfn.get(mfn);
+    const hexva = (pfnOrPage: number) => "va 0x" + (pfnOrPage * PAGE).toString(16);
+    if (pfn !== undefined && pfn < L.firstFreePfn && !(pfn >= L.ptPfn && pfn < L.ptPfn + L.nrPtFrames)) {
+      return `pfn ${pfn} of the start-of-day mapping (${hexva(pfn)})`;
+    }
+    const pages = this.mem.memory ? this.mem.memory.buffer.byteLength / PAGE : 0;
+    for (const [page, m] of this.linear.mapped) {
+      if (m === mfn && page < pages && !this.linear.readOnly.has(page)) {
+        return `linear offset 0x${(page * PAGE).toString(16)} (${hexva(L.firstFreePfn + page)}, put there by map_frame)`;
+      }
+    }
+    if (pfn !== undefined && pfn >= L.firstFreePfn) {
+      const page = pfn - L.firstFreePfn;
+      if (page < pages && !this.linear.mapped.has(page)) {
+        return `linear offset 0x${(page * PAGE).toString(16)} (${hexva(pfn)}), its own page of the memory`;
+      }
+    }
+    return null;
+  }
+
+  // The platform's own page tables: the start-of-day ones and the reserve at the top of RAM
+  // it extends its mapping from (all of it counted, whether the shim used it yet or not).
+  platformTable(mfn: number): boolean {
+    const L = this.layout;
+    const pfn = this.origPfn.get(mfn);
+    if (pfn === undefined) return false;
+    return (pfn >= L.ptPfn && pfn < L.ptPfn + L.nrPtFrames) || pfn >= this.nrPages - L.ptReservePages;
+  }
+
+  // The pfn the toolstack gave `mfn` (the original P2M's inverse).
+  originalPfn(mfn: number): number | undefined {
+    return this.origPfn.get(mfn);
   }
 
   pfnToMfn(pfn: number): number {
@@ -252,4 +315,21 @@ export class Domain {
     const cmd = new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1);
     b.set(cmd, SI.cmd_line);
   }
+}
+
+// 64-bit Xen's hypercall page for a PV guest, as Xen fills it: int3 (0xcc) everywhere, and for
+// each hypercall nr (0..127) at nr * 32: push %rcx; push %r11; mov $nr, %eax; syscall;
+// pop %r11; pop %rcx; ret. HYPERVISOR_iret (23), which does not return, is push %rcx;
+// push %r11; push %rax; mov $23, %eax; syscall.
+export function xenHypercallPage(): Uint8Array {
+  const p = new Uint8Array(PAGE).fill(0xcc);
+  const IRET = 23;
+  for (let nr = 0; nr < PAGE / 32; nr++) {
+    const imm = [nr & 0xff, (nr >> 8) & 0xff, 0, 0];
+    const code = nr === IRET
+      ? [0x51, 0x41, 0x53, 0x50, 0xb8, ...imm, 0x0f, 0x05]
+      : [0x51, 0x41, 0x53, 0xb8, ...imm, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3];
+    p.set(code, nr * 32);
+  }
+  return p;
 }

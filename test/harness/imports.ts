@@ -4,6 +4,7 @@
 import * as abi from "./abi";
 import { PAGE } from "./abi";
 import type { Domain } from "./domain";
+import { MMU_MACHPHYS_UPDATE, MMUEXT_PIN_L4_TABLE, MMUEXT_UNPIN_TABLE, translate } from "./mmu";
 
 // Thrown through the wasm stack to end the guest, as SCHEDOP_shutdown never returns.
 export class DomainShutdown extends Error {
@@ -11,6 +12,40 @@ export class DomainShutdown extends Error {
     super(`domain shut down: ${reason}`);
   }
 }
+
+// The jump into the next kernel happened (xen.start_kernel accepted the record): the run ends
+// here, and the harness checks the new domain (handoff.ts).
+export class DomainJumped extends Error {
+  constructor(readonly record: HandoffRecord) {
+    super(`jumped to the next kernel at 0x${record.entry.toString(16)}`);
+  }
+}
+
+// The platform crashed the domain after saying `line` (what the shim would print, when it
+// still can): e.g. a jump whose trampoline the new page tables do not map.
+export class PlatformCrash extends Error {
+  constructor(readonly line: string) {
+    super(line);
+  }
+}
+
+// The handoff record of docs/contract.md, as start_kernel read it, with copies of the ELF and
+// the summary it points at (taken at the jump).
+export interface HandoffRecord {
+  l4Mfn: bigint;
+  entry: bigint;
+  stack: bigint;
+  startInfo: bigint;
+  trampoline: number;
+  elf: number;
+  elfLen: number;
+  summary: number;
+  summaryLen: number;
+  elfBytes: Uint8Array; // [elf, elf+elfLen) of the linear memory (empty when out of range)
+  summaryText: string | null; // [summary, summary+summaryLen) as UTF-8, null when absent
+}
+
+export const HANDOFF_SIZE = 64;
 
 // The harness itself found the guest doing something Xen would never let it do, or waiting
 // for something that can never come: a test failure, not a guest error.
@@ -21,7 +56,8 @@ export interface ImportStats { calls: Record<string, number> }
 export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: ImportStats) {
   dom.mem.memory = memory;
   const L = dom.layout;
-  const mapped = new Map<number, number>(); // linear page -> mapped mfn
+  const mapped = dom.linear.mapped; // linear page -> mapped mfn
+  const readOnly = dom.linear.readOnly; // linear pages mapped read-only
 
   const bytes = () => new Uint8Array(memory.buffer);
   const dv = () => new DataView(memory.buffer);
@@ -58,10 +94,22 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const mfn = Number(mfnBig);
       if (!dom.mem.has(mfn) || !mappable(mfn)) return -abi.EPERM;
       const page = offset / PAGE;
-      if (mapped.has(page)) xen.unmap_frame(offset);
+      const ro = (flags & 1) !== 0;
+      // Xen refuses a writable mapping of a frame that is a page table now (its type is taken)
+      if (!ro && dom.mmu.level(mfn)) return -abi.EINVAL;
+      const previous = mapped.get(page);
+      if (previous !== undefined) {
+        // replace the mapping: the page's own frame does not come back in between
+        dom.mem.moveOut(previous);
+        mapped.delete(page);
+      }
+      // the page's own frame over itself stays where it is (moveIntoLinear keeps it)
       dom.mem.moveIntoLinear(mfn, page);
       mapped.set(page, mfn);
-      void flags; // read-only mappings are not enforced by the harness
+      // Read-only is tracked (Xen's type counts see it); the wasm stores cannot be trapped,
+      // so writes through a read-only page are caught later, for pinned tables, at the jump.
+      if (ro) readOnly.add(page);
+      else readOnly.delete(page);
       return 0;
     },
 
@@ -72,6 +120,11 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const page = offset / PAGE;
       const mfn = mapped.get(page);
       if (mfn === undefined) return 0;
+      // putting the page's own frame back is a writable mapping of it: refused while it is a
+      // page table (pinned, or part of a pinned hierarchy)
+      const own = dom.pfnToMfn(L.firstFreePfn + page);
+      if (dom.mmu.level(own)) return -abi.EINVAL;
+      readOnly.delete(page);
       dom.mem.moveOut(mfn);
       dom.mem.moveIntoLinear(dom.pfnToMfn(L.firstFreePfn + page), page);
       mapped.delete(page);
@@ -231,6 +284,133 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
         default:
           return -abi.EINVAL;
       }
+    },
+
+    pfn_of(offset: number): bigint {
+      count("pfn_of");
+      offset >>>= 0;
+      if (!inside(offset, 1)) return -1n;
+      return BigInt(L.firstFreePfn + Math.floor(offset / PAGE));
+    },
+
+    va_of(offset: number): bigint {
+      count("va_of");
+      offset >>>= 0;
+      if (!inside(offset, 1)) return -1n;
+      return (BigInt(L.firstFreePfn) << 12n) + BigInt(offset); // pfn p at va p << 12 (VIRT_BASE 0)
+    },
+
+    hypercall_page(dst: number): number {
+      count("hypercall_page");
+      dst >>>= 0;
+      if (!inside(dst, PAGE)) return -abi.EFAULT;
+      bytes().set(dom.hypercallPage, dst);
+      return 0;
+    },
+
+    // Requests are done in order; the first refused one stops the batch (those before it
+    // took effect), as Xen does. The reason is kept in dom.mmu.lastError.
+    mmu_update(reqs: number, n: number): number {
+      count("mmu_update");
+      reqs >>>= 0;
+      if (n < 0 || !inside(reqs, n * 16)) return -abi.EFAULT;
+      const v = dv();
+      for (let i = 0; i < n; i++) {
+        const ptr = v.getBigUint64(reqs + i * 16, true);
+        const val = v.getBigUint64(reqs + i * 16 + 8, true);
+        const kind = Number(ptr & 7n);
+        if (kind !== MMU_MACHPHYS_UPDATE) {
+          dom.mmu.lastError = `mmu_update request ${i}: kind ${kind} (ptr 0x${ptr.toString(16)}); only MMU_MACHPHYS_UPDATE (1) is the core's`;
+          return -abi.EINVAL;
+        }
+        const mfn = Number(ptr >> 12n);
+        if (dom.mem.owner(mfn) !== dom.domid) {
+          dom.mmu.lastError = `mmu_update request ${i}: MMU_MACHPHYS_UPDATE of mfn 0x${mfn.toString(16)}, not a frame of the domain`;
+          return -abi.EINVAL;
+        }
+        dom.m2p.set(mfn, val < 1n << 32n ? Number(val) : -1);
+      }
+      return 0;
+    },
+
+    // MMUEXT_PIN_L4_TABLE and MMUEXT_UNPIN_TABLE with Xen's rules (mmu.ts); done in order,
+    // the first refused op stops the batch with its errno, the reason in dom.mmu.lastError.
+    mmuext_op(ops: number, n: number): number {
+      count("mmuext_op");
+      ops >>>= 0;
+      if (n < 0 || !inside(ops, n * 24)) return -abi.EFAULT;
+      const v = dv();
+      for (let i = 0; i < n; i++) {
+        const cmd = v.getUint32(ops + i * 24, true);
+        const arg1 = v.getBigUint64(ops + i * 24 + 8, true);
+        let r: number;
+        if (arg1 >= 1n << 40n) {
+          dom.mmu.lastError = `mmuext_op ${i}: mfn 0x${arg1.toString(16)} is no machine frame`;
+          r = -abi.EINVAL;
+        } else if (cmd === MMUEXT_PIN_L4_TABLE) r = dom.mmu.pinL4(Number(arg1));
+        else if (cmd === MMUEXT_UNPIN_TABLE) {
+          r = Number(arg1) === dom.cr3 ? -abi.EINVAL : dom.mmu.unpin(Number(arg1));
+        } else {
+          dom.mmu.lastError = `mmuext_op ${i}: command ${cmd}; only PIN_L4_TABLE (3) and UNPIN_TABLE (4) are the core's`;
+          r = -abi.EINVAL;
+        }
+        if (r < 0) return r;
+      }
+      return 0;
+    },
+
+    set_timer_op(timeout: bigint): number {
+      count("set_timer_op");
+      dom.timer = BigInt.asUintN(64, timeout); // recorded, never fired: the core polls
+      return 0;
+    },
+
+    start_kernel(handoff: number, len: number): number {
+      count("start_kernel");
+      handoff >>>= 0;
+      if (len < 0 || !inside(handoff, len)) return -abi.EFAULT;
+      const refuse = (why: string) => {
+        dom.jumpError = why;
+        return -abi.EINVAL;
+      };
+      if (len < HANDOFF_SIZE) return refuse(`the handoff record is ${len} bytes, at least ${HANDOFF_SIZE} expected`);
+      const v = dv();
+      const u64 = (o: number) => v.getBigUint64(handoff + o, true);
+      const u32 = (o: number) => v.getUint32(handoff + o, true);
+      const rec = {
+        l4Mfn: u64(0), entry: u64(8), stack: u64(16), startInfo: u64(24), trampoline: u32(32),
+        elf: u32(40), elfLen: u32(44), summary: u32(48), summaryLen: u32(52),
+      };
+      const l4 = Number(rec.l4Mfn);
+      if (rec.l4Mfn >= 1n << 40n || !dom.mmu.pinned.has(l4)) return refuse(`l4_mfn 0x${rec.l4Mfn.toString(16)} is not a pinned L4 table`);
+      if (rec.trampoline % PAGE !== 0 || !inside(rec.trampoline, PAGE)) {
+        return refuse(`the trampoline offset 0x${rec.trampoline.toString(16)} is not a page-aligned page of the memory`);
+      }
+      const changed = dom.mmu.modified();
+      if (changed.length) {
+        const c = changed[0];
+        throw new HarnessError(`the loader wrote to pinned page table mfn 0x${c.mfn.toString(16)} ` +
+          `(L${c.level} slot ${c.slot}: 0x${c.was.toString(16)} became 0x${c.now.toString(16)}); Xen would have faulted the write`);
+      }
+      const record: HandoffRecord = {
+        ...rec,
+        elfBytes: inside(rec.elf, rec.elfLen) ? bytes().slice(rec.elf, rec.elf + rec.elfLen) : new Uint8Array(0),
+        summaryText: rec.summaryLen > 0 && inside(rec.summary, rec.summaryLen)
+          ? new TextDecoder().decode(bytes().subarray(rec.summary, rec.summary + rec.summaryLen)) : null,
+      };
+      // The platform runs from the trampoline page at va_of(trampoline) across NEW_BASEPTR: the
+      // new tables must map that va to the frame the platform runs it from now.
+      const page = rec.trampoline / PAGE;
+      const frame = mapped.get(page) ?? dom.pfnToMfn(L.firstFreePfn + page);
+      const va = (BigInt(L.firstFreePfn) << 12n) + BigInt(rec.trampoline);
+      const t = translate((m) => (dom.mem.has(m) ? dom.mem.bytes(m) : null), l4, va);
+      dom.cr3 = l4; // NEW_BASEPTR (and UNPIN of the platform's table, which the harness has not)
+      if (!t || t.mfn !== frame) {
+        dom.jumpError = `the new page tables map va 0x${va.toString(16)} ` +
+          (t ? `to mfn 0x${t.mfn.toString(16)}, not to the trampoline's mfn 0x${frame.toString(16)}` : "to nothing");
+        throw new PlatformCrash("pvboot: the trampoline is not mapped in the new page tables");
+      }
+      throw new DomainJumped(record);
     },
   };
 

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CONS, type ShutdownReason } from "./abi";
 import { Domain, type DomainConfig } from "./domain";
-import { DomainShutdown, HarnessError, makeImports, type ImportStats } from "./imports";
+import { DomainJumped, DomainShutdown, HarnessError, makeImports, PlatformCrash, type HandoffRecord, type ImportStats } from "./imports";
+import { checkHandoff, handoffJson, type HandoffExpect, type HandoffReport } from "./handoff";
 import { readWasm } from "./wasm";
 import type { TerminalInput } from "./terminal";
 import { GuestIdle } from "./clock";
@@ -18,18 +19,28 @@ export interface RunOptions extends DomainConfig {
   keys?: Uint8Array | string; // typed at the console before the loader starts
   terminal?: TerminalInput; // a person at the console: real time, their keys
   onOutput?: (bytes: Uint8Array) => void;
+  expect?: HandoffExpect; // what the new domain must hold after a jump (handoff.ts)
+}
+
+// After a jump: the record start_kernel accepted, the checks of the new domain, and the JSON
+// line `pvboot run --json` prints.
+export interface HandoffResult extends HandoffReport {
+  record: HandoffRecord;
+  json: Record<string, unknown>;
 }
 
 // The person at the terminal detached (Ctrl-]) while the loader was still running.
 class Detached extends Error {}
 
 export interface RunResult {
-  // "idle": the loader waited for keys that no one would type (see GuestIdle in clock.ts)
-  shutdown: ShutdownReason | "detached" | "idle";
+  // "idle": the loader waited for keys that no one would type (see GuestIdle in clock.ts);
+  // "jumped": xen.start_kernel handed the domain to the next kernel (see `handoff`)
+  shutdown: ShutdownReason | "detached" | "idle" | "jumped";
   trap?: string; // the trap's kind when the loader trapped
   console: string; // everything the loader printed (console ring, or console_io for dom0)
   domain: Domain;
   stats: ImportStats;
+  handoff?: HandoffResult; // when shutdown is "jumped"
 }
 
 // The wasm trap kinds, in the shim's words (boot/runtime.c), from V8's messages.
@@ -117,6 +128,16 @@ export function runLoader(opts: RunOptions = {}): RunResult {
   } catch (e) {
     if (e instanceof DomainShutdown) {
       // the guest asked for it
+    } else if (e instanceof DomainJumped) {
+      dom.clock.finish(); // the backends settle before the new domain is looked at
+      const report = checkHandoff(dom, e.record, opts.expect);
+      return {
+        shutdown: "jumped", console: dom.config.dom0 ? dom.xenConsole : dom.console.text, domain: dom, stats,
+        handoff: { ...report, record: e.record, json: handoffJson(report, e.record) },
+      };
+    } else if (e instanceof PlatformCrash) {
+      platformSay(dom, e.line + "\r\n");
+      dom.shutdownReason = "crash";
     } else if (e instanceof GuestIdle) {
       dom.clock.finish();
       return { shutdown: "idle", console: dom.config.dom0 ? dom.xenConsole : dom.console.text, domain: dom, stats };

@@ -316,6 +316,16 @@ export class Xenstored {
     return this.watches.map((w) => ({ path: this.watchPath(w, w.node), token: w.token }));
   }
 
+  // What the daemon still owes the guest or has half-read from it: messages (replies and watch
+  // events) not yet fully written to the ring, and a request whose bytes are partly consumed.
+  pendingWork(): { replies: number; events: number; partialRequest: boolean } {
+    return {
+      replies: this.outstandingReplies(),
+      events: this.out.length - this.outstandingReplies(),
+      partialRequest: this.inHeaderUsed > 0 || this.inPayload !== null,
+    };
+  }
+
   openTransactions(): number {
     return this.transactions.length;
   }
