@@ -72,7 +72,7 @@ describe("grubdom>", () => {
     expect(t).toContain(`  kernel (hd0,0)/boot/vmlinuz-6.1.0: Linux bzImage, boot protocol 2.15, payload gzip (${payload} bytes), ${size} bytes\n`);
     expect(t).toContain(`  image: bzImage (boot protocol 2.15, gzip payload) -> ELF64 x86_64, ${pvElf().length} bytes, Xen notes (PT_NOTE): linux, entry 0xffffffff81000000, virt_base 0xffffffff80000000\n`);
     expect(t).toContain("  initrd (hd0,0)/boot/initrd.img-6.1.0: 5000 bytes\n");
-    expect(t).toContain(`pvboot: the kernel loaded (kernel bzImage ${size} bytes, initrd 5000 bytes); handing over to a kernel comes with the loader (not in this version)\n`);
+    expect(t).toContain(`pvboot: the kernel loaded (kernel bzImage ${size} bytes, initrd 5000 bytes)\n`);
     expect(t).not.toContain("pvboot: powering off");
   });
 

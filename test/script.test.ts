@@ -38,7 +38,7 @@ describe("runEntry", () => {
     expect(r.console).toContain(" Booting 'Debian'\r\n\r\nroot (hd0,0)\r\n Filesystem type is ext2fs (ext4), partition type 0x83\r\n" +
       "kernel /boot/vmlinuz-6.1.0 root=/dev/xvda1 ro\r\n   [Linux-bzImage, setup=0x800, size=0x");
     expect(r.console).toContain("initrd /boot/initrd.img-6.1.0\r\n   [Linux-initrd, size=0x1388]\r\nboot\r\n");
-    expect(r.console).toContain(`pvboot: 'Debian' loaded (kernel bzImage ${size} bytes, initrd 5000 bytes); handing over to a kernel comes with the loader (not in this version)\r\n`);
+    expect(r.console).toContain(`pvboot: 'Debian' loaded (kernel bzImage ${size} bytes, initrd 5000 bytes)\r\n`);
     expect(r.result).toBe("error=none loaded=yes configfile=none root=(hd0,0) kernel=(hd0,0)/boot/vmlinuz-6.1.0 [root=/dev/xvda1 ro] modules=0");
   });
 
