@@ -8,7 +8,8 @@
 //   direct    the same kernel and initramfs booted by Xen's own builder (xl kernel= ramdisk=):
 //             the reference for the kernel's messages
 // After the handoff, each initramfs mounts xvda1 through blkfront (the backend pvboot used and
-// gave back) and prints a file from it, and the kernel's messages about xenbus, event channels
+// gave back) and prints a file from it (disks are kept small: every guest's copy lives in
+// dom0's memory), and the kernel's messages about xenbus, event channels
 // and grants must be those of the direct boot: nothing left behind that the kernel trips on.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,7 +49,7 @@ describe("pvboot boots Debian's kernel on real Xen, end to end", () => {
     writeFileSync(join(a, "hello.txt"), HELLO + "\n");
     writeFileSync(join(a, "boot", "grub", "menu.lst"),
       "default 0\ntimeout 1\ntitle Debian GNU/Linux\nroot (hd0,0)\nkernel /boot/vmlinuz console=hvc0 quiet\ninitrd /boot/initrd.img\n");
-    makeDisk(join(dir, "a.img"), 48, [{ fsType: "ext4", sizeMiB: 46, dir: a }]);
+    makeDisk(join(dir, "a.img"), 20, [{ fsType: "ext4", sizeMiB: 18, dir: a }]);
 
     // b: no partition table, ext2 with 1 KiB blocks; the first entry's kernel is missing.
     const b = join(dir, "b");
@@ -58,7 +59,7 @@ describe("pvboot boots Debian's kernel on real Xen, end to end", () => {
     writeFileSync(join(b, "boot", "grub", "menu.lst"), "default 0\nfallback 1\ntimeout 0\n" +
       "title Missing\nroot (hd0)\nkernel /boot/vmlinuz-gone console=hvc0\ninitrd /boot/initrd.img\n" +
       "title Fallback\nroot (hd0)\nkernel /boot/vmlinuz console=hvc0 quiet fallback=1\ninitrd /boot/initrd.img\n");
-    execFileSync("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "1024", "-d", b, join(dir, "b.img"), "40M"], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "1024", "-d", b, join(dir, "b.img"), "16M"], { stdio: ["ignore", "ignore", "inherit"] });
 
     // c: the kernel as bare zstd and lz4 images, one menu.lst each (picked with extra=).
     const c = join(dir, "c");
@@ -71,7 +72,7 @@ describe("pvboot boots Debian's kernel on real Xen, end to end", () => {
       writeFileSync(join(c, "boot", "grub", `${f}.lst`), `timeout 0\ntitle ${f}\nroot (hd0,0)\n` +
         `kernel /boot/vmlinux.${f === "zstd" ? "zst" : "lz4"} console=hvc0 quiet packed=${f}\ninitrd /boot/initrd.img\n`);
     }
-    makeDisk(join(dir, "c.img"), 64, [{ fsType: "ext4", sizeMiB: 62, dir: c }]);
+    makeDisk(join(dir, "c.img"), 44, [{ fsType: "ext4", sizeMiB: 42, dir: c }]);
 
     const expectLinux = (cmdline: RegExp, file = true) => [new RegExp(`^${MARKER}$`), cmdline,
       ...(file ? [new RegExp(`^initrd: file: ${HELLO}$`)] : []), /^initrd: dmesg done$/];
@@ -88,7 +89,7 @@ describe("pvboot boots Debian's kernel on real Xen, end to end", () => {
         expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet packed=lz4$/) },
       { name: "direct", kernel: host.kernel, ramdisk: initrd, disk: join(dir, "a.img"), hotplug: "block-quick", memoryMB: 192,
         extra: "console=hvc0 quiet", expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet$/) },
-    ], { host, timeoutMs: 900_000, echo: !!process.env.PVBOOT_ECHO });
+    ], { host, timeoutMs: 900_000, memoryMB: 3072, echo: !!process.env.PVBOOT_ECHO }); // six guests of 192 MiB beside dom0's 1 GiB
     if (!run.ok) console.error(run.xen.lines.slice(-60).join("\n"));
     const s = (ms: number) => (ms / 1000).toFixed(1);
     for (const g of run.guests) console.log(`${g.name}: xl create at ${s(g.createMs)} s, initramfs +${s(g.matchedMs[0] - g.createMs)} s`);

@@ -36,7 +36,15 @@ export function detectFormat(p: usize, len: usize): string {
 // Decompress `len` bytes at `src` as `format`, producing at most `limit` bytes.
 export function decompress(format: string, src: usize, len: usize, limit: usize): Decompressed {
   const r = new Decompressed();
-  const out = new OutBuf(len * 4 < limit ? len * 4 : limit, limit);
+  // A kernel's payload ends with its unpacked size (and gzip with it mod 2^32): when the last
+  // four bytes look like one, start with that much room, not a guess that doubles (the
+  // allocator never gives memory back, and doubling past 64 MiB would take 128).
+  let initial = len * 4 < limit ? len * 4 : limit;
+  if (len >= 8) {
+    const hint = <usize>load<u32>(src + len - 4);
+    if (hint >= len && hint <= limit && hint / 64 <= len) initial = hint + 4096 < limit ? hint + 4096 : limit;
+  }
+  const out = new OutBuf(initial, limit);
   let e: string | null = null;
   if (format == "gzip") e = gunzip(src, len, out);
   else if (format == "xz") e = unxz(src, len, out);
