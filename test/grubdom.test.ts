@@ -61,9 +61,9 @@ describe("grubdom>", () => {
     expect(t).toContain("Error: kernel: --type=netbsd: pvboot boots Linux-style");
   });
 
-  it("kernel, initrd and boot read the files whole, say what they are, and power off (no handoff yet)", () => {
+  it("kernel, initrd and boot read the files whole, say what they are, and hand over", () => {
     const r = session("kernel /boot/vmlinuz-6.1.0 root=/dev/xvda1 ro\rinitrd /boot/initrd.img-6.1.0\rboot\r");
-    expect(r.shutdown).toBe("poweroff");
+    expect(r.shutdown).toBe("jumped");
     const t = afterBanner(r.screen);
     const size = bzImage().length;
     expect(t).toContain(`grubdom> kernel /boot/vmlinuz-6.1.0 root=/dev/xvda1 ro\n   [Linux-bzImage, setup=0x800, size=0x${(size - 2048).toString(16)}]\n`);
@@ -86,7 +86,7 @@ describe("grubdom>", () => {
 
   it("modules keep their whole argument; a module from another device is read too", () => {
     const r = session("kernel /boot/vmlinux-elf\rmodule (hd0,1)/hurd/ext2fs.static --readonly\rboot\r");
-    expect(r.shutdown).toBe("poweroff");
+    expect(r.shutdown).toBe("jumped");
     const t = afterBanner(r.screen);
     expect(t).toContain(`   [ELF64-x86_64, entry=0xffffffff81000000, size=0x${pvElf().length.toString(16)}]`);
     expect(t).toContain("   [Multiboot-module, size=0x4d2]");
@@ -180,7 +180,7 @@ describe("grubdom>", () => {
   it("kernel options, rootnoverify, modulenounzip and quiet", () => {
     const r = session("rootnoverify (hd0,1)\rkernel --type=multiboot --no-mem-option (hd0,0)/boot/vmlinux-elf\r" +
       "modulenounzip /hurd/ext2fs.static --host-priv-port=1\rquiet\rboot\r");
-    expect(r.shutdown).toBe("poweroff");
+    expect(r.shutdown).toBe("jumped");
     const t = afterBanner(r.screen);
     expect(t).toContain("grubdom> rootnoverify (hd0,1)\ngrubdom> kernel"); // no mount message
     expect(t).toContain("grubdom> modulenounzip /hurd/ext2fs.static --host-priv-port=1\n   [Multiboot-module, size=0x4d2]\n");

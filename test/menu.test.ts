@@ -134,7 +134,7 @@ describe("the screen emulator (test/harness/screen.ts)", () => {
 describe("the boot menu", () => {
   it("draws the titles in a box with the default highlighted, counts down, and boots the default", () => {
     const r = boot(THREE);
-    expect(r.shutdown).toBe("poweroff");
+    expect(r.shutdown).toBe("jumped");
     const s = screenBeforeBoot(r.out);
     expect(s.row(1)).toMatch(/^ {4}pvboot {2}version 0\.1\.0/);
     expect(boxRows(s).slice(0, 4)).toEqual(["First", "Second", "Third", ""]);
@@ -146,7 +146,7 @@ describe("the boot menu", () => {
     expect(loadedTitle(r.out)).toBe("Second");
     expect(loadedKernel(r.out)).toBe("vmlinuz-b");
     expect(r.out).toContain("  initrd (hd0,0)/boot/initrd.img: 3000 bytes");
-    expect(r.out).toContain("pvboot: starting 'Second' at 0xffffffff81000000");
+    expect(r.out).toContain("pvboot: starting 'Second' at 0xffffffff81001000");
     const waited = r.domain.clock.now - BOOT_NS;
     expect(waited).toBeGreaterThanOrEqual(3_000_000_000n);
     expect(waited).toBeLessThan(4_000_000_000n);
@@ -247,7 +247,7 @@ describe("the boot menu", () => {
     expect(r.out).toContain("Falling back to entry 2 ('Rescue')");
     expect(loadedTitle(r.out)).toBe("Rescue");
     expect(loadedKernel(r.out)).toBe("vmlinuz-e");
-    expect(r.shutdown).toBe("poweroff");
+    expect(r.shutdown).toBe("jumped");
   });
 
   it("comes back to the menu when the entry and its fallbacks all fail", () => {
@@ -289,7 +289,7 @@ describe("the boot menu", () => {
     // and what is typed there runs
     const r2 = boot(THREE, "croot (hd0,0)\rkernel /boot/vmlinuz-d\rboot\r");
     expect(loadedKernel(r2.out)).toBe("vmlinuz-d");
-    expect(r2.shutdown).toBe("poweroff");
+    expect(r2.shutdown).toBe("jumped");
   });
 
   it("reboots and halts from the command line opened in the menu", () => {
@@ -314,7 +314,9 @@ describe("the boot menu", () => {
     const p = spawnSync("node", [cli, "run", disk, "--keys", "<up><enter>", "--json"], { encoding: "utf8" });
     expect(p.status, p.stderr).toBe(0);
     expect(loadedTitle(p.stdout)).toBe("First");
-    expect(JSON.parse(p.stdout.trimEnd().split("\n").pop()!)).toMatchObject({ shutdown: "poweroff" });
+    const last = JSON.parse(p.stdout.trimEnd().split("\n").pop()!);
+    expect(last).toMatchObject({ entry: "First" });
+    for (const [k, v] of Object.entries(last.checks)) expect(`${k}: ${v}`).toBe(`${k}: ok`);
   });
 });
 
@@ -421,7 +423,7 @@ describe("without a menu.lst", () => {
     const r = runLoader({ memoryMB: 64, disks: [disk], keys: parseKeys("kernel (hd0,0)/boot/vmlinuz-b\rboot\r") });
     expect(r.console).toContain("grubdom> ");
     expect(loadedKernel(r.console)).toBe("vmlinuz-b");
-    expect(r.shutdown).toBe("poweroff");
+    expect(r.shutdown).toBe("jumped");
   });
 
   it("an empty menu.lst opens the command line too", () => {
