@@ -158,6 +158,9 @@ async function run(argv: string[]): Promise<number> {
   if (result.shutdown === "jumped") {
     const h = result.handoff!;
     for (const [name, c] of Object.entries(h.checks)) if (c !== "ok") process.stderr.write(`pvboot run: check ${name}: ${c}\n`);
+    const bad = Object.values(h.checks).filter((c) => c !== "ok").length;
+    process.stderr.write(`pvboot run: the kernel took over at 0x${h.record.entry.toString(16)}; the emulator checked the new domain: ` +
+      `${bad === 0 ? `all ${Object.keys(h.checks).length} checks ok` : `${bad} of ${Object.keys(h.checks).length} checks failed`}\n`);
     if (values.json) process.stdout.write(JSON.stringify(h.json) + "\n");
     return Object.values(h.checks).every((c) => c === "ok") ? 0 : 1;
   }
