@@ -320,7 +320,9 @@ export async function ensureBusyboxInitrd(marker: string, opts: { cacheDir?: str
       ...DISK_MODULES.map((m) => `${bb} insmod /modules/${m.split("/").pop()}`),
       `i=0; while [ ! -b /dev/xvda1 ] && [ $i -lt 100 ]; do ${bb} sleep 0.1; i=$((i + 1)); done`,
       `${bb} mkdir -p /mnt && ${bb} mount -t ext4 -o ro /dev/xvda1 /mnt && ${bb} echo "initrd: file: $(${bb} cat /mnt${opts.readFile})"`,
-      `${bb} dmesg | ${bb} grep -iE 'xenbus|evtchn|event.channel|grant' | ${bb} sed 's/^/initrd: dmesg: /'`,
+      // /dev/kmsg, not dmesg (busybox's dmesg crashed here): its records, until it would block.
+      `${bb} timeout 3 ${bb} cat /dev/kmsg > /kmsg 2>/dev/null`,
+      `${bb} sed 's/^[^;]*;//' /kmsg | ${bb} grep -iE 'xenbus|evtchn|event.channel|grant' | ${bb} sed 's/^/initrd: dmesg: /'`,
       `${bb} echo 'initrd: dmesg done'`,
     ] : []),
     `${bb} poweroff -f`,
