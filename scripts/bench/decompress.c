@@ -101,17 +101,6 @@ static uint32_t instantiate(const uint8_t *in, size_t len)
     return p;
 }
 
-static void print_error(uint32_t s)
-{
-    /* An AssemblyScript string: UTF-16, byte length at s - 4. */
-    uint32_t n = hosted_mem_ok(s - 4, 4) ? hosted_mem_u32(s - 4) : 0;
-    if (!hosted_mem_ok(s, n))
-        n = 0;
-    for (uint32_t i = 0; i + 1 < n; i += 2)
-        fputc(hosted_memory.data[s + i] < 0x80 ? hosted_memory.data[s + i] : '?', stderr);
-    fputc('\n', stderr);
-}
-
 int main(int argc, char **argv)
 {
     const char *format, *out_path = NULL;
@@ -158,7 +147,8 @@ int main(int argc, char **argv)
         t = now() - t0;
         if (hosted_mem_u32(rec + 8)) {
             fprintf(stderr, "decompress: %s: ", argv[2]);
-            print_error(hosted_mem_u32(rec + 8));
+            hosted_print_string(hosted_mem_u32(rec + 8));
+            fputc('\n', stderr);
             return 1;
         }
         out_ptr = hosted_mem_u32(rec);

@@ -192,8 +192,7 @@ static const char *trap_kind(wasm_rt_trap_t code)
     }
 }
 
-/* An AssemblyScript string (UTF-16, byte length at ptr - 4), ASCII only, bounded. */
-static void print_as_string(uint32_t ptr)
+void hosted_print_string(uint32_t ptr)
 {
     uint32_t len, i;
     if (ptr == 0) {
@@ -223,9 +222,9 @@ void wasm_rt_trap(wasm_rt_trap_t code)
         fprintf(stderr, " (call depth %u)", wasm_rt_call_stack_depth);
     if (code == WASM_RT_TRAP_UNREACHABLE && rec && hosted_mem_ok(rec, 20) && hosted_mem_u32(rec) == ABORT_MAGIC) {
         fputs(" (AssemblyScript abort: ", stderr);
-        print_as_string(hosted_mem_u32(rec + 4));
+        hosted_print_string(hosted_mem_u32(rec + 4));
         fputs(" at ", stderr);
-        print_as_string(hosted_mem_u32(rec + 8));
+        hosted_print_string(hosted_mem_u32(rec + 8));
         fprintf(stderr, ":%u:%u)", hosted_mem_u32(rec + 12), hosted_mem_u32(rec + 16));
     } else if (code == WASM_RT_TRAP_UNREACHABLE && refused_grow) {
         fprintf(stderr, " (after a refused memory.grow to %u pages = %llu MiB, the cap is %u MiB: "

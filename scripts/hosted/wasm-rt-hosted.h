@@ -31,6 +31,9 @@ void hosted_memory_reserve(unsigned long mib);
 void hosted_memory_reset(uint32_t initial_pages);
 
 int hosted_mem_ok(uint64_t at, uint64_t len);
+/* An AssemblyScript string at `ptr` (UTF-16, byte length at ptr - 4) to stderr: ASCII only,
+ * at most 2048 characters, "(null)" or "(bad string)" when it is none. */
+void hosted_print_string(uint32_t ptr);
 uint32_t hosted_mem_u32(uint32_t at);
 
 /* The import every pvboot module has: env.memory (wasm2c calls Z_envZ_memory(env_instance)). */
