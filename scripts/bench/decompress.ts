@@ -13,12 +13,13 @@
 //   kernel   the vmlinux inside Debian's vmlinuz (scripts/kernels/fetch.ts): the xz payload
 //            cut out of the bzImage's setup header and unpacked with `xz -dc --single-stream`,
 //            compressed again with gzip -9, xz --check=crc32 (the kernel's check; a plain xz
-//            stream), xz --format=lzma, zstd -19, lz4 -l -9 (the legacy format, as the kernel
-//            has it), bzip2 -9, lzop -9; and the payload itself as Debian ships it
-//            (decompress-kernel-xz-debian: BCJ x86 + LZMA2, the tool run with --single-stream)
+//            stream), xz --format=lzma, zstd -19, lz4 -l -12 --favor-decSpeed (the kernel's
+//            legacy format and options), bzip2 -9, lzop -9; and the payload itself as Debian
+//            ships it (decompress-kernel-xz-debian: BCJ x86 + LZMA2, the tool run with
+//            --single-stream)
 //   initrd   a 64 MiB newc cpio archive of files from /usr/lib and /usr/share (sorted, taken
 //            alternately from both, up to 2 MiB each; fixed owners and times), cut to 64 MiB;
-//            compressed with gzip -9, xz --check=crc32, zstd -19, lz4 -l -9
+//            compressed with gzip -9, xz --check=crc32, zstd -19 and lz4 as for the kernel
 //
 //   PVBOOT_BENCH_RUNS=N   runs per measurement (default 3)
 //   PVBOOT_BENCH_ONLY=re  only the lines whose name matches
@@ -148,7 +149,7 @@ const COMPRESS: Record<string, { ext: string; cmd: string; args: string[]; tool:
   xz: { ext: "xz", cmd: "xz", args: ["-c", "--check=crc32"], tool: ["xz", "-dc"] },
   lzma: { ext: "lzma", cmd: "xz", args: ["-c", "--format=lzma"], tool: ["xz", "-dc", "--format=lzma"] },
   zstd: { ext: "zst", cmd: "zstd", args: ["-19", "-q", "-c"], tool: ["zstd", "-q", "-dc"] },
-  lz4: { ext: "lz4", cmd: "lz4", args: ["-l", "-9", "-c"], tool: ["lz4", "-dc"] },
+  lz4: { ext: "lz4", cmd: "lz4", args: ["-l", "-12", "--favor-decSpeed", "-c"], tool: ["lz4", "-dc"] },
   bzip2: { ext: "bz2", cmd: "bzip2", args: ["-9c"], tool: ["bzip2", "-dc"] },
   lzo: { ext: "lzo", cmd: "lzop", args: ["-9c"], tool: ["lzop", "-dc"] },
 };
