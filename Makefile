@@ -26,14 +26,17 @@ SHIM_SRC := $(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(ARCH)/*)
 
 CC := gcc
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
-CFLAGS_COMMON := -ffreestanding -nostdlib -nostdinc -isystem $(GCC_INCLUDE) -Iboot/include -Iboot \
-  -Iboot/$(ARCH) -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
+CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
+# How the core (and the shim) is compiled: also what build/bench/decompress compiles its
+# wasm2c output with, hosted (system headers instead of boot/include).
+CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-builtin -fno-tree-loop-distribute-patterns -fno-math-errno -mno-sse -mno-mmx -Wall \
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
-  -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000
-CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
+  -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
+CFLAGS_COMMON := -nostdlib -nostdinc -isystem $(GCC_INCLUDE) -Iboot/include -Iboot \
+  -Iboot/$(ARCH) $(CFLAGS_CODEGEN)
 LDFLAGS_x86_64 := -m elf_x86_64
-CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_$(ARCH))
+CFLAGS := $(CFLAGS_COMMON)
 CFLAGS_PVBOOT := -I$(W2C)
 LDFLAGS := -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $(LDFLAGS_$(ARCH)) -T boot/$(ARCH)/pvboot.lds
 
@@ -135,6 +138,33 @@ demo: all
 
 bench: all
 	@for b in scripts/bench/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true
+
+# The decompressor benchmark's program (scripts/bench/decompress.ts runs it): the decompressors
+# compiled as the core is (src/bench/asconfig.json has the release target's options), wasm2c,
+# gcc with the core's flags and the shim's string functions (boot/string.c), over the hosted
+# runtime the fuzz driver uses (scripts/hosted/).
+BENCH := $(BUILD)/bench
+BENCH_HOST_CFLAGS := -O2 -Wall -Iscripts/hosted -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000
+$(BENCH)/decompress.wasm: $(CORE_SRC) src/bench/asconfig.json package.json
+	@mkdir -p $(BENCH)
+	npx asc src/bench/decompress.ts --config src/bench/asconfig.json -o $@ -t $(BENCH)/decompress.wat
+	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then echo "$@: uses floating point"; rm -f $@; exit 1; fi
+
+$(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm
+	@mkdir -p $(dir $@)
+	wasm2c -n bench $< -o $@
+	@pages=$$(wasm-objdump -x -j Import $< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
+	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
+	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
+
+$(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/decompress.c \
+    scripts/hosted/wasm-rt-hosted.c scripts/hosted/wasm-rt-hosted.h
+	$(CC) $(CFLAGS_CODEGEN) -c $(BENCH)/decompress-c/bench.c -o $(BENCH)/decompress-c/bench.o
+	$(CC) $(CFLAGS_CODEGEN) -c boot/string.c -o $(BENCH)/decompress-c/string.o
+	$(CC) $(BENCH_HOST_CFLAGS) -I$(BENCH)/decompress-c -c scripts/bench/decompress.c -o $(BENCH)/decompress-c/main.o
+	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/hosted/wasm-rt-hosted.c -o $(BENCH)/decompress-c/wasm-rt-hosted.o
+	$(CC) -no-pie -o $@ $(BENCH)/decompress-c/string.o $(BENCH)/decompress-c/bench.o \
+	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/wasm-rt-hosted.o
 
 bench-xen: all xen-host
 	@for b in scripts/bench-xen/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true

@@ -1,6 +1,6 @@
 /* The freestanding wasm2c runtime: the core's linear memory (the domain's RAM, mapped as it
- * grows), function types for call_indirect, traps, and the C library calls the generated
- * code makes. */
+ * grows), function types for call_indirect, traps, and libgcc's popcount (the C library calls
+ * the generated code makes are in string.c). */
 
 #include <stdarg.h>
 #include <string.h>
@@ -137,34 +137,6 @@ void wasm_rt_trap(wasm_rt_trap_t code)
     shim_crash();
 }
 
-void *memcpy(void *dst, const void *src, size_t n)
-{
-    uint8_t *d = dst;
-    const uint8_t *s = src;
-    while (n--)
-        *d++ = *s++;
-    return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n)
-{
-    uint8_t *d = dst;
-    const uint8_t *s = src;
-    if (d <= s || d >= s + n)
-        return memcpy(dst, src, n);
-    while (n--)
-        d[n] = s[n];
-    return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-    uint8_t *d = dst;
-    while (n--)
-        *d++ = (uint8_t)c;
-    return dst;
-}
-
 /* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64). */
 int __popcountdi2(long long x)
 {
@@ -173,13 +145,4 @@ int __popcountdi2(long long x)
     for (; v; v &= v - 1)
         n++;
     return n;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const uint8_t *x = a, *y = b;
-    for (; n; n--, x++, y++)
-        if (*x != *y)
-            return *x - *y;
-    return 0;
 }

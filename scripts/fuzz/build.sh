@@ -2,7 +2,8 @@
 # Builds the fuzz targets: src/fuzz/<target>.ts -> build/fuzz/<target>.wasm (asc, the same
 # runtime and optimisation as the core, abort routed to a trap, no import but memory)
 # -> wasm2c -> build/fuzz/<target>/ -> clang -fsanitize=fuzzer,address with
-# scripts/fuzz/driver.c -> build/fuzz/<target>-fuzz, a libFuzzer binary.
+# scripts/fuzz/driver.c and scripts/hosted/wasm-rt-hosted.c -> build/fuzz/<target>-fuzz, a
+# libFuzzer binary.
 #
 #   scripts/fuzz/build.sh [--wasm] [--no-install] [TARGET...]
 #
@@ -60,7 +61,7 @@ install_clang() {
 stale() {
   local out=$1
   [ ! -e "$out" ] && return 0
-  [ -n "$(find src scripts/fuzz/build.sh scripts/fuzz/driver.c scripts/fuzz/range-check.h scripts/fuzz/asconfig.json -newer "$out" -print -quit)" ]
+  [ -n "$(find src scripts/fuzz/build.sh scripts/fuzz/driver.c scripts/hosted scripts/fuzz/range-check.h scripts/fuzz/asconfig.json -newer "$out" -print -quit)" ]
 }
 
 build_wasm() {
@@ -116,9 +117,10 @@ build_native() {
     modflags=("${modflags[@]/-fsanitize=fuzzer,address/-fsanitize=fuzzer}")
   fi
   clang "${modflags[@]}" -include scripts/fuzz/range-check.h -c "$dir/$t.c" -o "$dir/$t.o"
-  clang "${cflags[@]}" -DFUZZ_MODULE="$t" -DFUZZ_HEADER="\"$t.h\"" -DFUZZ_MIN_PAGES="$pages" \
+  clang "${cflags[@]}" -I scripts/hosted -DFUZZ_MODULE="$t" -DFUZZ_HEADER="\"$t.h\"" -DFUZZ_MIN_PAGES="$pages" \
     -c scripts/fuzz/driver.c -o "$dir/driver.o"
-  clang -fsanitize=fuzzer,address "$dir/$t.o" "$dir/driver.o" -o "$bin"
+  clang "${cflags[@]}" -I scripts/hosted -c scripts/hosted/wasm-rt-hosted.c -o "$dir/wasm-rt-hosted.o"
+  clang -fsanitize=fuzzer,address "$dir/$t.o" "$dir/driver.o" "$dir/wasm-rt-hosted.o" -o "$bin"
   echo "$flavor" >"$dir/flavor"
   echo "fuzz: $bin"
 }

@@ -602,6 +602,145 @@ function extRegressions(work: string): Record<string, Buffer> {
   return s;
 }
 
+// ---- compressed streams (the decompress target) ---------------------------------------------
+
+// An input of the decompress target (src/fuzz/decompress.ts): a selector byte (an index into
+// FORMATS, or 7 for "whatever detectFormat says") and the stream.
+const DEC_FORMATS = ["gzip", "xz", "lzma", "zstd", "lz4", "bzip2", "lzo"];
+const DETECT = 7;
+const sel = (fmt: string | number, b: Buffer): Buffer =>
+  Buffer.concat([Buffer.from([typeof fmt === "number" ? fmt : DEC_FORMATS.indexOf(fmt)]), b]);
+
+function tool(cmd: string, args: string[], input: Buffer): Buffer {
+  return execFileSync(cmd, args, { input, maxBuffer: 64 << 20, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+// What the decompressors get to chew on: text, x86-ish binary (BCJ), long runs, nothing.
+function decInputs(): Record<string, Buffer> {
+  const words = "the kernel module memory page buffer device driver boot loader xen domain grant event".split(" ");
+  const r = pseudoRandom(8192, 11);
+  let text = "";
+  for (let i = 0; text.length < 6000; i++) text += words[r[i] % words.length] + (r[i + 1] % 9 === 0 ? ".\n" : " ");
+  const bin = Buffer.concat([pseudoRandom(1500, 12), Buffer.from("\xe8\x10\x00\x00\x00\x90\xe9\xf0\xff\xff\xff".repeat(40), "latin1"), pseudoRandom(500, 13)]);
+  return { text: Buffer.from(text), bin, runs: Buffer.alloc(20000, 0x61), empty: Buffer.alloc(0) };
+}
+
+// Each format as its tool writes it, with the variants the decoders branch on.
+const DEC_VARIANTS: { fmt: string; name: string; cmd: string; args: string[] }[] = [
+  { fmt: "gzip", name: "9", cmd: "gzip", args: ["-9cn"] },
+  { fmt: "gzip", name: "1", cmd: "gzip", args: ["-1cn"] },
+  { fmt: "xz", name: "crc32", cmd: "xz", args: ["-c", "--check=crc32"] },
+  { fmt: "xz", name: "crc64", cmd: "xz", args: ["-c", "-1", "--check=crc64"] },
+  { fmt: "xz", name: "sha256", cmd: "xz", args: ["-c", "--check=sha256"] },
+  { fmt: "xz", name: "none", cmd: "xz", args: ["-c", "--check=none"] },
+  { fmt: "xz", name: "x86", cmd: "xz", args: ["-c", "--check=crc32", "--x86", "--lzma2=preset=6"] },
+  { fmt: "xz", name: "blocks", cmd: "xz", args: ["-c", "--check=crc32", "--block-size=2048"] },
+  { fmt: "lzma", name: "6", cmd: "xz", args: ["-c", "--format=lzma"] },
+  { fmt: "lzma", name: "lc0-lp2", cmd: "xz", args: ["-c", "--format=lzma", "--lzma1=preset=1,lc=0,lp=2,pb=0"] },
+  { fmt: "zstd", name: "19", cmd: "zstd", args: ["-19", "-q", "-c"] },
+  { fmt: "zstd", name: "1-nocheck", cmd: "zstd", args: ["-1", "-q", "-c", "--no-check"] },
+  { fmt: "lz4", name: "legacy", cmd: "lz4", args: ["-l", "-9", "-c"] },
+  { fmt: "lz4", name: "frame", cmd: "lz4", args: ["-c"] },
+  { fmt: "lz4", name: "frame-dep-size", cmd: "lz4", args: ["-BD", "-B4", "--content-size", "-c"] },
+  { fmt: "lz4", name: "frame-blockcrc", cmd: "lz4", args: ["--no-frame-crc", "-BX", "-c"] },
+  { fmt: "bzip2", name: "9", cmd: "bzip2", args: ["-9c"] },
+  { fmt: "bzip2", name: "1", cmd: "bzip2", args: ["-1c"] },
+  { fmt: "lzo", name: "9", cmd: "lzop", args: ["-9c"] },
+  { fmt: "lzo", name: "1", cmd: "lzop", args: ["-1c"] },
+];
+
+function decStreams(): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  for (const [iname, input] of Object.entries(decInputs())) {
+    for (const v of DEC_VARIANTS) {
+      try {
+        s[`${v.fmt}-${v.name}-${iname}`] = tool(v.cmd, v.args, input);
+      } catch (e) {
+        process.stderr.write(`seeds: ${v.cmd} ${v.args.join(" ")} failed: ${(e as Error).message}\n`);
+      }
+    }
+  }
+  return s;
+}
+
+function decompressSeeds(): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  for (const [name, b] of Object.entries(decStreams())) {
+    const fmt = name.split("-")[0];
+    s[`${name}.bin`] = sel(fmt, b);
+    if (name.endsWith("-text")) s[`detect-${name}.bin`] = sel(DETECT, b);
+  }
+  // Two concatenated streams (zstd frames, xz streams, gzip members), and a 17 MiB bomb per
+  // format (past the target's 16 MiB limit: must be refused).
+  const t = decInputs().text;
+  s["zstd-two-frames.bin"] = sel("zstd", Buffer.concat([tool("zstd", ["-q", "-c"], t), tool("zstd", ["-q", "-c"], t)]));
+  s["xz-two-streams.bin"] = sel("xz", Buffer.concat([tool("xz", ["-c", "--check=crc32"], t), tool("xz", ["-c", "--check=crc32"], t)]));
+  s["gzip-two-members.bin"] = sel("gzip", Buffer.concat([tool("gzip", ["-cn"], t), tool("gzip", ["-cn"], t)]));
+  return s;
+}
+
+const be32 = (b: Buffer, at: number, v: number) => { b.writeUInt32BE(v >>> 0, at); return b; };
+
+// Hostile streams, each made from a real one: cut short, checks broken, sizes huge, nothing.
+function decompressRegressions(): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  const st = decStreams();
+  const text = (fmt: string, variant: string) => Buffer.from(st[`${fmt}-${variant}-text`]);
+  const put = (name: string, fmt: string | number, b: Buffer) => { s[`hand-${name}.bin`] = sel(fmt, b); };
+  // Nothing but the selector, for each format and for detect; and only the magic.
+  for (let i = 0; i <= DETECT; i++) s[`hand-empty-${i === DETECT ? "detect" : DEC_FORMATS[i]}.bin`] = Buffer.from([i]);
+  const first: Record<string, string> = { gzip: "9", xz: "crc32", lzma: "6", zstd: "19", lz4: "legacy", bzip2: "9", lzo: "9" };
+  for (const fmt of DEC_FORMATS) {
+    const b = text(fmt, first[fmt]);
+    put(`${fmt}-truncated-half`, fmt, b.subarray(0, b.length >> 1));
+    put(`${fmt}-truncated-header`, fmt, b.subarray(0, 12));
+    put(`${fmt}-last-byte-missing`, fmt, b.subarray(0, b.length - 1));
+    put(`${fmt}-magic-only`, fmt, b.subarray(0, fmt === "lzma" ? 13 : fmt === "lzo" ? 9 : 4));
+  }
+  put("lz4-frame-truncated-half", "lz4", text("lz4", "frame").subarray(0, 40));
+  // Broken checks.
+  let b = text("gzip", "9"); b[b.length - 8] ^= 1; put("gzip-bad-crc", "gzip", b);
+  b = text("gzip", "9"); be32(b, b.length - 4, 0xffffffff); put("gzip-isize-huge", "gzip", b);
+  b = text("gzip", "9"); b[3] = 0x04; b.writeUInt16LE(0xffff, 10); put("gzip-fextra-huge", "gzip", b.subarray(0, 40));
+  b = text("gzip", "9"); b[3] = 0x08; put("gzip-fname-unterminated", "gzip", Buffer.concat([b.subarray(0, 10), Buffer.alloc(50, 0x41)]));
+  b = text("xz", "crc32"); b[b.length - 12 - 4 - 1 - 8] ^= 1; put("xz-bad-check", "xz", b); // somewhere in the last bytes before the index
+  b = text("xz", "crc32"); b[b.length - 9] ^= 0x40; put("xz-bad-footer", "xz", b);
+  b = text("xz", "crc32"); b[7] = 0x0f; b.writeUInt32LE(crc32(b.subarray(6, 8)), 8); put("xz-reserved-check", "xz", b);
+  b = text("xz", "crc32");
+  if (b[12] === 0x02 && b[14] === 0x21) { b[16] = 40; b.writeUInt32LE(crc32(b.subarray(12, 20)), 20); put("xz-dict-4g", "xz", b); }
+  b = text("xz", "crc32"); b[12] = 0xff; put("xz-block-header-huge", "xz", b);
+  b = text("zstd", "19"); b[b.length - 1] ^= 1; put("zstd-bad-checksum", "zstd", b);
+  b = text("lz4", "frame"); b[b.length - 1] ^= 1; put("lz4-bad-checksum", "lz4", b);
+  b = text("bzip2", "9"); b[10] ^= 1; put("bzip2-bad-block-crc", "bzip2", b);
+  b = text("bzip2", "9"); b[b.length - 1] ^= 1; put("bzip2-bad-stream-crc", "bzip2", b);
+  b = text("bzip2", "9"); b[3] = 0x30; put("bzip2-level-0", "bzip2", b);
+  b = text("lzo", "9"); b[b.length - 10] ^= 1; put("lzo-bad-data", "lzo", b);
+  // Huge declared sizes.
+  b = text("lzma", "6"); b.writeBigUInt64LE(1n << 40n, 5); put("lzma-size-2p40", "lzma", b);
+  b = text("lzma", "6"); b.writeUInt32LE(0xffffffff, 1); put("lzma-dict-4g", "lzma", b);
+  b = text("lzma", "6"); b[0] = 0xff; put("lzma-props-bad", "lzma", b);
+  b = text("lzma", "6"); b.writeBigUInt64LE(0n, 5); put("lzma-size-0", "lzma", b);
+  // zstd: a single-segment frame declaring 2^40 bytes of content, then one raw block of 5;
+  // a frame whose window descriptor says 2^41.
+  put("zstd-fcs-2p40", "zstd", Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0]), Buffer.from([0, 0, 0, 0, 0, 1, 0, 0]), Buffer.from([0x29, 0, 0]), Buffer.from("hello")]));
+  put("zstd-window-2p41", "zstd", Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8]), Buffer.from([0x29, 0, 0]), Buffer.from("hello")]));
+  put("zstd-rle-block-huge", "zstd", Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0xfb, 0xff, 0xff, 0x61])); // RLE, 2^21-1 bytes, window 1 MiB
+  put("lz4-legacy-chunk-huge", "lz4", Buffer.from([0x02, 0x21, 0x4c, 0x18, 0xff, 0xff, 0xff, 0xff, 0x10, 0x61]));
+  b = text("lz4", "frame-dep-size"); b.writeBigUInt64LE(1n << 62n, 6); put("lz4-frame-content-size-huge", "lz4", b);
+  b = text("lzo", "9");
+  if (b[33] === 0 && b.readUInt32BE(38) === decInputs().text.length) {
+    be32(b, 38, 0xffffffff); put("lzo-block-size-huge", "lzo", Buffer.from(b));
+    b = text("lzo", "9"); be32(b, 42, 0xfffffff0); put("lzo-compressed-size-huge", "lzo", b);
+  } else throw new Error("lzop's header is not the one expected (name length or block size)");
+  // More than the target's 16 MiB limit, from a few bytes of input.
+  const bomb = Buffer.alloc(17 << 20);
+  for (const [fmt, cmd, args] of [["gzip", "gzip", ["-9cn"]], ["xz", "xz", ["-c", "--check=crc32"]], ["zstd", "zstd", ["-19", "-q", "-c"]],
+    ["lz4", "lz4", ["-l", "-c"]], ["bzip2", "bzip2", ["-9c"]]] as [string, string, string[]][]) {
+    put(`${fmt}-bomb-17M`, fmt, tool(cmd, args, bomb));
+  }
+  return s;
+}
+
 // ---- main ---------------------------------------------------------------------------------
 
 // Regression inputs are committed gzipped (the images are mostly zeros): name.bin.gz.
@@ -623,7 +762,7 @@ function main(): void {
     writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
     return;
   }
-  const targets = want.length ? want : ["partitions", "ext"];
+  const targets = want.length ? want : ["partitions", "ext", "decompress"];
   if (mode !== "corpus" && mode !== "regressions") {
     console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
     process.exit(2);
@@ -633,7 +772,8 @@ function main(): void {
     for (const t of targets) {
       const files = t === "partitions"
         ? (mode === "corpus" ? partitionSeeds() : partitionRegressions())
-        : t === "ext" ? (mode === "corpus" ? extSeeds(work) : extRegressions(work)) : null;
+        : t === "ext" ? (mode === "corpus" ? extSeeds(work) : extRegressions(work))
+        : t === "decompress" ? (mode === "corpus" ? decompressSeeds() : decompressRegressions()) : null;
       if (!files) throw new Error(`unknown target ${t}`);
       const out = mode === "corpus" ? process.env.PVBOOT_SEEDS_OUT ?? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t);
       write(out, files, mode === "regressions");

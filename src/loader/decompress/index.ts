@@ -33,7 +33,8 @@ export function detectFormat(p: usize, len: usize): string {
   return "";
 }
 
-// Decompress `len` bytes at `src` as `format`, producing at most `limit` bytes.
+// Decompress `len` bytes at `src` as `format`, producing at most `limit` bytes (more is an
+// error). An error result has no data (ptr and len 0), whatever was decompressed before it.
 export function decompress(format: string, src: usize, len: usize, limit: usize): Decompressed {
   const r = new Decompressed();
   // A kernel's payload ends with its unpacked size (and gzip with it mod 2^32): when the last
@@ -54,8 +55,10 @@ export function decompress(format: string, src: usize, len: usize, limit: usize)
   else if (format == "bzip2") e = bunzip2(src, len, out);
   else if (format == "lzo") e = unlzo(src, len, out);
   else e = "unknown compression '" + format + "'";
-  r.ptr = out.ptr;
-  r.len = out.len;
+  if (e == null) {
+    r.ptr = out.ptr;
+    r.len = out.len;
+  }
   r.error = e;
   return r;
 }

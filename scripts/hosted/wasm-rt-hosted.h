@@ -1,0 +1,44 @@
+/* A small hosted wasm2c (1.0.32) runtime for pvboot modules run as Linux programs: the fuzz
+ * driver (scripts/fuzz/driver.c) and the decompressor benchmark (scripts/bench/decompress.c).
+ * The PV image has its own, freestanding one (boot/runtime.c).
+ *
+ * One imported linear memory (env.memory), reserved once at a cap and reused: every module
+ * instance starts over zeroed memory (hosted_memory_reset). A trap prints what it was (for an
+ * AssemblyScript abort routed to src/fuzz/abort.ts, its message and place) and calls abort(). */
+
+#ifndef WASM_RT_HOSTED_H
+#define WASM_RT_HOSTED_H
+
+#include <stdint.h>
+#include "wasm-rt.h"
+
+#define WASM_PAGE 65536u
+#define ABORT_MAGIC 0x54524241u /* src/fuzz/abort.ts */
+
+extern wasm_rt_memory_t hosted_memory;
+extern uint32_t hosted_memory_cap_pages;
+
+/* What a trap message starts with ("pvboot-fuzz") and says at its end ("target ext"). */
+extern const char *hosted_trap_prefix;
+extern const char *hosted_trap_label;
+/* Linear address of src/fuzz/abort.ts's record (the module's *_abort_record export), 0 when
+ * the instance has none yet. */
+extern uint32_t hosted_abort_record;
+
+/* Reserve the linear memory: `mib` MiB (1..4095), address space only until touched. */
+void hosted_memory_reserve(unsigned long mib);
+/* Zero what the last instance used and start over at `initial_pages`. */
+void hosted_memory_reset(uint32_t initial_pages);
+
+int hosted_mem_ok(uint64_t at, uint64_t len);
+/* An AssemblyScript string at `ptr` (UTF-16, byte length at ptr - 4) to stderr: ASCII only,
+ * at most 2048 characters, "(null)" or "(bad string)" when it is none. */
+void hosted_print_string(uint32_t ptr);
+uint32_t hosted_mem_u32(uint32_t at);
+
+/* The import every pvboot module has: env.memory (wasm2c calls Z_envZ_memory(env_instance)). */
+struct Z_env_instance_t { int unused; };
+extern struct Z_env_instance_t hosted_env;
+wasm_rt_memory_t *Z_envZ_memory(struct Z_env_instance_t *e);
+
+#endif
