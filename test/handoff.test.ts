@@ -14,6 +14,7 @@ import { runLoader, type RunResult } from "./harness/run";
 import { makeDisk } from "../scripts/images/make-disk";
 import { debianKernel, gnuMach } from "../scripts/kernels/fetch";
 import { pvElf } from "./loader/pv-elf";
+import { KERNEL_PACKERS } from "./loader/packers";
 
 const work = mkdtempSync(join(tmpdir(), "pvboot-handoff-"));
 const disk = join(work, "disk.img");
@@ -22,15 +23,7 @@ let initrd: Buffer;
 let mach: Buffer;
 const modules: { name: string; data: Buffer; line: string }[] = [];
 
-// The kernel's own compressions (fast levels: the format is what matters), as bare images.
-const PACKERS: [string, string, string[]][] = [
-  ["gzip", "gzip", ["-1", "-c"]],
-  ["zstd", "zstd", ["-3", "-c", "-q"]],
-  ["lz4", "lz4", ["-l", "-c", "-q"]],
-  ["bzip2", "bzip2", ["-1", "-c"]],
-  ["lzma", "xz", ["--format=lzma", "-0", "-c"]],
-  ["lzo", "lzop", ["-1", "-c"]],
-];
+const PACKERS = KERNEL_PACKERS; // bare compressed images of the vmlinux
 
 // The tools run asynchronously: a worker blocked for a minute loses vitest's heartbeat.
 const run = promisify(execFile);

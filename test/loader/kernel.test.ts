@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unpackKernel, parseBzImage } from "./wasm";
 import { debianKernel, gnuMach } from "../../scripts/kernels/fetch";
+import { KERNEL_PACKERS } from "./packers";
 
 const work = mkdtempSync(join(tmpdir(), "pvboot-kernel-"));
 let bz: Buffer;
@@ -35,15 +36,7 @@ describe("kernels as users bring them", () => {
     expect(k.describe).toMatch(/^bzImage \(boot protocol 2\.\d+, xz payload\) -> ELF64 x86_64, \d+ bytes, Xen notes \(PT_NOTE\): linux$/);
   }, 120_000);
 
-  // What `make` would run for CONFIG_KERNEL_<X> (fast levels: the format is what matters).
-  const tools: [string, string, string[]][] = [
-    ["gzip", "gzip", ["-1", "-c"]],
-    ["zstd", "zstd", ["-3", "-c", "-q"]],
-    ["lz4", "lz4", ["-l", "-c", "-q"]],
-    ["bzip2", "bzip2", ["-1", "-c"]],
-    ["lzma", "xz", ["--format=lzma", "-0", "-c"]],
-    ["lzo", "lzop", ["-1", "-c"]],
-  ];
+  const tools = KERNEL_PACKERS;
   for (const [fmt, tool, args] of tools) {
     it(`Debian's vmlinux compressed by ${tool} ${args.join(" ")}: found by its magic and unpacked`, () => {
       const packed = execFileSync(tool, [...args, join(work, "vmlinux")], { maxBuffer: 256 << 20 });
