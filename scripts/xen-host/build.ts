@@ -25,15 +25,16 @@ const run = promisify(execFile);
 
 // Bump when what this script produces changes: the caches keyed with it are rebuilt.
 // BASE_VERSION is the debootstrap recipe alone (its tree takes minutes to make again).
-export const BUILD_VERSION = 4;
+export const BUILD_VERSION = 5;
 export const BASE_VERSION = 1;
 
 export const MIRROR = "http://deb.debian.org/debian";
 export const SECURITY_MIRROR = "http://deb.debian.org/debian-security";
 export const SUITE = "bookworm";
 const DOM0_PACKAGES = ["xen-utils-4.17", "xenstore-utils", "kmod", "procps", "e2fsprogs", "util-linux"];
-// What a PV dom0 needs as modules: xenfs and friends, blkback, loop, and what ext4 pulls in.
-const MODULE_DIRS = ["drivers/xen", "drivers/block", "fs/ext4", "fs/jbd2", "fs/mbcache.ko", "lib", "crypto"];
+// What a PV dom0 needs as modules: xenfs and friends, blkback, loop, virtio (the disk that
+// carries each run's guest files, guests.ts), and what ext4 pulls in.
+const MODULE_DIRS = ["drivers/xen", "drivers/block", "drivers/virtio", "fs/ext4", "fs/jbd2", "fs/mbcache.ko", "lib", "crypto"];
 // Not needed in a dom0 that only runs xl; dropping them makes the cpio smaller and the boot faster.
 const PRUNE = [
   "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian",

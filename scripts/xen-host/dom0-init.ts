@@ -1,12 +1,14 @@
 // dom0's /init (POSIX sh, dash in the Debian root). It brings up what xl needs without udev or
-// systemd, then runs /guest/run.sh, which the host side (guests.ts) writes into the per-run
-// cpio: a list of `guest NAME` calls, optional `keys NAME WAIT TEXT` calls, and `finish`.
+// systemd, mounts the run's disk (the first virtio disk, when there is one) on /guest, then runs
+// /guest/run.sh, which the host side (guests.ts) writes there: a list of `guest NAME` calls,
+// optional `keys NAME WAIT TEXT` calls, and `finish`.
 //
 // Everything dom0 itself says starts with "pvboot-host: "; everything a guest prints on its
 // console is copied onto hvc0 (and so onto the serial line) as "[NAME] LINE".
 
 // A quick stand-in for Debian's /etc/xen/scripts/block, for disks that are files: attach a
-// loop device and publish it for blkback. Debian's script (bash, sharing checks, locking)
+// loop device (direct I/O: the image's pages are not cached a second time in dom0's memory)
+// and publish it for blkback. Debian's script (bash, sharing checks, locking)
 // forks a great many processes, each slow under TCG. libxl runs it with add|remove and
 // XENBUS_PATH; a guest uses it with script=block-quick in its disk spec.
 export const BLOCK_QUICK = String.raw`#!/bin/sh
@@ -15,7 +17,7 @@ case "$1" in
 add)
   file=$(xenstore-read "$p/params")
   ro=""; [ "$(xenstore-read "$p/mode")" = r ] && ro=-r
-  if ! loop=$(losetup $ro -f --show "$file"); then
+  if ! loop=$(losetup $ro --direct-io=on -f --show "$file"); then
     xenstore-write "$p/hotplug-error" "losetup $file failed" "$p/hotplug-status" error
     exit 1
   fi
@@ -57,7 +59,7 @@ qemu_exit() {
 }
 trap 'say "dom0 /init failed"; qemu_exit 3' EXIT
 
-for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback loop; do
+for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback loop virtio_pci virtio_blk; do
   modprobe $m || say "modprobe $m failed"
 done
 mount -t xenfs xenfs /proc/xen
@@ -102,6 +104,21 @@ keys() {
     printf "$3" > "$tty" && say "$1: keys sent after '$2'" ) &
 }
 
+# gone NAME TIMEOUT_S: wait until the guest has gone (one guest at a time); destroy it if it
+# is still there after TIMEOUT_S.
+gone() {
+  i=0
+  while xl domid "$1" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt $(($2 * 10)) ]; then
+      say "$1: still running after $2 s: xl destroy"
+      xl destroy "$1" >/dev/null 2>&1
+      break
+    fi
+    sleep 0.1
+  done
+}
+
 # finish [TIMEOUT_S]: wait until every guest has gone, say how each ended, end QEMU.
 finish() {
   t=$1; [ -n "$t" ] || t=600
@@ -131,6 +148,13 @@ finish() {
   qemu_exit 0
 }
 
+# The run's files come on a disk, not in this root: dom0's userland was seen corrupted
+# (segfaults, ld.so asserting) once its in-memory root grew past about 150 MiB.
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.1; done
+if [ -b /dev/vda ]; then
+  mount -t ext4 /dev/vda /guest || say "mounting the run's disk /dev/vda on /guest failed"
+fi
 if [ -f /guest/run.sh ]; then
   . /guest/run.sh
 else

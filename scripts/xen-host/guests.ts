@@ -16,7 +16,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { defaultCacheDir } from "./fetch.js";
-import { ensureHost, packCpio, shellQuote, type HostParts } from "./build.js";
+import { ensureHost, shellQuote, type HostParts } from "./build.js";
 import { DEFAULT_FAIL_ON, runXen, type XenResult } from "./qemu.js";
 
 export const PVBOOT_IMAGE = fileURLToPath(new URL("../../build/pvboot-x86_64.elf", import.meta.url));
@@ -35,6 +35,9 @@ export interface GuestSpec {
   // Keys typed into the guest's console once it has printed `after` (a fixed string);
   // `send` takes printf escapes (\r, \033). For driving menus through the console.
   keys?: { after: string; send: string }[];
+  // With oneAtATime: destroy the guest if it is still there after this many seconds (one that
+  // stays in its menu after an error), and go on with the next. Default: the run's timeout.
+  timeoutS?: number;
 }
 
 export interface GuestLine { text: string; ms: number }
@@ -62,6 +65,9 @@ export interface GuestsOptions {
   timeoutMs?: number;
   echo?: boolean;               // every serial line to stderr with host timestamps
   waitForEnd?: boolean;         // wait for every guest to end, not just for its lines
+  // Create each guest only once the one before has gone. Linux guests running side by side
+  // under TCG were seen to crash dom0's and each other's processes (docs in README.md there).
+  oneAtATime?: boolean;
   onGuestLine?: (guest: string, text: string, ms: number) => void;
   onHostLine?: (text: string, ms: number) => void;
   host?: HostParts;
@@ -77,7 +83,7 @@ const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const HOST_SAYS = /^pvboot-host: /;
 const GUEST_LINE = /^\[([a-z0-9][a-z0-9-]*)\] ?(.*)$/;
 
-export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string): string {
+export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string, diskName = `${g.name}.img`): string {
   const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   const lines = [
     `name = ${q(g.name)}`,
@@ -86,7 +92,7 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string)
     ...(ramdiskName ? [`ramdisk = ${q(`/guest/${ramdiskName}`)}`] : []),
     `memory = ${g.memoryMB ?? 256}`,
     `vcpus = 1`,
-    ...(g.disk ? [`disk = [ 'format=raw,vdev=xvda,access=rw,${g.hotplug === "block-quick" ? "script=block-quick," : ""}target=/guest/${g.name}.img' ]`] : []),
+    ...(g.disk ? [`disk = [ 'format=raw,vdev=xvda,access=rw,${g.hotplug === "block-quick" ? "script=block-quick," : ""}target=/guest/${diskName}' ]`] : []),
     ...(g.extra !== undefined ? [`extra = ${q(g.extra)}`] : []),
     `on_poweroff = "destroy"`,
     `on_reboot = "destroy"`,
@@ -95,11 +101,14 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string)
   return lines.join("\n") + "\n";
 }
 
-// The per-run files: /guest/{run.sh, NAME.cfg, NAME.img, kernels}, as a cpio appended to dom0's.
-async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0): Promise<void> {
+// The per-run files: /guest/{run.sh, NAME.cfg, disks, kernels}, on an ext4 image that dom0
+// mounts from its virtio disk. Guests given the same disk share one copy: pvboot never writes
+// to a disk, and the kernels booted here mount theirs read-only.
+async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0, oneAtATime = false): Promise<void> {
   const g0 = join(dir, "guest");
   mkdirSync(g0, { recursive: true });
   const kernels = new Map<string, string>();
+  const disks = new Map<string, string>();
   const place = (file: string, name: string) => {
     const to = join(g0, name);
     try { linkSync(file, to); } catch { copyFileSync(file, to); }
@@ -111,14 +120,31 @@ async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number
     const kernel = resolve(g.kernel ?? PVBOOT_IMAGE);
     if (!kernels.has(kernel)) kernels.set(kernel, place(kernel, `k${kernels.size}-${basename(kernel).replace(/[^A-Za-z0-9._-]/g, "_")}`));
     const ramdisk = g.ramdisk ? place(resolve(g.ramdisk), `${g.name}.ramdisk`) : undefined;
-    if (g.disk) copyFileSync(resolve(g.disk), join(g0, `${g.name}.img`)); // the guest writes to it
-    writeFileSync(join(g0, `${g.name}.cfg`), xlConfig(g, kernels.get(kernel)!, ramdisk));
+    let diskName: string | undefined;
+    if (g.disk) {
+      const from = resolve(g.disk);
+      if (!disks.has(from)) {
+        disks.set(from, `${g.name}.img`);
+        copyFileSync(from, join(g0, `${g.name}.img`));
+      }
+      diskName = disks.get(from);
+    }
+    writeFileSync(join(g0, `${g.name}.cfg`), xlConfig(g, kernels.get(kernel)!, ramdisk, diskName));
     for (const k of g.keys ?? []) script.push(`keys ${g.name} ${shellQuote(k.after)} ${shellQuote(k.send)}`);
     script.push(`guest ${g.name}`);
+    if (oneAtATime) script.push(`gone ${g.name} ${g.timeoutS ?? finishTimeoutS}`);
   }
   if (xenDmesg > 0) script.push(`XEN_DMESG=${xenDmesg}`);
   script.push(`finish ${finishTimeoutS}`, "");
   writeFileSync(join(g0, "run.sh"), script.join("\n"));
+}
+
+// An ext4 image of DIR with room to spare (no journal: it lives for one run).
+function makeRunDisk(dir: string, out: string): void {
+  const kib = Number(execFileSync("du", ["-sk", dir], { encoding: "utf8" }).split(/\s/)[0]);
+  const mib = Math.ceil((kib * 1.1) / 1024) + 16;
+  execFileSync("mke2fs", ["-q", "-F", "-t", "ext4", "-O", "^has_journal", "-m", "0", "-d", dir, out, `${mib}M`],
+    { stdio: ["ignore", "ignore", "pipe"] });
 }
 
 export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): Promise<GuestsRun> {
@@ -130,11 +156,9 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
   const work = join(defaultCacheDir, `run-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
-    await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0);
-    await packCpio(join(work, "files"), join(work, "guests.cpio"), "guest");
-    // One initrd module: dom0's root, then the run's files (the kernel unpacks both).
-    const initrd = join(work, "initrd.cpio");
-    execFileSync("sh", ["-c", 'cat "$1" "$2" > "$3"', "sh", host.dom0Cpio, join(work, "guests.cpio"), initrd]);
+    await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0, !!opts.oneAtATime);
+    const drive = join(work, "guests.ext4");
+    makeRunDisk(join(work, "files", "guest"), drive);
 
     const results: GuestResult[] = guests.map((g) => ({
       name: g.name, ok: (g.expect ?? []).length === 0, matched: (g.expect ?? []).map(() => ""),
@@ -152,7 +176,8 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
       xen: host.xen,
       dom0: host.dom0Kernel,
       dom0Cmdline: `console=hvc0 earlyprintk=xen rdinit=/init`,
-      extraModules: [initrd],
+      extraModules: [host.dom0Cpio],
+      drives: [drive],
       dom0MemMB: opts.dom0MemMB ?? 1024,
       memoryMB: opts.memoryMB ?? 2048,
       expect,

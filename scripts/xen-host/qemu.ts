@@ -16,6 +16,7 @@ export interface XenRun {
   dom0: string;
   dom0Cmdline?: string;
   extraModules?: string[]; // more multiboot modules after dom0's kernel: its initrd first
+  drives?: string[];       // raw images, dom0's virtio disks /dev/vda, /dev/vdb, ...
   xenCmdline?: string;
   memoryMB?: number;
   dom0MemMB?: number;
@@ -88,10 +89,10 @@ export function multibootModule(file: string, cmdline = ""): string {
 export function qemuArgs(opts: XenRun): string[] {
   if (/\s/.test(opts.xen)) throw new Error(`Xen path must not contain whitespace: ${opts.xen}`);
   return [
-    "-accel", "tcg,thread=multi",
+    "-accel", process.env.PVBOOT_QEMU_ACCEL ?? "tcg,thread=multi",
     "-machine", "pc",
     "-cpu", "max",
-    "-smp", "2",
+    "-smp", process.env.PVBOOT_QEMU_SMP ?? "2",
     "-m", String(opts.memoryMB ?? 1024),
     "-nographic",
     "-no-reboot",
@@ -99,6 +100,10 @@ export function qemuArgs(opts: XenRun): string[] {
     "-kernel", opts.xen,
     "-append", opts.xenCmdline ?? defaultXenCmdline(opts.dom0MemMB),
     "-initrd", [multibootModule(opts.dom0, opts.dom0Cmdline), ...(opts.extraModules ?? []).map((m) => multibootModule(m))].join(","),
+    ...(opts.drives ?? []).flatMap((d) => {
+      if (/,/.test(d)) throw new Error(`drive path must not contain a comma: ${d}`);
+      return ["-drive", `file=${d},format=raw,if=virtio,cache=unsafe`];
+    }),
   ];
 }
 
