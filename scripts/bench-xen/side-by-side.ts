@@ -50,9 +50,9 @@ function guests(tag: string, img: string, initrdFile: string, memoryMB = 256): G
 
 // Each guest alone in a Xen boot: [to first line, to the initramfs line] in ms.
 async function timeAlone(g: GuestSpec): Promise<[number, number]> {
-  const r = await runGuests([g], { host, timeoutMs: 600_000 });
+  const r = await runGuests([g], { host, timeoutMs: 600_000, echo: !!process.env.PVBOOT_ECHO });
   const x = r.guests[0];
-  if (!r.ok) throw new Error(`side-by-side: ${g.name}: ${r.reason}`);
+  if (!r.ok) throw new Error(`side-by-side: ${g.name}: ${r.reason}\n${x.lines.slice(-20).map((l) => l.text).join("\n")}`);
   return [x.matchedMs[0] - x.createMs, x.matchedMs[1] - x.createMs];
 }
 

@@ -169,7 +169,7 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
     let allDone = false;
     // Whole-line expectations for runXen: the guests' lines, and the end of the run.
     const expect: RegExp[] = [];
-    for (const g of guests) for (const re of g.expect ?? []) expect.push(new RegExp(`^\\[${g.name}\\] ${re.source.replace(/^\^/, "")}`, re.flags));
+    for (const g of guests) for (const re of g.expect ?? []) expect.push(new RegExp(`^\\[${g.name}\\] ${re.source.startsWith("^") ? re.source.slice(1) : `.*${re.source}`}`, re.flags));
     if (opts.waitForEnd || expect.length === 0) expect.push(/^pvboot-host: all guests done$/);
 
     const xen = await runXen({
