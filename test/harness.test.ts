@@ -3,7 +3,8 @@
 // backend's input side. The loader's own tests rely on these being right.
 
 import { describe, expect, it } from "vitest";
-import { Domain, CONSOLE_EVTCHN } from "./harness/domain";
+import { Domain, CONSOLE_EVTCHN, STORE_EVTCHN } from "./harness/domain";
+import { GuestIdle } from "./harness/clock";
 import { makeImports } from "./harness/imports";
 import { CONS, EFAULT, EINVAL, EPERM, SHINFO, SI } from "./harness/abi";
 
@@ -85,7 +86,12 @@ describe("emulated Xen", () => {
     const deadline = dom.clock.now + 2_000_000n;
     expect(xen.sched_poll(64, 1, deadline)).toBe(0);
     expect(dom.clock.now).toBe(deadline);
+    // Nothing left to raise it: on the console a person may still type (idle); elsewhere, a hang.
+    expect(() => xen.sched_poll(64, 1, 0n)).toThrow(GuestIdle);
+    new DataView(lin().buffer).setUint32(64, STORE_EVTCHN, true);
     expect(() => xen.sched_poll(64, 1, 0n)).toThrow(/would hang/);
+    // Xen's timeout is a signed s_time_t: all ones is a time long past, and the poll a busy loop.
+    expect(() => xen.sched_poll(64, 1, 0xffffffffffffffffn)).toThrow(/would spin/);
   });
 
   it("feeds keys into the console's in ring as it has room, and notifies the guest", () => {

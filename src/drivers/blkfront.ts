@@ -13,7 +13,7 @@ import { Text } from "../lib/text";
 import { events } from "../xen/events";
 import { gnttab } from "../xen/gnttab";
 import { xenstore, xsErrorName } from "../xen/xenstore";
-import { deadlineAfterMs, expired } from "../xen/time";
+import { deadlineAfterMs, expired, FOREVER } from "../xen/time";
 import { vbdName } from "./vbd";
 
 // blkif (io/blkif.h), x86_64 layout.
@@ -397,7 +397,7 @@ export class BlkDisk {
   }
 
   private oldestDeadline(): u64 {
-    let d: u64 = 0xffffffffffffffff;
+    let d: u64 = FOREVER;
     for (let i = 0; i < this.slots.length; i++) if (this.slots[i].busy && this.slots[i].deadline < d) d = this.slots[i].deadline;
     return d;
   }

@@ -7,7 +7,7 @@ import { allocPages } from "../lib/pages";
 import { Text } from "../lib/text";
 import { startInfo } from "./start_info";
 import { events } from "./events";
-import { deadlineAfterMs, expired } from "./time";
+import { deadlineAfterMs, expired, FOREVER } from "./time";
 
 // Keys as readKey returns them: bytes as typed, these for the sequences a terminal sends.
 export const KEY_TIMEOUT: i32 = -1;
@@ -143,7 +143,7 @@ export class Console {
 
   // The next key, or KEY_TIMEOUT at the deadline (Xen system time; 0 waits for good).
   readKey(deadline: u64): i32 {
-    const c = this.byteBefore(deadline == 0 ? 0xffffffffffffffff : deadline);
+    const c = this.byteBefore(deadline == 0 ? FOREVER : deadline);
     if (c == 0x7f || c == 0x08) return KEY_BACKSPACE;
     if (c == 0x0a) return KEY_ENTER;
     if (c != 0x1b) return c;

@@ -4,7 +4,7 @@ import * as abi from "./abi";
 import { atomic_clear_bit, event_channel_op, map_frame, sched_poll } from "./hypercall";
 import { allocPages } from "../lib/pages";
 import { startInfo } from "./start_info";
-import { expired } from "./time";
+import { expired, pollTimeout } from "./time";
 
 export class Events {
   shinfo: usize = 0;
@@ -69,7 +69,7 @@ export class Events {
       if (deadline != 0 && expired(deadline)) return -1;
       store<u32>(this.arg, a);
       store<u32>(this.arg + 4, b);
-      if (sched_poll(this.arg, 2, deadline) < 0) return -1;
+      if (sched_poll(this.arg, 2, pollTimeout(deadline)) < 0) return -1;
     }
     return -1;
   }
@@ -79,7 +79,7 @@ export class Events {
   wait(port: u32, deadline: u64): bool {
     store<u32>(this.arg, port);
     while (!this.clear(port)) {
-      const rc = sched_poll(this.arg, 1, deadline);
+      const rc = sched_poll(this.arg, 1, pollTimeout(deadline));
       if (this.clear(port)) return true;
       if (rc < 0 || (deadline != 0 && expired(deadline))) return false;
     }

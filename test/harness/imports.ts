@@ -4,6 +4,7 @@
 import * as abi from "./abi";
 import { PAGE } from "./abi";
 import type { Domain } from "./domain";
+import { GuestIdle } from "./clock";
 import { MMU_MACHPHYS_UPDATE, MMUEXT_PIN_L4_TABLE, MMUEXT_UNPIN_TABLE, translate } from "./mmu";
 
 // Thrown through the wasm stack to end the guest, as SCHEDOP_shutdown never returns.
@@ -183,8 +184,16 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const list = Array.from({ length: nr }, (_, i) => dv().getUint32(ports + i * 4, true));
       for (const p of list) if (!dom.evtchn.ports.has(p)) return -abi.EINVAL;
       const anyPending = () => list.some((p) => dom.evtchn.pending(p));
-      const deadline = BigInt.asUintN(64, timeout);
+      // Xen takes the timeout as a signed s_time_t: one with the top bit set is a time long
+      // past, its timer fires at once and the poll returns at once, for ever (a busy loop).
+      const deadline = BigInt.asIntN(64, timeout);
+      if (deadline < 0n) {
+        throw new HarnessError(`SCHEDOP_poll on ports ${list.join(",")} with timeout 0x${BigInt.asUintN(64, timeout).toString(16)}: ` +
+          `Xen reads it as a negative s_time_t and returns at once: the loader would spin instead of waiting`);
+      }
       if (!dom.clock.runUntil(deadline, anyPending)) {
+        // Waiting for keys without a timeout is a loader at its prompt: a person may type.
+        if (list.includes(dom.console.port)) throw new GuestIdle(`the guest waits for input with nothing else to do`);
         throw new HarnessError(`SCHEDOP_poll on ports ${list.join(",")} without a timeout, ` +
           `and nothing left that could raise them: the loader would hang here`);
       }
