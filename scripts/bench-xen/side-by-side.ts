@@ -1,8 +1,8 @@
 // pvboot side by side with pvgrub2 (GRUB 2's x86_64-xen image, scripts/xen-host/pvgrub2.ts) and
 // direct kernel boot (xl kernel= ramdisk=) on the real Xen test host: Debian 12's kernel and a
 // busybox initramfs from the same disk. For each: seconds from dom0's `xl create` to the
-// kernel's first console line and to the initramfs's line, alone in its Xen boot (guests
-// running at once would share QEMU's one CPU); the same with a 64 MiB initrd; the image sizes;
+// kernel's first console line and to the initramfs's line, one guest at a time in one Xen boot
+// (guests running at once would share QEMU's one CPU); the same with a 64 MiB initrd; the image sizes;
 // and the smallest `memory =` (of a fixed set) with which each boots the kernel and initrd.
 // TCG makes absolute times slow and noisy: the ratios are the figures.
 
@@ -48,12 +48,16 @@ function guests(tag: string, img: string, initrdFile: string, memoryMB = 256): G
   ];
 }
 
-// Each guest alone in a Xen boot: [to first line, to the initramfs line] in ms.
-async function timeAlone(g: GuestSpec): Promise<[number, number]> {
-  const r = await runGuests([g], { host, timeoutMs: 600_000, echo: !!process.env.PVBOOT_ECHO });
-  const x = r.guests[0];
-  if (!r.ok) throw new Error(`side-by-side: ${g.name}: ${r.reason}\n${x.lines.slice(-20).map((l) => l.text).join("\n")}`);
-  return [x.matchedMs[0] - x.createMs, x.matchedMs[1] - x.createMs];
+// The guests one after the other in one Xen boot (Linux guests side by side under TCG share QEMU's
+// one CPU and crash each other, guests.ts): name -> [to first line, to the initramfs line] in ms.
+async function timeOneAtATime(gs: GuestSpec[]): Promise<Record<string, [number, number]>> {
+  const r = await runGuests(gs.map((g) => ({ ...g, timeoutS: 300 })), { host, timeoutMs: 2_400_000, oneAtATime: true, echo: !!process.env.PVBOOT_ECHO });
+  const t: Record<string, [number, number]> = {};
+  for (const x of r.guests) {
+    if (!x.ok || !r.ok) throw new Error(`side-by-side: ${x.name}: ${r.reason}\n${x.lines.slice(-20).map((l) => l.text).join("\n")}`);
+    t[x.name] = [x.matchedMs[0] - x.createMs, x.matchedMs[1] - x.createMs];
+  }
+  return t;
 }
 
 try {
@@ -69,28 +73,11 @@ try {
   const small = disk("small", initrd, 40);
   const big = disk("big", bigInitrd, 120);
 
-  const t: Record<string, [number, number]> = {};
-  for (const g of guests("", small, initrd)) t[g.name] = await timeAlone(g);
-  for (const g of guests("-64m", big, bigInitrd, 384)) t[g.name] = await timeAlone(g);
+  // Every figure is printed as soon as it is measured.
+  const ps = statSync(PVBOOT_IMAGE).size, gs = statSync(pvgrub2).size;
+  console.log(`image-size pvboot ${ps} pvgrub2 ${gs} ratio ${ratio(ps, gs)}`);
 
-  // The smallest memory of the set with which each boots: one Xen boot per loader, its sizes
-  // one after the other (Linux guests side by side under TCG crash each other, guests.ts);
-  // a guest that has not booted in 150 s is destroyed.
-  const booted = new Set<string>();
-  for (const loader of ["pvboot", "pvgrub2", "direct"]) {
-    const sweep: GuestSpec[] = [];
-    for (const m of MEMORY_SET) {
-      const g = guests(`-m${m}`, small, initrd, m).find((x) => x.name.startsWith(loader))!;
-      sweep.push({ ...g, expect: [new RegExp(`^${MARKER}$`)], timeoutS: 150 });
-    }
-    const r = await runGuests(sweep, { host, timeoutMs: 900_000, waitForEnd: true, oneAtATime: true });
-    for (const g of r.guests) if (g.ok) booted.add(g.name);
-  }
-  const smallest = (loader: string) => {
-    for (const m of MEMORY_SET) if (booted.has(`${loader}-m${m}`)) return m;
-    return NaN;
-  };
-
+  const t = await timeOneAtATime([...guests("", small, initrd), ...guests("-64m", big, bigInitrd, 384)]);
   const p = t.pvboot, g2 = t.pvgrub2, d = t.direct;
   console.log(`xen-boot-to-kernel pvboot ${s(p[0])} pvgrub2 ${s(g2[0])} direct ${s(d[0])} ratio ${ratio(p[0], g2[0])}`);
   console.log(`xen-boot-to-kernel-vs-direct pvboot ${s(p[0])} direct ${s(d[0])} ratio ${ratio(p[0], d[0])}`);
@@ -99,8 +86,25 @@ try {
   const pb = t["pvboot-64m"], gb = t["pvgrub2-64m"], db = t["direct-64m"];
   console.log(`xen-boot-64M-initrd pvboot ${s(pb[1])} pvgrub2 ${s(gb[1])} ratio ${ratio(pb[1], gb[1])}`);
   console.log(`xen-boot-64M-initrd-vs-direct pvboot ${s(pb[1])} direct ${s(db[1])} ratio ${ratio(pb[1], db[1])}`);
-  const ps = statSync(PVBOOT_IMAGE).size, gs = statSync(pvgrub2).size;
-  console.log(`image-size pvboot ${ps} pvgrub2 ${gs} ratio ${ratio(ps, gs)}`);
+
+  // The smallest memory of the set with which each boots: every loader at every size, one guest
+  // after the other in one Xen boot; a guest that has not booted in 150 s is destroyed.
+  const sweep: GuestSpec[] = [];
+  for (const m of MEMORY_SET) {
+    for (const g of guests(`-m${m}`, small, initrd, m)) sweep.push({ ...g, expect: [new RegExp(`^${MARKER}$`)], timeoutS: 150 });
+  }
+  const r = await runGuests(sweep, { host, timeoutMs: 2_400_000, waitForEnd: true, oneAtATime: true, echo: !!process.env.PVBOOT_ECHO });
+  const unended = r.guests.filter((g) => !g.ended);
+  if (unended.length) {
+    const last = unended.map((g) => `${g.name}: ${g.lines.slice(-5).map((l) => l.text).join(" | ") || "(no lines)"}`).join("\n");
+    throw new Error(`side-by-side: the memory sweep did not run to its end: ${r.reason}\n${last}`);
+  }
+  const booted = new Set(r.guests.filter((g) => g.ok).map((g) => g.name));
+  const smallest = (loader: string) => {
+    for (const m of MEMORY_SET) if (booted.has(`${loader}-m${m}`)) return m;
+    return NaN;
+  };
+
   const mp = smallest("pvboot"), mg = smallest("pvgrub2"), md = smallest("direct");
   console.log(`xen-min-memory-mb-of-${MEMORY_SET.join("-")} pvboot ${mp} pvgrub2 ${mg} direct ${md} ratio ${ratio(mp, mg)}`);
 } finally {

@@ -95,22 +95,24 @@ guest() {
 # TEXT (printf escapes: \r, \033, ...) into its console, as xl console would: through the
 # pty xenconsoled publishes at /local/domain/ID/console/tty.
 keys() {
-  ( log=/var/log/xen/console/guest-$1.log; i=0
+  ( log=/var/log/xen/console/guest-$1.log; end=$(($(date +%s) + 120))
     until [ -f "$log" ] && grep -qF -- "$2" "$log"; do
-      i=$((i + 1)); [ $i -gt 1200 ] && { say "$1: keys: '$2' never showed up"; exit; }
+      [ "$(date +%s)" -ge $end ] && { say "$1: keys: '$2' never showed up"; exit; }
       sleep 0.1
     done
     tty=$(xenstore-read /local/domain/$(xl domid $1)/console/tty)
     printf "$3" > "$tty" && say "$1: keys sent after '$2'" ) &
 }
 
+# Timeouts are in seconds of the clock, not in turns of a loop: under TCG a turn's
+# "xl domid" takes far longer than its sleep, the more so while a guest spins.
+
 # gone NAME TIMEOUT_S: wait until the guest has gone (one guest at a time); destroy it if it
 # is still there after TIMEOUT_S.
 gone() {
-  i=0
+  end=$(($(date +%s) + $2))
   while xl domid "$1" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt $(($2 * 10)) ]; then
+    if [ "$(date +%s)" -ge $end ]; then
       say "$1: still running after $2 s: xl destroy"
       xl destroy "$1" >/dev/null 2>&1
       break
@@ -122,9 +124,9 @@ gone() {
 # finish [TIMEOUT_S]: wait until every guest has gone, say how each ended, end QEMU.
 finish() {
   t=$1; [ -n "$t" ] || t=600
-  limit=$((t * 10)); i=0
+  end=$(($(date +%s) + t))
   while [ "$(xenstore-list /local/domain | grep -vx 0 | wc -l)" != 0 ]; do
-    i=$((i + 1)); [ $i -gt $limit ] && { say "guests still running after $t s"; break; }
+    [ "$(date +%s)" -ge $end ] && { say "guests still running after $t s"; break; }
     sleep 0.1
   done
   sleep 0.3
@@ -148,8 +150,9 @@ finish() {
   qemu_exit 0
 }
 
-# The run's files come on a disk, not in this root: dom0's userland was seen corrupted
-# (segfaults, ld.so asserting) once its in-memory root grew past about 150 MiB.
+# The run's files come on a disk, not in this root: with them in dom0's in-memory root,
+# dom0's userland was seen corrupted (segfaults, ld.so asserting), above all while Linux
+# guests ran side by side (README.md, Pitfalls).
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.1; done
 if [ -b /dev/vda ]; then
