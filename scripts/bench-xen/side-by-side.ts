@@ -17,7 +17,7 @@ import { PVBOOT_IMAGE, runGuests, type GuestSpec } from "../xen-host/guests.ts";
 
 const MARKER = "initrd: marker-side-by-side";
 const FIRST_LINE = /Linux version \d/;
-const MEMORY_SET = [48, 64, 96, 128];
+const MEMORY_SET = [64, 80, 88, 96, 112, 128];
 
 const host = await ensureHost();
 const pvgrub2 = await ensurePvgrub2();

@@ -39,8 +39,8 @@ export function handOver(title: string, l: Loaded): string {
   store<u64>(record + 16, d.stackTop);
   store<u64>(record + 24, d.startInfoVa);
   store<u32>(record + 32, <u32>d.trampoline);
-  store<u32>(record + 40, <u32>img.elfPtr);
-  store<u32>(record + 44, <u32>img.elfSize);
+  store<u32>(record + 40, d.elfReused ? 0 : <u32>img.elfPtr);
+  store<u32>(record + 44, d.elfReused ? 0 : <u32>img.elfSize);
   store<u32>(record + 48, <u32>summary.buf);
   store<u32>(record + 52, summary.len);
 

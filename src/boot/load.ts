@@ -10,8 +10,9 @@ import * as abi from "../xen/abi";
 import { unpackKernel, KernelImage } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
+import { startInfo } from "../xen/start_info";
 import { allocPages } from "../lib/pages";
-import { buildDomain, ModuleSource } from "../loader/layout";
+import { buildDomain, ModuleSource, SpareMemory } from "../loader/layout";
 import { buildPackage, ModulePackage } from "../loader/multiboot";
 
 // A file named the GRUB way, found and checked to be a regular file.
@@ -62,6 +63,7 @@ export class KernelFormat {
 }
 
 const HEAD_BYTES: u32 = 4096; // what `kernel` reads to identify the file
+const FILE_SLACK: u64 = 8 << 20; // what reading the initrd or a module leaves for what follows
 
 function u8at(p: usize, off: u32, n: u32): u32 {
   return off < n ? <u32>load<u8>(p + off) : 0;
@@ -190,11 +192,19 @@ export function peekKernel(f: OpenedFile): KernelFormat {
 }
 
 // What a decompressed kernel may take: the domain's RAM not yet behind the linear memory, less
-// 32 MiB for the initrd's reading and everything else (a kernel that needs more fails with the
-// decompressor's "limit" error rather than running the domain out of memory).
-function unpackRoom(): u64 {
+// what the initrd or modules will take (their sizes, from their inodes) and the 8 MiB reading
+// them leaves (a kernel that needs more fails with a "limit" error rather than running the
+// domain out of memory). Files that cannot be opened count 0: reading them names the error.
+function unpackRoom(initrd: string | null, modules: Array<string>): u64 {
+  let margin: u64 = FILE_SLACK;
+  const names = new Array<string>();
+  if (initrd != null) names.push(initrd!);
+  for (let i = 0; i < modules.length; i++) names.push(modules[i]);
+  for (let i = 0; i < names.length; i++) {
+    const f = openFile(names[i], "");
+    if (f.error == null) margin += (f.size + 4095) & ~(<u64>4095);
+  }
   const room = linearRoom();
-  const margin: u64 = 32 << 20;
   return room > margin ? room - margin : 0;
 }
 
@@ -230,7 +240,7 @@ function readFileWhole(name: string, root: string, pages: bool): ReadResult {
   }
   if (pages) {
     const n = (f.size + 4095) >> 12;
-    if ((n << 12) + (8 << 20) > linearRoom()) {
+    if ((n << 12) + FILE_SLACK > linearRoom()) {
       r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
       return r;
     }
@@ -276,9 +286,10 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   if (!quiet) console.line(new Text().str("  kernel ").str(kf.name).str(": ").str(fmt.detail).str(", ").u(kf.size).str(" bytes"));
   // Unpacked and checked now, before the initrd is read: a kernel that cannot run as a PV
   // guest of this width (no Xen notes, 32-bit, a corrupt payload) fails the entry here.
-  const img = unpackKernel(kf.data, kf.size, unpackRoom(), true);
+  const img = unpackKernel(kf.data, kf.size, unpackRoom(initrd, modules), true);
   if (img.error != null) {
     out.error = "'" + kf.name + "': " + img.error!;
+    if (img.unpackedSize > 0) out.error = out.error! + " (the domain has " + (startInfo.nrPages >> 8).toString() + " MiB: give it more with memory = in its config)";
     return out;
   }
   out.image = img;
@@ -337,7 +348,11 @@ export function prepareDomain(l: Loaded, kernelArgs: string, moduleLines: Array<
     pkg = buildPackage(data, sizes, moduleLines);
     if (pkg.error != null) return pkg.error;
   }
-  const d = buildDomain(l.image!, initrd, pkg, kernelArgs);
+  // The kernel file is spare once unpacked, unless the ELF is the file (or inside it).
+  const kf = l.kernel!;
+  const img = l.image!;
+  const inFile = img.elfPtr >= kf.data && img.elfPtr < kf.data + <usize>kf.size;
+  const d = buildDomain(img, initrd, pkg, kernelArgs, inFile ? null : new SpareMemory(kf.data, kf.size));
   if (d.error != null) return "'" + l.kernel!.name + "': " + d.error!;
   for (let i = 0; i < d.warnings.length; i++) console.line(new Text().str("  warning: ").str(d.warnings[i]));
   if (!quiet) console.say(describeLayout(d));

@@ -17,6 +17,7 @@ export class KernelImage {
   elf: ElfImage | null = null;
   xen: XenParams | null = null;
   error: string | null = null;
+  unpackedSize: u64 = 0; // set when the error is that the unpacked kernel does not fit
 
   // "bzImage (boot protocol 2.15, xz payload) -> ELF64 x86_64, 63123456 bytes, Xen notes: linux"
   describe(): string {
@@ -56,6 +57,16 @@ export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): Ker
       const fmt = detectFormat(at, <usize>b.payloadLength);
       if (fmt.length == 0) return failed(k, "the bzImage's payload is in no compression pvboot knows (starts with " + firstBytes(at, b.payloadLength) + ")");
       k.compression = fmt;
+      // Linux's build appends the unpacked size to every payload: a kernel that cannot fit is
+      // refused before seconds of decompressing, with the sizes a domain's owner needs.
+      if (b.payloadLength >= 8) {
+        const unpacked = <u64>load<u32>(at + <usize>b.payloadLength - 4);
+        if (unpacked > limit && unpacked >= b.payloadLength && unpacked / 64 <= b.payloadLength) {
+          k.unpackedSize = unpacked;
+          return failed(k, "the bzImage's " + fmt + " payload unpacks to " + unpacked.toString() + " bytes (" +
+            mib(unpacked).toString() + " MiB), more than the " + mib(limit).toString() + " MiB of memory left for it");
+        }
+      }
       const d = decompress(fmt, at, <usize>b.payloadLength, <usize>limit);
       if (d.error != null) return failed(k, "the bzImage's " + fmt + " payload: " + d.error!);
       elfPtr = d.ptr;
@@ -85,6 +96,10 @@ export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): Ker
   if (x.error != null) return failed(k, x.error!);
   k.xen = x;
   return k;
+}
+
+function mib(bytes: u64): u64 {
+  return (bytes + (1 << 20) - 1) >> 20;
 }
 
 function firstBytes(p: usize, n: u64): string {

@@ -25,6 +25,12 @@ export class ModuleSource {
   constructor(public data: usize, public size: u64) {}
 }
 
+// Memory of the loader's that the layout may reuse once the kernel's pages are filled: the
+// kernel file as read, when the ELF was unpacked out of it.
+export class SpareMemory {
+  constructor(public data: usize, public size: u64) {}
+}
+
 export class NewDomain {
   error: string | null = null;
   warnings: Array<string> = new Array<string>();
@@ -56,6 +62,7 @@ export class NewDomain {
   startInfoVa: u64 = 0;
   stackTop: u64 = 0;
   trampoline: usize = 0;
+  elfReused: bool = false; // pages of the unpacked ELF became zero padding: it is no longer whole
   flags: u32 = 0;
   modStart: u64 = 0;
   modLen: u64 = 0;
@@ -80,19 +87,22 @@ function failed(d: NewDomain, why: string): NewDomain {
 
 // What the linear memory can still take, in bytes: the domain's RAM above where it starts
 // (pfn_of(0)), less what the platform keeps for the page tables that map it and the 64 KiB
-// steps it grows in, less what it has grown to.
+// steps it grows in, less what the allocator has handed out. (Not less what the memory has
+// grown to: the stub runtime's allocator doubles the memory when it can, so a 300 KiB initrd
+// read after a 64 MiB kernel may grow it by 64 MiB that later allocations then fill.)
 export function linearRoom(): u64 {
   const nr = startInfo.nrPages;
   const base = pfn_of(0);
   const reserve = (nr >> 9) + 8 + 16;
   if (base >= nr || nr - base <= reserve) return 0;
   const ram = (nr - base - reserve) << 12;
-  const used = <u64>memory.size() << 16;
+  const used = <u64>heap.alloc(0); // the allocator's current end
   return ram > used ? ram - used : 0;
 }
 
 // Lay the new domain out for `img` with either an initrd or a module package (or neither).
-export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: ModulePackage | null, cmdline: string): NewDomain {
+export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: ModulePackage | null, cmdline: string,
+  kernelFile: SpareMemory | null): NewDomain {
   const d = new NewDomain();
   const x = img.xen!;
   const e = img.elf!;
@@ -171,7 +181,21 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   const hcPage: i64 = x.hasHypercallPage() ? <i64>((x.hypercallPage - x.virtKstart) >> 12) : -1;
   const kernel = planKernelPages(img, d.kernelPages, hcPage);
   const mappedPages = d.endPfn - d.kernelPages + countFresh(kernel) - (hasMod && d.modMapped ? d.modPages : 0) + (initP2m ? d.p2mFrames : 0);
-  const need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 6;
+  let need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 6;
+  // The zero padding (below the kernel, the boot stack and after it) is made of pages the
+  // loader is done with: first the kernel file's, then, when memory is short, the unpacked
+  // ELF's that the kernel does not take in place. Without this a domain would have to hold
+  // the files and the padding (16 MiB below a Linux kernel) at once.
+  const padPages = d.kernelPfn + (d.endPfn - d.stackPfn);
+  const recycled = new Array<usize>();
+  if (kernelFile != null) sparePages(kernelFile!.data, kernelFile!.size, kernel, recycled, padPages);
+  need -= <u64>recycled.length * PAGE;
+  if (need > linearRoom()) {
+    const before = recycled.length;
+    sparePages(e.base, e.size, kernel, recycled, padPages);
+    d.elfReused = recycled.length > before;
+    need -= <u64>(recycled.length - before) * PAGE;
+  }
   if (need > linearRoom()) {
     return failed(d, "laying out the new domain needs " + (need >> 20).toString() + " MiB more than is left (" +
       (linearRoom() >> 20).toString() + " MiB): give the domain more memory");
@@ -181,15 +205,15 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   const src = new StaticArray<i32>(<i32>nr);
   for (let i: u64 = 0; i < nr; i++) src[<i32>i] = NONE;
 
-  // Zero pages: the padding below the kernel, and above the boot stack to the 4 MiB boundary.
-  if (d.kernelPfn > 0) setPages(0, allocPages(<u32>d.kernelPfn), d.kernelPfn, src);
-  const tail = d.endPfn - d.stackPfn; // the boot stack and the padding after it
-  setPages(d.stackPfn, allocPages(<u32>tail), tail, src);
-
   // The kernel: PT_LOAD segments placed by physical address, the rest zero.
   fillKernelPages(img, kernel);
   if (hcPage >= 0) hypercall_page(kernel[<i32>hcPage]);
   for (let k: u64 = 0; k < d.kernelPages; k++) src[<i32>(d.kernelPfn + k)] = <i32>(kernel[<i32>k] >> 12);
+
+  // Zero pages, now that nothing is copied out of the recycled ones: the padding below the
+  // kernel, and the boot stack with the padding after it to the 4 MiB boundary.
+  const next = zeroPages(0, d.kernelPfn, recycled, 0, src);
+  zeroPages(d.stackPfn, d.endPfn - d.stackPfn, recycled, next, src);
 
   // The module: an initrd (its pages as read) or the package.
   if (initrd != null) setPages(d.modPfn, initrd!.data, d.modPages, src);
@@ -354,6 +378,36 @@ function trampolineTables(from: u64, to: u64, va: u64): u64 {
 
 function setPages(first: u64, page: usize, n: u64, src: StaticArray<i32>): void {
   for (let i: u64 = 0; i < n; i++) src[<i32>(first + i)] = <i32>((page >> 12) + <usize>i);
+}
+
+// Add to `out` (up to `want` in all) the whole pages of [from, from + size) that `plan` does
+// not take for the kernel.
+function sparePages(from: usize, size: u64, plan: StaticArray<usize>, out: Array<usize>, want: u64): void {
+  const first = (from + <usize>PAGE - 1) & ~(<usize>PAGE - 1);
+  const end = (from + <usize>size) & ~(<usize>PAGE - 1);
+  if (end <= first) return;
+  const n = <i32>((end - first) >> 12);
+  const taken = new StaticArray<u8>(n);
+  for (let k = 0; k < plan.length; k++) {
+    const p = plan[k];
+    if (p >= first && p < end) taken[<i32>((p - first) >> 12)] = 1;
+  }
+  for (let i = 0; i < n && <u64>out.length < want; i++) {
+    if (taken[i] == 0) out.push(first + (<usize>i << 12));
+  }
+}
+
+// Give pfns first .. first + n zero pages: recycled ones from `next` on (cleared here), then
+// fresh ones. Returns the next recycled page to use.
+function zeroPages(first: u64, n: u64, recycled: Array<usize>, next: i32, src: StaticArray<i32>): i32 {
+  let i: u64 = 0;
+  for (; i < n && next < recycled.length; i++) {
+    const page = recycled[next++];
+    memory.fill(page, 0, <usize>PAGE);
+    src[<i32>(first + i)] = <i32>(page >> 12);
+  }
+  if (i < n) setPages(first + i, allocPages(<u32>(n - i)), n - i, src);
+  return next;
 }
 
 // A page for the trampoline, taken at start of day so that it lies low in the loader's
