@@ -70,7 +70,7 @@ describe("pvboot as a PV domU of real Xen 4.17 (dom0 with xl, QEMU TCG)", () => 
     for (const g of run.guests) {
       console.log(`  ${g.name}: xl create at ${s(g.createMs)} s; banner +${at(g, 0)} s, disk +${at(g, 1)} s, ` +
         `${g.name === "lister" ? "listing done" : "entry booting"} +${at(g, 2)} s` +
-        (g.name === "plain" ? `, handoff +${at(g, 3)} s, second pvboot listed +${at(g, 5)} s` : "") + `; ended: ${g.ended}`);
+        (g.name === "plain" ? `, handoff +${at(g, 3)} s, second pvboot listed +${at(g, 5)} s` : "") + (g.ended ? `; ended: ${g.ended}` : ""));
     }
   }, 240_000);
 
