@@ -12,7 +12,7 @@ import { disks } from "./drivers/blkfront";
 import { partitionTable } from "./disk/volumes";
 import { resolvePath, firstFilesystem } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
-import { ExtFs, ExtType, ExtStat } from "./fs/ext/ext";
+import { FileSystem, FileType, FsStat } from "./fs/fs";
 import { lsLine } from "./fs/listing";
 import { startInfo } from "./xen/start_info";
 import { cmdlineWords } from "./lib/cmdline";
@@ -95,7 +95,7 @@ function parts(): u32 {
 }
 
 class Opened {
-  fs: ExtFs | null = null;
+  fs: FileSystem | null = null;
   path: string = "/";
   device: string = "";
 }
@@ -140,7 +140,7 @@ function ls(arg: string): u32 {
     return 1;
   }
   const t = new Text(4096);
-  if (st.type != ExtType.Dir) {
+  if (st.type != FileType.Dir) {
     lsLine(t, fs, st, o.path.substring(o.path.lastIndexOf("/") + 1), "", "\n");
     toolOut(t);
     return 0;
@@ -158,7 +158,7 @@ function ls(arg: string): u32 {
   names.sort();
   let code: u32 = 0;
   for (let i = 0; i < names.length; i++) {
-    let ino: u32 = 0;
+    let ino: u64 = 0;
     for (let j = 0; j < d.entries.length; j++) if (d.entries[j].name == names[i]) ino = d.entries[j].ino;
     const est = fs.stat(ino);
     if (est.error != null) {
@@ -204,7 +204,7 @@ function cat(arg: string): u32 {
     toolError(st.error!);
     return 1;
   }
-  if (st.type != ExtType.File) {
+  if (st.type != FileType.File) {
     toolError(o.device + o.path + ": not a regular file");
     return 1;
   }
@@ -233,8 +233,8 @@ function readall(arg: string): u32 {
     return 1;
   }
   const buf = heap.alloc(CHUNK);
-  const stack: u32[] = [root.ino];
-  const seen: u32[] = [];
+  const stack: u64[] = [root.ino];
+  const seen: u64[] = [];
   let files: u64 = 0;
   let bytes: u64 = 0;
   let h: u32 = 0;
@@ -258,11 +258,11 @@ function readall(arg: string): u32 {
         code = 1;
         continue;
       }
-      if (st.type == ExtType.Dir) {
+      if (st.type == FileType.Dir) {
         stack.push(e.ino);
         continue;
       }
-      if (st.type != ExtType.File) continue;
+      if (st.type != FileType.File) continue;
       files++;
       for (let off: u64 = 0; off < st.size; off += CHUNK) {
         const n = <u32>(st.size - off < <u64>CHUNK ? st.size - off : <u64>CHUNK);

@@ -5,7 +5,7 @@
 import { console } from "../xen/console";
 import { Text } from "../lib/text";
 import { resolvePath } from "../fs/mounts";
-import { ExtFs, ExtType } from "../fs/ext/ext";
+import { FileSystem, FileType, FsStat } from "../fs/fs";
 import * as abi from "../xen/abi";
 import { unpackKernel, KernelImage } from "../loader/kernel";
 import { hex } from "../loader/elf";
@@ -17,8 +17,8 @@ import { buildPackage, ModulePackage } from "../loader/multiboot";
 
 // A file named the GRUB way, found and checked to be a regular file.
 export class OpenedFile {
-  fs: ExtFs | null = null;
-  ino: u32 = 0;
+  fs: FileSystem | null = null;
+  ino: u64 = 0;
   size: u64 = 0;
   full: string = ""; // "(hd0,0)/boot/vmlinuz": the name errors and later reads use
   error: string | null = null;
@@ -44,8 +44,8 @@ export function openFile(name: string, root: string): OpenedFile {
     f.error = "'" + f.full + "': " + st.error!;
     return f;
   }
-  if (st.type != ExtType.File) {
-    f.error = "'" + f.full + "': " + (st.type == ExtType.Dir ? "is a directory" : "not a regular file");
+  if (st.type != FileType.File) {
+    f.error = "'" + f.full + "': " + (st.type == FileType.Dir ? "is a directory" : "not a regular file");
     return f;
   }
   f.fs = fs;

@@ -13,7 +13,7 @@ import { parseMenuLst, applySavedDefault, checkDefault, entrySummary, UuidResolv
 import { MAX_FILE } from "./lexer";
 import { resolvePath, searchOrder, mountDevice, Mounted } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
-import { ExtType } from "../fs/ext/ext";
+import { FileSystem, FileType, FsStat } from "../fs/fs";
 import { readRamdisk } from "./ramdisk";
 import { console } from "../xen/console";
 import { startInfo } from "../xen/start_info";
@@ -71,7 +71,7 @@ function readWhole(m: Mounted, maxSize: u32, head: u32 = 0): FileBytes {
     f.error = st.error!;
     return f;
   }
-  if (st.type != ExtType.File) {
+  if (st.type != FileType.File) {
     f.error = "not a regular file";
     return f;
   }

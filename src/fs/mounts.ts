@@ -1,4 +1,4 @@
-// Filesystems by GRUB device name, mounted once: "(hd0,0)" -> ExtFs. The menu, the command
+// Filesystems by GRUB device name, mounted once: "(hd0,0)" -> FileSystem. The menu, the command
 // line, config discovery and tool mode all open files through here, so a filesystem's
 // superblock and descriptors are read once per boot, whoever asks.
 
@@ -7,10 +7,11 @@ import { console } from "../xen/console";
 import { disks } from "../drivers/blkfront";
 import { partitionTable, openVolume } from "../disk/volumes";
 import { parseDevPath } from "./devpath";
+import { FileSystem } from "./fs";
 import { ExtFs } from "./ext/ext";
 
 export class Mounted {
-  fs: ExtFs | null = null;
+  fs: FileSystem | null = null;
   device: string = ""; // "(hd0,0)" or "(hd0)"
   path: string = "/"; // the path on it, for a resolved file name
   error: string | null = null; // "(hd0,1): not an ext2/3/4 filesystem ..." when fs is null
@@ -18,7 +19,7 @@ export class Mounted {
 }
 
 class MountCacheEntry {
-  constructor(public device: string, public fs: ExtFs | null, public error: string | null) {}
+  constructor(public device: string, public fs: FileSystem | null, public error: string | null) {}
 }
 
 const cache = new Array<MountCacheEntry>();

@@ -12,7 +12,8 @@
 // scripts/fuzz/seeds.ts makes such inputs from mke2fs images (and expands them back).
 
 import { MemorySource } from "../disk/source";
-import { ExtFs, ExtType } from "../fs/ext/ext";
+import { ExtFs } from "../fs/ext/ext";
+import { FileType } from "../fs/fs";
 import { abortRecord, fuzzFail } from "./abort";
 import { selftest } from "./selftest";
 
@@ -44,7 +45,7 @@ let scratch: usize = 0;
 let scratch2: usize = 0;
 // Inodes already walked or read: a directory linked into itself (a damaged "." or a hard link
 // to an ancestor) is listed once, not once per level, and a file with many names read once.
-let seen: Set<u32> = new Set<u32>();
+let seen: Set<u64> = new Set<u64>();
 
 const SPARSE_MAGIC: u32 = 0x315a5650; // "PVZ1"
 const SPARSE_MAX: u32 = 16 << 20;
@@ -75,7 +76,7 @@ export function fuzz_one(ptr: usize, len: usize): void {
   fs = f;
   entries = 0;
   dirs = 0;
-  seen = new Set<u32>();
+  seen = new Set<u64>();
   readBytes = 0;
   scratch = heap.alloc(RANGE);
   scratch2 = heap.alloc(RANGE);
@@ -89,7 +90,7 @@ export function fuzz_one(ptr: usize, len: usize): void {
   f.lookup("/../../.././vmlinuz");
 }
 
-function walk(ino: u32, path: string, depth: i32): void {
+function walk(ino: u64, path: string, depth: i32): void {
   const f = fs!;
   if (++dirs > MAX_DIRS || seen.has(ino)) return;
   seen.add(ino);
@@ -107,21 +108,21 @@ function walk(ino: u32, path: string, depth: i32): void {
     // the directory, all of them would be quadratic). It may fail (a name with '/', a
     // duplicate name) but must not trap.
     if (i < LOOKUPS_PER_DIR) f.lookup(p, false);
-    if (st.type == ExtType.File) readFile(e.ino, st.size);
-    else if (st.type == ExtType.Symlink) {
+    if (st.type == FileType.File) readFile(e.ino, st.size);
+    else if (st.type == FileType.Symlink) {
       f.readLink(e.ino);
       const r = f.lookup(p, true);
       if (r.ino != 0) {
         const t = f.stat(r.ino);
-        if (t.error == null && t.type == ExtType.File) readFile(r.ino, t.size);
+        if (t.error == null && t.type == FileType.File) readFile(r.ino, t.size);
       }
-    } else if (st.type == ExtType.Dir && depth < MAX_DEPTH) {
+    } else if (st.type == FileType.Dir && depth < MAX_DEPTH) {
       walk(e.ino, p, depth + 1);
     }
   }
 }
 
-function readFile(ino: u32, size: u64): void {
+function readFile(ino: u64, size: u64): void {
   const f = fs!;
   if (seen.has(ino)) return;
   seen.add(ino);

@@ -10,7 +10,7 @@ import { BootState, runCommand, parseLine, splitWord } from "../boot/script";
 import { openFile } from "../boot/load";
 import { resolvePath, searchOrder, mountDevice } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
-import { ExtFs, ExtType, ExtStat } from "../fs/ext/ext";
+import { FileSystem, FileType, FsStat } from "../fs/fs";
 import { lsLine } from "../fs/listing";
 import { VERSION } from "../version";
 
@@ -119,7 +119,7 @@ export class GrubCompleter extends Completer {
     for (let i = 0; i < d.entries.length && names.length < MAX_CANDIDATES; i++) {
       const e = d.entries[i];
       if (e.name == "." || e.name == ".." || !e.name.startsWith(prefix)) continue;
-      names.push(e.type == ExtType.Dir ? e.name + "/" : e.name);
+      names.push(e.type == FileType.Dir ? e.name + "/" : e.name);
     }
     names.sort();
     for (let i = 0; i < names.length; i++) {
@@ -184,7 +184,7 @@ function ls(state: BootState, args: string): void {
   const st = fs.stat(l.ino);
   if (st.error != null) return error("ls: '" + full + "': " + st.error!);
   const t = new Text(4096);
-  if (st.type != ExtType.Dir) {
+  if (st.type != FileType.Dir) {
     lsLine(t, fs, st, m.path.substring(m.path.lastIndexOf("/") + 1), " ", "\r\n");
     console.print(t);
     return;
@@ -192,7 +192,7 @@ function ls(state: BootState, args: string): void {
   const d = fs.list(l.ino);
   if (d.error != null) return error("ls: '" + full + "': " + d.error!);
   const names = new Array<string>();
-  const inos = new Map<string, u32>();
+  const inos = new Map<string, u64>();
   for (let i = 0; i < d.entries.length && names.length < LS_MAX; i++) {
     const n = d.entries[i].name;
     if (n == "." || n == "..") continue;

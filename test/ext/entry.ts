@@ -6,7 +6,8 @@
 // testAbort: the message reaches the host, then the module traps (a failure in any test).
 
 import { MemorySource } from "../../src/disk/source";
-import { ExtFs, ExtType } from "../../src/fs/ext/ext";
+import { ExtFs } from "../../src/fs/ext/ext";
+import { FileType } from "../../src/fs/fs";
 import { crc32c, crc32cUpdate } from "../../src/lib/crc32c";
 
 @external("env", "hostAbort")
@@ -142,7 +143,7 @@ export function walk(maxEntries: i32, maxFileBytes: u64, maxTotalBytes: u64): us
   return ret("[" + walkOut.join(",\n") + "]");
 }
 
-function walkDir(ino: u32, path: string, depth: i32, maxFileBytes: u64): void {
+function walkDir(ino: u64, path: string, depth: i32, maxFileBytes: u64): void {
   const f = fs!;
   const d = f.list(ino);
   if (d.error != null) {
@@ -160,7 +161,7 @@ function walkDir(ino: u32, path: string, depth: i32, maxFileBytes: u64): void {
       continue;
     }
     let rec = "{\"p\":" + q(p) + ",\"i\":" + e.ino.toString() + ",\"t\":" + (<i32>st.type).toString() + ",\"s\":" + st.size.toString();
-    if (st.type == ExtType.File) {
+    if (st.type == FileType.File) {
       let c: u32 = 0xffffffff;
       let err: string | null = null;
       let total = st.size < maxFileBytes ? st.size : maxFileBytes;
@@ -175,13 +176,13 @@ function walkDir(ino: u32, path: string, depth: i32, maxFileBytes: u64): void {
         off += n;
       }
       rec += err != null ? ",\"e\":" + q(err) : ",\"c\":" + (~c).toString();
-    } else if (st.type == ExtType.Symlink) {
+    } else if (st.type == FileType.Symlink) {
       const l = f.readLink(e.ino);
       rec += l.error != null ? ",\"e\":" + q(l.error) : ",\"l\":" + q(l.target);
       const r = f.lookup(p, true);
       rec += ",\"r\":" + r.ino.toString() + (r.error != null ? ",\"re\":" + q(r.error) : "");
     }
     walkOut.push(rec + "}");
-    if (st.type == ExtType.Dir && depth < 64) walkDir(e.ino, p, depth + 1, maxFileBytes);
+    if (st.type == FileType.Dir && depth < 64) walkDir(e.ino, p, depth + 1, maxFileBytes);
   }
 }

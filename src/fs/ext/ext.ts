@@ -1,10 +1,10 @@
-// A read-only ext2/ext3/ext4 reader over a BlockSource.
+// A read-only ext2/ext3/ext4 reader over a BlockSource: the FileSystem of src/fs/fs.ts.
 //
 //   const m = ExtFs.mount(src);              // m.fs, or null and m.error; m.warnings either way
 //   const fs = m.fs!;
 //   fs.label, fs.uuid, fs.blockSize, fs.flavor ("ext2"/"ext3"/"ext4"), fs.features, fs.describe()
 //   const l = fs.lookup("/boot/vmlinuz");    // l.ino, or 0 and l.error; follows symlinks
-//   const st = fs.stat(l.ino);               // st.type (ExtType), st.mode, st.size (u64), ...
+//   const st = fs.stat(l.ino);               // st.type (FileType), st.mode, st.size (u64), ...
 //   const d = fs.list(dirIno);               // d.entries: { name, ino, type }[], "." and ".." included
 //   const f = fs.readFile(l.ino);            // f.data (fresh memory), f.size; or f.error
 //   fs.readRange(ino, offset, len, dst);     // null, or an error; offsets are 64-bit
@@ -39,6 +39,7 @@
 // memory, each physically contiguous stretch as one request (fs.reads counts them).
 
 import { BlockSource } from "../../disk/source";
+import { FileSystem, FileType, FsLookup, FsStat, FsDirEntry, FsListing, FsFileData, FsLink } from "../fs";
 import { Superblock } from "./superblock";
 import { Volume } from "./volume";
 import { Groups } from "./groups";
@@ -51,79 +52,24 @@ import { tryAlloc, ALLOC_MAX } from "./alloc";
 import { nameString } from "./format";
 import { SB_OFFSET, SB_SIZE, ROOT_INO, FT_UNKNOWN, FL_ENCRYPT } from "./layout";
 
-// File types, as directory entries code them.
-export enum ExtType {
-  Unknown = 0,
-  File = 1,
-  Dir = 2,
-  CharDev = 3,
-  BlockDev = 4,
-  Fifo = 5,
-  Socket = 6,
-  Symlink = 7,
-}
-
+// What mount gives: the reader itself (its ext-only fields too: blockSize, features, ...).
 export class ExtMount {
   fs: ExtFs | null = null;
   error: string | null = null;
   warnings: string[] = [];
 }
 
-export class ExtLookup {
-  ino: u32 = 0;
-  error: string | null = null;
-}
-
-export class ExtStat {
-  error: string | null = null;
-  ino: u32 = 0;
-  mode: u16 = 0; // type and permission bits, as in st_mode
-  type: ExtType = ExtType.Unknown;
-  size: u64 = 0;
-  links: u32 = 0;
-  uid: u32 = 0;
-  gid: u32 = 0;
-  mtime: u32 = 0; // seconds since 1970 (low 32 bits)
-  flags: u32 = 0; // i_flags (EXT4_*_FL)
-}
-
-export class ExtDirEntry {
-  name: string;
-  ino: u32;
-  type: ExtType;
-  constructor(name: string, ino: u32, type: ExtType) {
-    this.name = name;
-    this.ino = ino;
-    this.type = type;
-  }
-}
-
-export class ExtListing {
-  entries: ExtDirEntry[] = [];
-  error: string | null = null;
-}
-
-export class ExtFileData {
-  data: usize = 0;
-  size: u64 = 0;
-  error: string | null = null;
-}
-
-export class ExtLink {
-  target: string = "";
-  error: string | null = null;
-}
-
 // Files larger than this are refused by readFile (they cannot be one allocation anyway);
 // readRange reads any part of any file.
 const FOUR_GIB: u64 = <u64>1 << 32;
 
-export class ExtFs {
+export class ExtFs extends FileSystem {
   private vol: Volume;
   private groups: Groups;
   private inodes: Inodes;
 
   private constructor(vol: Volume) {
+    super();
     const groups = new Groups(vol);
     this.vol = vol;
     this.groups = groups;
@@ -184,24 +130,33 @@ export class ExtFs {
   }
 
   // An absolute path's inode. followLast: follow a symlink in the last component too.
-  lookup(path: string, followLast: bool = true): ExtLookup {
-    const r = new ExtLookup();
+  lookup(path: string, followLast: bool = true): FsLookup {
+    const r = new FsLookup();
     this.vol.error = null;
-    r.ino = resolvePath(this.vol, this.inodes, path, followLast);
+    r.ino = <u64>resolvePath(this.vol, this.inodes, path, followLast);
     if (r.ino == 0) r.error = this.vol.error;
     return r;
   }
 
-  stat(ino: u32): ExtStat {
-    const st = new ExtStat();
-    const node = this.inodes.get(ino);
+  // The inode behind a handle; ext's handles are its inode numbers, which are 32-bit.
+  private inode(ino: u64): Inode | null {
+    if (ino > <u64>U32.MAX_VALUE) {
+      this.vol.error = this.vol.F + "inode " + ino.toString() + " is out of range (inode numbers are 32-bit)";
+      return null;
+    }
+    return this.inodes.get(<u32>ino);
+  }
+
+  stat(ino: u64): FsStat {
+    const st = new FsStat();
+    const node = this.inode(ino);
     if (node == null) {
       st.error = this.vol.error;
       return st;
     }
     st.ino = ino;
     st.mode = node.mode;
-    st.type = <ExtType>node.ftype;
+    st.type = <FileType>node.ftype;
     st.size = node.size;
     st.links = node.links;
     st.uid = node.uid;
@@ -212,9 +167,9 @@ export class ExtFs {
   }
 
   // Every entry of a directory, in disk order ("." and ".." included).
-  list(ino: u32): ExtListing {
-    const out = new ExtListing();
-    const node = this.inodes.get(ino);
+  list(ino: u64): FsListing {
+    const out = new FsListing();
+    const node = this.inode(ino);
     if (node == null) {
       out.error = this.vol.error;
       return out;
@@ -233,24 +188,24 @@ export class ExtFs {
       }
       if (k == 0) break;
       if (r.type == FT_UNKNOWN) untyped = true;
-      out.entries.push(new ExtDirEntry(nameString(r.name, r.nameLen), r.ino, <ExtType>r.type));
+      out.entries.push(new FsDirEntry(nameString(r.name, r.nameLen), r.ino, <FileType>r.type));
     }
     // No filetype feature: ask each inode (after the scan: reading inodes while scanning
     // would recycle the directory's own inode slot). A damaged one just stays Unknown.
     if (untyped) {
       for (let i = 0; i < out.entries.length; i++) {
         const e = unchecked(out.entries[i]);
-        if (e.type != ExtType.Unknown) continue;
-        const c = this.inodes.get(e.ino);
-        if (c != null) e.type = <ExtType>c.ftype;
+        if (e.type != FileType.Unknown) continue;
+        const c = this.inode(e.ino);
+        if (c != null) e.type = <FileType>c.ftype;
       }
     }
     return out;
   }
 
   // The inode of a regular file, or null and the reason in `why`.
-  private regularFile(ino: u32, why: ExtFileData): Inode | null {
-    const node = this.inodes.get(ino);
+  private regularFile(ino: u64, why: FsFileData): Inode | null {
+    const node = this.inode(ino);
     if (node == null) {
       why.error = this.vol.error;
       return null;
@@ -267,8 +222,8 @@ export class ExtFs {
   }
 
   // A whole regular file in fresh memory.
-  readFile(ino: u32): ExtFileData {
-    const f = new ExtFileData();
+  readFile(ino: u64): FsFileData {
+    const f = new FsFileData();
     const node = this.regularFile(ino, f);
     if (node == null) return f;
     const size = node.size;
@@ -301,17 +256,17 @@ export class ExtFs {
   }
 
   // len bytes at offset of a regular file into dst. A range past the end is refused.
-  readRange(ino: u32, offset: u64, len: u32, dst: usize): string | null {
-    const why = new ExtFileData();
+  readRange(ino: u64, offset: u64, len: u32, dst: usize): string | null {
+    const why = new FsFileData();
     const node = this.regularFile(ino, why);
     if (node == null) return why.error;
     return readData(this.vol, node, offset, len, dst);
   }
 
   // A symlink's target, as stored (not resolved).
-  readLink(ino: u32): ExtLink {
-    const l = new ExtLink();
-    const node = this.inodes.get(ino);
+  readLink(ino: u64): FsLink {
+    const l = new FsLink();
+    const node = this.inode(ino);
     if (node == null) {
       l.error = this.vol.error;
       return l;
