@@ -73,62 +73,33 @@ export class FsLink {
   error: string | null = null;
 }
 
-export class FsMount {
-  fs: FileSystem | null = null;
-  error: string | null = null;
-  warnings: string[] = [];
-}
-
-// The base every reader extends; each method is overridden (AssemblyScript dispatches them
-// virtually). The bodies here only answer for a reader that forgot one.
-export class FileSystem {
-  get flavor(): string { return "?"; }
-  get label(): string { return ""; }
-  get uuid(): string { return ""; }
-  get warnings(): string[] { return []; }
+// The base every reader extends (AssemblyScript dispatches these virtually).
+export abstract class FileSystem {
+  abstract get flavor(): string; // "ext4", ...
+  abstract get label(): string;
+  abstract get uuid(): string;
+  abstract get warnings(): string[];
   // Requests made to the source and bytes asked for, since the mount.
-  get reads(): u64 { return 0; }
-  get bytesRead(): u64 { return 0; }
+  abstract get reads(): u64;
+  abstract get bytesRead(): u64;
 
   // One line for messages: flavor, label, uuid, sizes, features.
-  describe(): string { return this.flavor; }
+  abstract describe(): string;
 
   // An absolute path's inode. followLast: follow a symlink in the last component too.
-  lookup(path: string, followLast: bool = true): FsLookup {
-    const r = new FsLookup();
-    r.error = this.flavor + ": lookup not implemented";
-    return r;
-  }
+  abstract lookup(path: string, followLast: bool = true): FsLookup;
 
-  stat(ino: u64): FsStat {
-    const st = new FsStat();
-    st.error = this.flavor + ": stat not implemented";
-    return st;
-  }
+  abstract stat(ino: u64): FsStat;
 
   // Every entry of a directory ("." and ".." included where the format stores them).
-  list(ino: u64): FsListing {
-    const l = new FsListing();
-    l.error = this.flavor + ": list not implemented";
-    return l;
-  }
+  abstract list(ino: u64): FsListing;
 
   // A whole regular file in fresh memory.
-  readFile(ino: u64): FsFileData {
-    const f = new FsFileData();
-    f.error = this.flavor + ": readFile not implemented";
-    return f;
-  }
+  abstract readFile(ino: u64): FsFileData;
 
   // len bytes at offset of a regular file into dst. A range past the end is refused.
-  readRange(ino: u64, offset: u64, len: u32, dst: usize): string | null {
-    return this.flavor + ": readRange not implemented";
-  }
+  abstract readRange(ino: u64, offset: u64, len: u32, dst: usize): string | null;
 
   // A symlink's target, as stored (not resolved).
-  readLink(ino: u64): FsLink {
-    const l = new FsLink();
-    l.error = this.flavor + ": readLink not implemented";
-    return l;
-  }
+  abstract readLink(ino: u64): FsLink;
 }
