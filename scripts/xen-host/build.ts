@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { defaultCacheDir, ensureXen } from "./fetch.js";
 import { BLOCK_QUICK, DOM0_INIT } from "./dom0-init.js";
+import { mirrorFor } from "./apt-sources.js";
 
 const run = promisify(execFile);
 
@@ -28,8 +29,6 @@ const run = promisify(execFile);
 export const BUILD_VERSION = 5;
 export const BASE_VERSION = 1;
 
-export const MIRROR = "http://deb.debian.org/debian";
-export const SECURITY_MIRROR = "http://deb.debian.org/debian-security";
 export const SUITE = "bookworm";
 const DOM0_PACKAGES = ["xen-utils-4.17", "xenstore-utils", "kmod", "procps", "e2fsprogs", "util-linux"];
 // What a PV dom0 needs as modules: xenfs and friends, blkback, loop, virtio (the disk that
@@ -236,10 +235,12 @@ async function ensureDom0Root(cacheDir: string, kernel: { modules: string; versi
     const work = join(cacheDir, `tmp-dom0-${process.pid}`);
     rmSync(work, { recursive: true, force: true });
     rmSync(logFile, { force: true });
-    log(`dom0 root: debootstrap ${SUITE} (log: ${logFile})`);
-    await logged(logFile, "debootstrap", ["--variant=minbase", `--include=${DOM0_PACKAGES.join(",")}`, SUITE, work, MIRROR]);
+    // The mirrors this machine's apt uses for the suite and its security updates.
+    const mirror = mirrorFor(SUITE).uri, security = mirrorFor(`${SUITE}-security`).uri;
+    log(`dom0 root: debootstrap ${SUITE} from ${mirror} (log: ${logFile})`);
+    await logged(logFile, "debootstrap", ["--variant=minbase", `--include=${DOM0_PACKAGES.join(",")}`, SUITE, work, mirror]);
     writeFileSync(join(work, "etc", "apt", "sources.list"),
-      `deb ${MIRROR} ${SUITE} main\ndeb ${MIRROR} ${SUITE}-updates main\ndeb ${SECURITY_MIRROR} ${SUITE}-security main\n`);
+      `deb ${mirror} ${SUITE} main\ndeb ${mirror} ${SUITE}-updates main\ndeb ${security} ${SUITE}-security main\n`);
     log("dom0 root: upgrading from bookworm-security");
     await logged(logFile, "chroot", [work, "apt-get", "update"]);
     await logged(logFile, "chroot", [work, "apt-get", "-y", "-o", "Dpkg::Options::=--force-confold", "upgrade"]);
