@@ -20,6 +20,7 @@
 // Cached under build/cache/kernels/ by package version:
 //   gnumach-xen-ARCH-VERSION-fixed.elf   the patched ELF
 //   gnumach-xen-ARCH-VERSION-fixed.gz    the same, gzip -9n (what a guest's /boot holds)
+//   gnumach-xen-ARCH-VERSION.elf         Debian's own, unpatched (the tests show it dies)
 //
 //   tsx scripts/kernels/gnumach.ts [i386|amd64]     prints the paths
 
@@ -79,16 +80,16 @@ export function fixPinnedStore(image: Buffer, arch: MachArch, name = `${PACKAGE}
   return out;
 }
 
-export interface MachImage { elf: string; gz: string; version: string; arch: MachArch }
+export interface MachImage { elf: string; gz: string; original: string; version: string; arch: MachArch }
 
 const safe = (v: string) => v.replace(/[^0-9A-Za-z.+~-]/g, "_");
 
 export async function gnuMachXen(arch: MachArch): Promise<MachImage> {
   // i386 through the private apt configuration (the machine need not have i386 added).
   const version = arch === "i386" ? await binaryVersion(`${PACKAGE}:i386`) : await candidateVersion(PACKAGE);
-  const base = join(KERNEL_CACHE, `gnumach-xen-${arch}-${safe(version)}-fixed`);
-  const img: MachImage = { elf: `${base}.elf`, gz: `${base}.gz`, version, arch };
-  if (existsSync(img.elf) && existsSync(img.gz)) return img;
+  const base = join(KERNEL_CACHE, `gnumach-xen-${arch}-${safe(version)}`);
+  const img: MachImage = { elf: `${base}-fixed.elf`, gz: `${base}-fixed.gz`, original: `${base}.elf`, version, arch };
+  if (existsSync(img.elf) && existsSync(img.gz) && existsSync(img.original)) return img;
 
   mkdirSync(KERNEL_CACHE, { recursive: true });
   const work = join(KERNEL_CACHE, `tmp-gnumach-${arch}-${process.pid}`);
@@ -97,8 +98,10 @@ export async function gnuMachXen(arch: MachArch): Promise<MachImage> {
   try {
     const deb = arch === "i386" ? await aptDownload(`${PACKAGE}:i386`, work) : await downloadDeb(PACKAGE, work);
     await run("dpkg", ["-x", deb, join(work, "root")]);
-    const gz = readFileSync(join(work, "root", "boot", "gnumach-1.8-xen-486.gz"));
-    const fixed = fixPinnedStore(gunzipSync(gz), arch, `${PACKAGE}:${arch} ${version}`);
+    const original = gunzipSync(readFileSync(join(work, "root", "boot", "gnumach-1.8-xen-486.gz")));
+    const fixed = fixPinnedStore(original, arch, `${PACKAGE}:${arch} ${version}`);
+    writeFileSync(join(work, "original.elf"), original);
+    renameSync(join(work, "original.elf"), img.original);
     writeFileSync(join(work, "fixed.elf"), fixed);
     writeFileSync(join(work, "fixed.gz"), gzipSync(fixed, { level: zc.Z_BEST_COMPRESSION }));
     renameSync(join(work, "fixed.gz"), img.gz);
