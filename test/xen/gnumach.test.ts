@@ -25,7 +25,7 @@
 // for each module, and no message about unexpected or spurious events.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gnuMachXen, staticProgram, type MachImage } from "../../scripts/kernels/gnumach";
@@ -69,7 +69,6 @@ describe("Debian's i386 GNU Mach (store after the pin removed) on Xen 4.17 with 
     mach = await gnuMachXen("i386");
     const busybox = await staticProgram("busybox-static:i386", "bin/busybox");
     const sash = await staticProgram("sash:i386", "bin/sash");
-    const { readFileSync } = await import("node:fs");
     const bb = readFileSync(busybox), sh = readFileSync(sash);
     mods = hurdModules({ file: "busybox", data: bb }, { file: "sash", data: sh });
     cutMods = hurdModules({ file: "busybox-cut", data: cutAtLastSegment(bb) }, { file: "sash", data: sh });
