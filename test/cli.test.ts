@@ -3,7 +3,7 @@
 
 import { describe, expect, it, beforeAll } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,8 +68,19 @@ describe("pvboot run", () => {
     expect(pvboot("help", "run").stdout).toContain("--keys KEYS");
     expect(pvboot("run", "--help").stdout).toContain("--memory MB");
     expect(pvboot("--help").stdout).toContain("xen DISK");
-    expect(pvboot("help", "xen").stdout).toContain("usage: pvboot xen DISK [--extra ARG] [--memory MB]");
+    expect(pvboot("help", "xen").stdout).toContain("usage: pvboot xen DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB]");
     expect(pvboot().status).toBe(2);
+  });
+
+  it("xen: refuses an unknown --arch, and says when the 32-bit image is not built", () => {
+    const bad = pvboot("xen", disk, "--arch", "arm64");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("xen: --arch takes x86_64 or x86_32, not 'arm64'");
+    const image = fileURLToPath(new URL("../build/pvboot-x86_32.elf", import.meta.url));
+    if (existsSync(image)) return; // built: `pvboot xen --arch x86_32` boots it (test/xen/gnumach.test.ts)
+    const r = pvboot("xen", disk, "--arch", "x86_32");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`pvboot: xen: no ${image}: the 32-bit PAE image (xen-3.0-x86_32p) is not built`);
   });
 
   it("is the package's bin", () => {

@@ -6,8 +6,10 @@
 //
 //   tsx scripts/xen-host/guests.ts --disk DISK [--name NAME] [--kernel FILE] [--ramdisk FILE]
 //       [--extra ARG] [--memory MB] [--expect REGEX ...] [--key 'AFTER=>SEND' ...]
-//       [--hotplug block|block-quick] [--timeout S] [--quiet]
+//       [--hotplug block|block-quick] [--pv32] [--timeout S] [--quiet]
 //
+// --pv32 (hypervisor: "pv32") boots the hypervisor built with CONFIG_PV32 (xen-pv32.ts), which
+// runs 32-bit PV guests; by default Debian's own hypervisor runs (64-bit guests only).
 // Without --expect the run waits for the guest to end and says how it ended.
 
 import { execFileSync } from "node:child_process";
@@ -18,8 +20,11 @@ import { parseArgs } from "node:util";
 import { defaultCacheDir } from "./fetch.js";
 import { ensureHost, shellQuote, type HostParts } from "./build.js";
 import { DEFAULT_FAIL_ON, runXen, type XenResult } from "./qemu.js";
+import { ensureXenPv32 } from "./xen-pv32.js";
 
 export const PVBOOT_IMAGE = fileURLToPath(new URL("../../build/pvboot-x86_64.elf", import.meta.url));
+// The 32-bit PAE image (issue 17): runs only on the PV32 hypervisor.
+export const PVBOOT_IMAGE_X86_32 = fileURLToPath(new URL("../../build/pvboot-x86_32.elf", import.meta.url));
 
 export interface GuestSpec {
   name: string;                 // [a-z0-9-]+: the domain's name and the line prefix
@@ -71,6 +76,9 @@ export interface GuestsOptions {
   onGuestLine?: (guest: string, text: string, ms: number) => void;
   onHostLine?: (text: string, ms: number) => void;
   host?: HostParts;
+  // Which hypervisor boots: Debian's binary ("debian", the default: no 32-bit PV guests) or
+  // Debian's source rebuilt with CONFIG_PV32=y ("pv32", xen-pv32.ts), for 32-bit PV guests.
+  hypervisor?: "debian" | "pv32";
   dom0MemMB?: number;
   memoryMB?: number;
   // At the end (with waitForEnd), each guest's xl log and the last N lines of `xl dmesg`
@@ -154,6 +162,7 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
   if (guests.length === 0) throw new Error("runGuests: no guests");
   if (new Set(guests.map((g) => g.name)).size !== guests.length) throw new Error("runGuests: guest names must differ");
   const host = opts.host ?? (await ensureHost());
+  const hypervisor = opts.hypervisor === "pv32" ? await ensureXenPv32() : host.xen;
   const timeoutMs = opts.timeoutMs ?? 180_000;
 
   const work = join(defaultCacheDir, `run-${process.pid}-${Date.now()}`);
@@ -176,7 +185,7 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
     if (opts.waitForEnd || expect.length === 0) expect.push(/^pvboot-host: all guests done$/);
 
     const xen = await runXen({
-      xen: host.xen,
+      xen: hypervisor,
       dom0: host.dom0Kernel,
       dom0Cmdline: `console=hvc0 earlyprintk=xen rdinit=/init`,
       extraModules: [host.dom0Cpio],
@@ -242,6 +251,7 @@ async function main(): Promise<void> {
       expect: { type: "string", multiple: true },
       key: { type: "string", multiple: true },
       hotplug: { type: "string", default: "block" },
+      pv32: { type: "boolean", default: false },
       timeout: { type: "string", default: "180" },
       quiet: { type: "boolean", default: false },
     },
@@ -257,6 +267,7 @@ async function main(): Promise<void> {
     }),
   }], {
     timeoutMs: Number(values.timeout) * 1000, echo: !values.quiet, waitForEnd: expect.length === 0,
+    hypervisor: values.pv32 ? "pv32" : "debian",
   });
   const s = (ms: number) => (ms < 0 ? "-" : (ms / 1000).toFixed(1));
   for (const g of r.guests) {

@@ -1,9 +1,10 @@
 // pvgrub2, the peer to compare pvboot against on the same disks: GRUB 2's x86_64-xen
-// platform made with grub-mkimage from Debian's grub-xen-bin and grub-common (unpacked with
+// platform (or i386-xen, for 32-bit PV guests such as GNU Mach: its `linux` module also gives
+// `multiboot` and `module`, which hand GNU Mach a multiboot module list) made with grub-mkimage from Debian's grub-xen-bin and grub-common (unpacked with
 // dpkg -x, nothing installed), with an embedded config. Cached in build/cache/xen-host/ by
 // the package versions and the config.
 //
-//   tsx scripts/xen-host/pvgrub2.ts [CONFIG_FILE]     prints the path of the image
+//   tsx scripts/xen-host/pvgrub2.ts [--i386] [CONFIG_FILE]     prints the path of the image
 //
 // The embedded config runs under GRUB's rescue parser: no if/else and no comments (an
 // apostrophe in a comment swallows the rest of the file). The default one reads
@@ -27,12 +28,17 @@ const MODULES = [
   "search", "search_fs_file", "search_label", "gzio", "xzio", "lzopio", "minicmd", "test", "sleep",
 ];
 
-export async function ensurePvgrub2(config = PVGRUB2_DEFAULT_CONFIG, opts: { cacheDir?: string } = {}): Promise<string> {
+export type GrubXenPlatform = "x86_64-xen" | "i386-xen";
+
+export async function ensurePvgrub2(config = PVGRUB2_DEFAULT_CONFIG, opts: { cacheDir?: string; platform?: GrubXenPlatform } = {}): Promise<string> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir;
+  const platform = opts.platform ?? "x86_64-xen";
   mkdirSync(cacheDir, { recursive: true });
   const versions = { bin: await candidateVersion("grub-xen-bin"), common: await candidateVersion("grub-common") };
-  const hash = createHash("sha256").update(JSON.stringify({ BUILD_VERSION, versions, config, MODULES })).digest("hex").slice(0, 16);
-  const out = join(cacheDir, `pvgrub2-${hash}.bin`);
+  // The x86_64 key is the one it always had (its cached images stay valid).
+  const keyed = platform === "x86_64-xen" ? { BUILD_VERSION, versions, config, MODULES } : { BUILD_VERSION, versions, config, MODULES, platform };
+  const hash = createHash("sha256").update(JSON.stringify(keyed)).digest("hex").slice(0, 16);
+  const out = join(cacheDir, `pvgrub2-${platform === "x86_64-xen" ? "" : `${platform}-`}${hash}.bin`);
   if (existsSync(out)) return out;
 
   log(`pvgrub2: grub-xen-bin ${versions.bin}`);
@@ -52,7 +58,7 @@ export async function ensurePvgrub2(config = PVGRUB2_DEFAULT_CONFIG, opts: { cac
     writeFileSync(join(work, "embedded.cfg"), config);
     const tmp = `${out}.tmp-${process.pid}`;
     await run(join(grubBin, "usr", "bin", "grub-mkimage"), [
-      "-O", "x86_64-xen", "-d", join(grubBin, "usr", "lib", "grub", "x86_64-xen"),
+      "-O", platform, "-d", join(grubBin, "usr", "lib", "grub", platform),
       "-c", join(work, "embedded.cfg"), "-p", "(xen/xvda,msdos1)/boot/grub", "-o", tmp, ...MODULES,
     ]);
     renameSync(tmp, out);
@@ -63,8 +69,11 @@ export async function ensurePvgrub2(config = PVGRUB2_DEFAULT_CONFIG, opts: { cac
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const cfg = process.argv[2] ? readFileSync(process.argv[2], "utf8") : undefined;
-  ensurePvgrub2(cfg).then(
+  const args = process.argv.slice(2);
+  const i386 = args.includes("--i386");
+  const file = args.find((a) => a !== "--i386");
+  const cfg = file ? readFileSync(file, "utf8") : undefined;
+  ensurePvgrub2(cfg, { platform: i386 ? "i386-xen" : "x86_64-xen" }).then(
     (p) => console.log(p),
     (err) => {
       console.error(`pvgrub2: ${err instanceof Error ? err.message : err}`);
