@@ -136,8 +136,9 @@ xen-host:
 demo: all
 	bash scripts/demo.sh
 
+# Every benchmark runs; make fails at the end if one did (scripts/run-benches.sh).
 bench: all
-	@for b in scripts/bench/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true
+	@bash scripts/run-benches.sh scripts/bench
 
 # The decompressor benchmark's program (scripts/bench/decompress.ts runs it): the decompressors
 # compiled as the core is (src/bench/asconfig.json has the release target's options), wasm2c,
@@ -169,8 +170,7 @@ $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/d
 # Every real-Xen benchmark runs; make fails at the end if one did (gnumach32.ts fails, saying
 # why, until build/pvboot-x86_32.elf is built).
 bench-xen: all xen-host
-	@st=0; for b in scripts/bench-xen/*.ts; do [ -e "$$b" ] || continue; \
-	  npx tsx "$$b" || { echo "bench-xen: $$b failed"; st=1; }; done; exit $$st
+	@bash scripts/run-benches.sh scripts/bench-xen
 
 clean:
 	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \

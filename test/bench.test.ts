@@ -2,7 +2,10 @@
 // figures are printed by `make bench`, never judged by a test.
 
 import { describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const script = (name: string) => fileURLToPath(new URL(`../scripts/bench/${name}`, import.meta.url));
@@ -25,4 +28,23 @@ describe("benchmarks", () => {
     expect(lines[0]).toMatch(/^ext4-read-all pvboot [\d.]+ debugfs [\d.]+ ratio [\d.]+$/);
     expect(lines[1]).toMatch(/^ext4-read-all-core pvboot-core [\d.]+ debugfs [\d.]+ ratio [\d.]+$/);
   }, 120_000);
+
+  // `make bench` and `make bench-xen` run their folder through scripts/run-benches.sh.
+  it("the runner make uses fails when one benchmark fails, after running the others", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvboot-benches-"));
+    try {
+      writeFileSync(join(dir, "a-fails.ts"), 'console.log("a pvboot 1 peer 1 ratio 1"); process.exit(3);\n');
+      writeFileSync(join(dir, "b-works.ts"), 'console.log("b pvboot 1 peer 2 ratio 0.50");\n');
+      const runner = fileURLToPath(new URL("../scripts/run-benches.sh", import.meta.url));
+      const bad = spawnSync("bash", [runner, dir], { encoding: "utf8" });
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toContain("b pvboot 1 peer 2 ratio 0.50");
+      expect(bad.stdout).toContain(`benchmark failed: ${join(dir, "a-fails.ts")} (exit 3)`);
+      rmSync(join(dir, "a-fails.ts"));
+      const good = spawnSync("bash", [runner, dir], { encoding: "utf8" });
+      expect(good.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
