@@ -1,15 +1,18 @@
 # pvboot: AssemblyScript core -> build/pvboot.wasm -> wasm2c -> gcc with the shim (boot/)
-# -> build/pvboot-$(ARCH).elf, a Xen PV kernel image.
+# -> build/pvboot-$(arch).elf, a Xen PV kernel image for each arch in ARCHS (the same core,
+# the same wasm2c output, compiled -m64 and -m32).
 #
 #   make            build everything (installs what is missing first)
 #   make test       all tests (unit, emulator, real Xen under QEMU)
 #   make demo       boot a sample disk in the emulator
 #   make bench      every benchmark under scripts/bench, one line per figure
 
+# ARCH: the arch of the probe image (below); ARCHS: every pvboot image `make` builds.
 ARCH ?= x86_64
+ARCHS := x86_64 x86_32
 BUILD := build
 WASM := $(BUILD)/pvboot.wasm
-IMAGE := $(BUILD)/pvboot-$(ARCH).elf
+IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
 # against its wasm2c output, for the next kernel's view of the handoff.
@@ -27,6 +30,9 @@ SHIM_SRC := $(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(ARCH)/*)
 CC := gcc
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
+CFLAGS_x86_32 := -m32 -march=i686
+# x86_32 links libgcc for the 64-bit divisions wasm2c's code makes (gcc-multilib's 32-bit one).
+LIBS_x86_32 = $(shell $(CC) -m32 -print-libgcc-file-name)
 # How the core (and the shim) is compiled: also what build/bench/decompress compiles its
 # wasm2c output with, hosted (system headers instead of boot/include).
 CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
@@ -36,6 +42,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
 CFLAGS_COMMON := -nostdlib -nostdinc -isystem $(GCC_INCLUDE) -Iboot/include -Iboot \
   -Iboot/$(ARCH) $(CFLAGS_CODEGEN)
 LDFLAGS_x86_64 := -m elf_x86_64
+LDFLAGS_x86_32 := -m elf_i386
 CFLAGS := $(CFLAGS_COMMON)
 CFLAGS_PVBOOT := -I$(W2C)
 LDFLAGS := -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $(LDFLAGS_$(ARCH)) -T boot/$(ARCH)/pvboot.lds
@@ -45,7 +52,7 @@ SHIM_S := $(wildcard boot/$(ARCH)/*.S)
 SHIM_OBJ := $(patsubst boot/%.c,$(BUILD)/$(ARCH)/%.o,$(SHIM_C)) $(patsubst boot/%.S,$(BUILD)/$(ARCH)/%.o,$(SHIM_S))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host
-all: setup $(IMAGE) $(PROBE_IMAGE)
+all: setup $(IMAGES) $(PROBE_IMAGE)
 
 setup:
 	@bash scripts/setup.sh
@@ -67,21 +74,32 @@ $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h: $(WASM)
 	  [ -n "$$pages" ] || { echo "no imported memory in $(WASM)"; exit 1; }; \
 	  echo "#define CORE_MIN_PAGES $$pages" > $(W2C)/core-memory.h
 
-$(BUILD)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(W2C)/core.h $(W2C)/core-memory.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -include $(W2C)/core-memory.h -c $< -o $@
+# One image per arch: the shim's common files and its arch folder, with the one core.c.
+define IMAGE_RULES
+$(1)_CFLAGS := -nostdlib -nostdinc -isystem $$(GCC_INCLUDE) -Iboot/include -Iboot -Iboot/$(1) \
+  $$(filter-out $$(CFLAGS_$$(ARCH)),$$(CFLAGS_CODEGEN)) $$(CFLAGS_$(1)) -I$$(W2C)
+$(1)_SRC := $$(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(1)/*)
+$(1)_OBJ := $$(patsubst boot/%.c,$$(BUILD)/$(1)/%.o,$$(wildcard boot/*.c) $$(wildcard boot/$(1)/*.c)) \
+  $$(patsubst boot/%.S,$$(BUILD)/$(1)/%.o,$$(wildcard boot/$(1)/*.S))
 
-$(BUILD)/$(ARCH)/$(ARCH)/%.o: boot/$(ARCH)/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -D__ASSEMBLY__ -c $< -o $@
+$$(BUILD)/$(1)/%.o: boot/%.c $$($(1)_SRC) $$(W2C)/core.h $$(W2C)/core-memory.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$($(1)_CFLAGS) -include $$(W2C)/core-memory.h -c $$< -o $$@
 
-$(BUILD)/$(ARCH)/core.o: $(W2C)/core.c $(W2C)/core.h boot/include/*.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -c $< -o $@
+$$(BUILD)/$(1)/$(1)/%.o: boot/$(1)/%.S
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$($(1)_CFLAGS) -D__ASSEMBLY__ -c $$< -o $$@
 
-$(IMAGE): $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
-	ld $(LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o
-	@echo "$@: $$(stat -c %s $@) bytes"
+$$(BUILD)/$(1)/core.o: $$(W2C)/core.c $$(W2C)/core.h boot/include/*.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$($(1)_CFLAGS) -c $$< -o $$@
+
+$$(BUILD)/pvboot-$(1).elf: $$($(1)_OBJ) $$(BUILD)/$(1)/core.o boot/$(1)/pvboot.lds
+	ld -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $$(LDFLAGS_$(1)) \
+	  -T boot/$(1)/pvboot.lds -o $$@ $$($(1)_OBJ) $$(BUILD)/$(1)/core.o $$(LIBS_$(1))
+	@echo "$$@: $$$$(stat -c %s $$@) bytes"
+endef
+$(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a))))
 
 # The probe: its own core, the same shim sources compiled against it (core.h differs).
 PROBE_SHIM_OBJ := $(patsubst $(BUILD)/$(ARCH)/%,$(PROBE_DIR)/$(ARCH)/%,$(SHIM_OBJ))
@@ -170,7 +188,7 @@ bench-xen: all xen-host
 	@for b in scripts/bench-xen/*.ts; do [ -e "$$b" ] && npx tsx "$$b"; done; true
 
 clean:
-	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
+	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
 	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
 
 # ---- Fuzzing (scripts/fuzz/README.md): the partition and ext readers under libFuzzer ----------
