@@ -80,6 +80,7 @@ export interface BlkbackStats {
   bytes: number; // bytes copied into the guest's pages
   maxInFlight: number; // most requests taken and not yet answered at once
   ringEntries: number; // entries of the ring at the last connect
+  protocol: string; // the ABI the ring spoke at the last connect ("" before any)
   writes: number; // write requests seen: pvboot must never send one
 }
 
@@ -165,7 +166,7 @@ interface Connection {
 
 export class Blkback {
   state: number = XenbusState.Unknown;
-  stats: BlkbackStats = { requests: 0, indirectRequests: 0, segments: 0, bytes: 0, maxInFlight: 0, ringEntries: 0, writes: 0 };
+  stats: BlkbackStats = { requests: 0, indirectRequests: 0, segments: 0, bytes: 0, maxInFlight: 0, ringEntries: 0, writes: 0, protocol: "" };
   faults: BlkbackFaults;
   errors: string[] = []; // what went to the error node, for tests
   readonly backendPath: string;
@@ -332,6 +333,7 @@ export class Blkback {
     }
     this.conn = conn;
     this.stats.ringEntries = conn.entries;
+    this.stats.protocol = abi.protocol;
     this.writeDiskDetails();
     this.switchState(XenbusState.Connected);
   }

@@ -55,3 +55,43 @@ export function pvElf(entryOffset = 0, xenNotes = true): Buffer {
   notes.copy(b, noteOff);
   return b;
 }
+
+// The same minimal kernel for a 32-bit PAE domain: ELF32 i386, VIRT_BASE 0xC0000000, notes
+// with 4-byte numbers and PAE_MODE "yes" (libelf's extended-cr3).
+export function pvElf32(entryOffset = 0): Buffer {
+  const VB = 0xc0000000, PH = 0x100000;
+  const codeOff = 0x1000, codeLen = 0x12000;
+  const start = VB + PH;
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    return b;
+  };
+  const notes = Buffer.concat([
+    note(6, Buffer.from("linux\0")), note(5, Buffer.from("xen-3.0\0")), note(8, Buffer.from("generic\0")),
+    note(9, Buffer.from("yes\0")), note(3, u32(VB)), note(4, u32(0)), note(1, u32(start + entryOffset)),
+    note(2, u32(start + 0x11000)),
+  ]);
+  const noteOff = codeOff + codeLen;
+  const b = Buffer.alloc(noteOff + notes.length);
+  b.write("\x7fELF", 0, "latin1");
+  b[4] = 1; b[5] = 1; b[6] = 1;
+  b.writeUInt16LE(2, 16); // executable
+  b.writeUInt16LE(3, 18); // i386
+  b.writeUInt32LE(1, 20);
+  b.writeUInt32LE(start + entryOffset, 24);
+  b.writeUInt32LE(52, 28); // program headers right after the header
+  b.writeUInt16LE(52, 40);
+  b.writeUInt16LE(32, 42);
+  b.writeUInt16LE(2, 44);
+  const ph = (i: number, type: number, flags: number, off: number, vaddr: number, paddr: number, size: number, memsz: number) => {
+    const p = 52 + i * 32;
+    b.writeUInt32LE(type, p); b.writeUInt32LE(off, p + 4); b.writeUInt32LE(vaddr >>> 0, p + 8); b.writeUInt32LE(paddr, p + 12);
+    b.writeUInt32LE(size, p + 16); b.writeUInt32LE(memsz, p + 20); b.writeUInt32LE(flags, p + 24); b.writeUInt32LE(0x1000, p + 28);
+  };
+  ph(0, 1, 7, codeOff, start, PH, codeLen, codeLen + 0x4000); // PT_LOAD, with some BSS
+  ph(1, 4, 4, noteOff, 0, 0, notes.length, notes.length); // PT_NOTE
+  b.fill(0x90, codeOff, codeOff + codeLen);
+  notes.copy(b, noteOff);
+  return b;
+}
