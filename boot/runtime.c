@@ -141,7 +141,8 @@ void wasm_rt_trap(wasm_rt_trap_t code)
     shim_crash();
 }
 
-/* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64). */
+/* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64; x86_32 links
+ * it for the 64-bit divisions, and this definition keeps its popcount out). */
 int __popcountdi2(long long x)
 {
     unsigned long long v = (unsigned long long)x;
