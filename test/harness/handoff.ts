@@ -42,6 +42,9 @@ export interface KernelInfo {
   hypercallPage: bigint | null;
   initP2m: bigint | null;
   modStartPfn: boolean;
+  // libelf's XEN_PAE_YES (a `__xen_guest` PAE=yes, not yes[extended-cr3]) without the
+  // pae_pgdir_above_4gb feature: the PAE L3 must lie below 4 GiB of machine memory
+  l3Below4G: boolean;
   segments: { offset: number; filesz: number; memsz: number; va: bigint }[];
 }
 
@@ -80,6 +83,7 @@ export function parseKernel(elfBytes: Uint8Array, bits: 32 | 64 = 64): KernelInf
     return d.length >= 8 ? v.getBigUint64(0, true) : d.length >= 4 ? BigInt(v.getUint32(0, true)) : d.length >= 2 ? BigInt(v.getUint16(0, true)) : BigInt(d[0] ?? 0);
   };
   let kind: KernelInfo["notes"] = "elfnotes";
+  let l3Below4G = false;
   if (notes.length) {
     for (const n of notes) {
       if (n.type === 3) virtBase = num(n.desc);
@@ -102,7 +106,9 @@ export function parseKernel(elfBytes: Uint8Array, bits: 32 | 64 = 64): KernelInf
       else if (name === "VIRT_ENTRY") entry = big();
       else if (name === "ELF_PADDR_OFFSET") paddrOffset = big();
       else if (name === "HYPERCALL_PAGE") hypercallPage = big() << 12n;
+      else if (name === "PAE") l3Below4G = value.startsWith("yes") && value !== "yes[extended-cr3]";
     }
+    if (/(^|,)FEATURES=[^,]*pae_pgdir_above_4gb/.test(text)) l3Below4G = false; // required or not
     if (virtBase !== null && hypercallPage !== null) hypercallPage += virtBase;
     virtBase ??= 0n;
     paddrOffset ??= virtBase;
@@ -115,7 +121,7 @@ export function parseKernel(elfBytes: Uint8Array, bits: 32 | 64 = 64): KernelInf
   const off = virtBase - paddrOffset;
   return {
     notes: kind, virtBase, paddrOffset, entry: entry ?? elf.entry, kstart: BigInt.asUintN(64, pstart + off),
-    kend: BigInt.asUintN(64, pend + off), hypercallPage, initP2m, modStartPfn,
+    kend: BigInt.asUintN(64, pend + off), hypercallPage, initP2m, modStartPfn, l3Below4G,
     segments: loads.map((s) => ({ offset: s.offset, filesz: s.filesz, memsz: s.memsz, va: BigInt.asUintN(64, s.paddr + off) })),
   };
 }
@@ -356,6 +362,9 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     const s = needSi();
     const k = needKernel();
     needP2m();
+    if (dom.pv32 && k.l3Below4G && cr3 >= 0x100000) {
+      fail(`the PAE L3 is mfn ${hex(cr3)}, above 4 GiB, and the kernel (PAE=yes without pae_pgdir_above_4gb) cannot take that`);
+    }
     const ptT = tr(s.pt_base);
     if (!ptT || ptT.mfn !== cr3) fail(`pt_base ${hex(s.pt_base)} translates to ${ptT ? "mfn " + hex(ptT.mfn) : "nothing"}, not to cr3's mfn ${hex(cr3)}`);
     if (s.pt_base % 4096n !== 0n) fail(`pt_base ${hex(s.pt_base)} is not page-aligned`);

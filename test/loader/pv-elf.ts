@@ -95,3 +95,35 @@ export function pvElf32(entryOffset = 0): Buffer {
   notes.copy(b, noteOff);
   return b;
 }
+
+// A 32-bit PV kernel that describes itself the old way: no notes, a `__xen_guest` section
+// string (e.g. "GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0xC0000000,ELF_PADDR_OFFSET=0xC0000000,
+// PAE=yes,LOADER=generic"). One PT_LOAD at 0xC0100000 (physical = virtual, as the string's
+// ELF_PADDR_OFFSET says), entry at its start.
+export function pvElf32Legacy(guest: string): Buffer {
+  const start = 0xc0100000;
+  const codeOff = 0x1000, codeLen = 0x3000;
+  const str = Buffer.from(guest + "\0", "latin1");
+  const shstr = Buffer.from("\0__xen_guest\0.shstrtab\0", "latin1");
+  const strOff = codeOff + codeLen, shstrOff = strOff + str.length, shOff = (shstrOff + shstr.length + 7) & ~7;
+  const b = Buffer.alloc(shOff + 3 * 40);
+  b.write("\x7fELF", 0, "latin1");
+  b[4] = 1; b[5] = 1; b[6] = 1;
+  b.writeUInt16LE(2, 16); b.writeUInt16LE(3, 18); b.writeUInt32LE(1, 20);
+  b.writeUInt32LE(start, 24); b.writeUInt32LE(52, 28); b.writeUInt32LE(shOff, 32);
+  b.writeUInt16LE(52, 40); b.writeUInt16LE(32, 42); b.writeUInt16LE(1, 44);
+  b.writeUInt16LE(40, 46); b.writeUInt16LE(3, 48); b.writeUInt16LE(2, 50);
+  const p = 52; // PT_LOAD, rwx
+  b.writeUInt32LE(1, p); b.writeUInt32LE(codeOff, p + 4); b.writeUInt32LE(start, p + 8); b.writeUInt32LE(start, p + 12);
+  b.writeUInt32LE(codeLen, p + 16); b.writeUInt32LE(codeLen, p + 20); b.writeUInt32LE(7, p + 24); b.writeUInt32LE(0x1000, p + 28);
+  b.fill(0x90, codeOff, codeOff + codeLen);
+  str.copy(b, strOff);
+  shstr.copy(b, shstrOff);
+  const section = (i: number, name: number, type: number, off: number, size: number) => {
+    const s = shOff + i * 40;
+    b.writeUInt32LE(name, s); b.writeUInt32LE(type, s + 4); b.writeUInt32LE(off, s + 16); b.writeUInt32LE(size, s + 20);
+  };
+  section(1, 1, 1, strOff, str.length); // __xen_guest, PROGBITS
+  section(2, 13, 3, shstrOff, shstr.length); // .shstrtab
+  return b;
+}
