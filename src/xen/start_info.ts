@@ -36,6 +36,11 @@ export class StartInfo {
   get consoleEvtchn(): u32 { return this.field32(abi.SI_CONSOLE_EVTCHN, abi.SI32_CONSOLE_EVTCHN); }
   get modStart(): u64 { return this.field(abi.SI_MOD_START, abi.SI32_MOD_START); }
   get modLen(): u64 { return this.field(abi.SI_MOD_LEN, abi.SI32_MOD_LEN); }
+  get ptBase(): u64 { return this.field(abi.SI_PT_BASE, abi.SI32_PT_BASE); }
+  get nrPtFrames(): u64 { return this.field(abi.SI_NR_PT_FRAMES, abi.SI32_NR_PT_FRAMES); }
+  get mfnList(): u64 { return this.field(abi.SI_MFN_LIST, abi.SI32_MFN_LIST); }
+  get firstP2mPfn(): u64 { return this.field(abi.SI_FIRST_P2M_PFN, abi.SI32_FIRST_P2M_PFN); }
+  get nrP2mFrames(): u64 { return this.field(abi.SI_NR_P2M_FRAMES, abi.SI32_NR_P2M_FRAMES); }
   get isInitialDomain(): bool { return (this.flags & abi.SIF_INITDOMAIN) != 0; }
 
   // The magic names the ABI width: "xen-3.0-x86_64" or "xen-3.0-x86_32p".
