@@ -92,7 +92,8 @@ describe("the x86_32 PAE handoff in the emulator", () => {
     const dom = r.domain;
     expect(dom.mmu.level(Number(r.handoff!.record.l4Mfn))).toBe(3);
     const l3 = dom.mem.view(Number(r.handoff!.record.l4Mfn));
-    for (let i = 0; i < 4; i++) expect(l3.getBigUint64(i * 8, true) & 0xfffn).toBe(i === 0 || i === 3 ? 1n : 0n);
+    // (the core writes 0x001, libxenguest's PDPTE; pinning added RW and USER, as Xen does)
+    for (let i = 0; i < 4; i++) expect(l3.getBigUint64(i * 8, true) & 0xfffn).toBe(i === 0 || i === 3 ? 7n : 0n);
     // The disk was read over a ring in the x86_32 layout, as the frontend's protocol node said
     // (a frontend writing x86_64 offsets into it would have read garbage).
     expect(dom.blkbacks[0].stats.protocol).toBe("x86_32-abi");
@@ -152,28 +153,32 @@ describe("Xen's PAE rules in the emulated MMU", () => {
       writableAt: () => null, platformTable: () => false, owns: (m) => frames.has(m), shared: () => false,
     });
     const set = (m: number, slot: number, v: bigint) => new DataView(frames.get(m)!.buffer).setBigUint64(slot * 8, v, true);
+    const get = (m: number, slot: number) => new DataView(frames.get(m)!.buffer).getBigUint64(slot * 8, true);
     set(1, 0, (2n << 12n) | 1n);
     set(1, 3, (3n << 12n) | 1n);
     set(2, 0, (4n << 12n) | 0x67n);
     set(4, 0, (5n << 12n) | 0x63n);
-    return { mmu, set };
+    return { mmu, set, get };
   };
 
-  it("pins a well-formed L3", () => {
-    const { mmu } = make();
+  it("pins a well-formed L3, adding RW and USER to its entries as Xen does", () => {
+    const { mmu, get } = make();
     expect(mmu.pinL3(1), mmu.lastError).toBe(0);
     expect(mmu.level(3)).toBe(2);
+    expect(get(1, 0) & 0xfffn).toBe(0x7n);
+    expect(get(1, 3) & 0xfffn).toBe(0x7n);
+    expect(mmu.modified()).toEqual([]);
   });
 
-  it("refuses an L3 without slot 3, with flags beyond present, with a fifth entry, or sharing slot 3's L2", () => {
+  it("refuses an L3 without slot 3, with a cache or superpage flag, with a fifth entry, or sharing slot 3's L2", () => {
     let t = make();
     t.set(1, 3, 0n);
     expect(t.mmu.pinL3(1)).toBe(-22);
     expect(t.mmu.lastError).toMatch(/slot 3 is empty/);
     t = make();
-    t.set(1, 0, (2n << 12n) | 0x3n);
+    t.set(1, 0, (2n << 12n) | 0x9n); // PWT
     expect(t.mmu.pinL3(1)).toBe(-22);
-    expect(t.mmu.lastError).toMatch(/a PDPTE may only be present/);
+    expect(t.mmu.lastError).toMatch(/has flags 0x8, which Xen refuses/);
     t = make();
     t.set(1, 4, (6n << 12n) | 1n);
     expect(t.mmu.pinL3(1)).toBe(-22);

@@ -21,11 +21,13 @@
 //    the loader (which Xen would have faulted, the wasm store cannot be trapped here) shows.
 //
 // For a 32-bit PAE guest (a compat guest of 64-bit Xen) the top-level table is an L3
-// (MMUEXT_PIN_L3_TABLE) of which only entries 0..3 exist, each present-only (a PDPTE: any other
-// flag is reserved); entry 3 must be present (Xen's compat rule: it puts its own mappings in
-// that L2 above the hypervisor hole, HYPERVISOR_COMPAT_VIRT_START 0xF5800000), that L2 may
-// serve no other slot or table, and none of its entries from the hole up may be present. Xen's
-// flag adjustments are not modelled for PAE tables.
+// (MMUEXT_PIN_L3_TABLE) of which only entries 0..3 exist, without PWT, PCD, PSE or G (Xen's
+// l3_disallow_mask for a 32-bit guest, 0x198 of the flags); entry 3 must be present (Xen's
+// compat rule: it puts its own mappings in that L2 above the hypervisor hole,
+// HYPERVISOR_COMPAT_VIRT_START 0xF5800000), that L2 may serve no other slot or table, and none
+// of its entries from the hole up may be present. On success Xen adds RW and USER to the L3's
+// present entries (seen on the PV32 test host: libxenguest's 0x001 reads back 0x007); this
+// model does the same. Its other adjustments are not modelled for PAE tables.
 //
 // Not modelled: linear (recursive) page-table entries, which Xen accepts read-only (refused
 // here as a type clash); Xen's own L4 slots are left as the loader wrote them (empty); the L1TF
@@ -141,8 +143,8 @@ export class Mmu {
         const at = `L${level} mfn ${hex(m)} slot ${i}`;
         if (pae && level === 3) {
           if (i > 3) return `${at}: a PAE L3 has 4 entries, this one (${hex(e)}) is beyond them`;
-          const flags = e & 0xfffn;
-          if (flags !== PTE.P) return `${at}: PAE L3 entry ${hex(e)} has flags ${hex(flags)}; a PDPTE may only be present`;
+          const bad = e & (PTE.PWT | PTE.PCD | PTE.PSE | PTE.G);
+          if (bad) return `${at}: PAE L3 entry ${hex(e)} has flags ${hex(bad)}, which Xen refuses in a 32-bit guest's L3`;
           const err = take(Number((e & ADDR_MASK) >> 12n), 2, at, i === 3);
           if (err) return err;
           nt.children.push(Number((e & ADDR_MASK) >> 12n));
@@ -187,6 +189,13 @@ export class Mmu {
       const t = tables.get(m)!;
       const b = this.bytes(m);
       if (pae) {
+        if (t.level === 3) {
+          const v = new DataView(b.buffer, b.byteOffset, PAGE);
+          for (let i = 0; i < 4; i++) {
+            const e = v.getBigUint64(i * 8, true);
+            if (e & PTE.P) v.setBigUint64(i * 8, e | PTE.RW | PTE.US, true);
+          }
+        }
         t.copy = b.slice();
         continue;
       }
