@@ -97,6 +97,9 @@ describe("the x86_32 PAE handoff in the emulator", () => {
     // The disk was read over a ring in the x86_32 layout, as the frontend's protocol node said
     // (a frontend writing x86_64 offsets into it would have read garbage).
     expect(dom.blkbacks[0].stats.protocol).toBe("x86_32-abi");
+    // both request kinds went through it: direct ones and indirect ones (the 2 MiB modules)
+    expect(dom.blkbacks[0].stats.indirectRequests).toBeGreaterThan(0);
+    expect(dom.blkbacks[0].stats.requests).toBeGreaterThan(dom.blkbacks[0].stats.indirectRequests);
   }, 120_000);
 
   it("a minimal 32-bit PAE kernel with PT_NOTE notes (4-byte numbers): every check passes", () => {
