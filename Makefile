@@ -1,51 +1,49 @@
 # pvboot: AssemblyScript core -> build/pvboot.wasm -> wasm2c -> gcc with the shim (boot/)
-# -> build/pvboot-$(ARCH).elf, a Xen PV kernel image.
+# -> build/pvboot-$(arch).elf, a Xen PV kernel image for each arch in ARCHS (the same core,
+# the same wasm2c output, compiled -m64 and -m32).
 #
 #   make            build everything (installs what is missing first)
 #   make test       all tests (unit, emulator, real Xen under QEMU)
 #   make demo       boot a sample disk in the emulator
 #   make bench      every benchmark under scripts/bench, one line per figure
 
+# ARCHS: the arches `make` builds every image for (pvboot-ARCH.elf, probe-ARCH.elf). ARCH: the
+# host's, whose codegen flags the hosted builds (the decompressor benchmark) use.
 ARCH ?= x86_64
+ARCHS := x86_64 x86_32
 BUILD := build
 WASM := $(BUILD)/pvboot.wasm
-IMAGE := $(BUILD)/pvboot-$(ARCH).elf
+IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
 # against its wasm2c output, for the next kernel's view of the handoff.
 PROBE_DIR := $(BUILD)/probe
 PROBE_WASM := $(BUILD)/probe.wasm
 PROBE_W2C := $(PROBE_DIR)/wasm2c
-PROBE_IMAGE := $(BUILD)/probe-$(ARCH).elf
+PROBE_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/probe-$(a).elf)
 
 # wasm2c's generated names and runtime API changed after 1.0.32 (w2c_ prefix): pin it.
 WABT_VERSION := 1.0.32
 
 CORE_SRC := $(shell find src -name '*.ts') asconfig.json
-SHIM_SRC := $(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(ARCH)/*)
 
 CC := gcc
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
+CFLAGS_x86_32 := -m32 -march=i686
+LDFLAGS_x86_64 := -m elf_x86_64
+LDFLAGS_x86_32 := -m elf_i386
+# x86_32 links libgcc for the 64-bit divisions wasm2c's code makes (gcc-multilib's 32-bit one).
+LIBS_x86_32 = $(shell $(CC) -m32 -print-libgcc-file-name)
 # How the core (and the shim) is compiled: also what build/bench/decompress compiles its
 # wasm2c output with, hosted (system headers instead of boot/include).
 CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-builtin -fno-tree-loop-distribute-patterns -fno-math-errno -mno-sse -mno-mmx -Wall \
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
-CFLAGS_COMMON := -nostdlib -nostdinc -isystem $(GCC_INCLUDE) -Iboot/include -Iboot \
-  -Iboot/$(ARCH) $(CFLAGS_CODEGEN)
-LDFLAGS_x86_64 := -m elf_x86_64
-CFLAGS := $(CFLAGS_COMMON)
-CFLAGS_PVBOOT := -I$(W2C)
-LDFLAGS := -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $(LDFLAGS_$(ARCH)) -T boot/$(ARCH)/pvboot.lds
-
-SHIM_C := $(wildcard boot/*.c) $(wildcard boot/$(ARCH)/*.c)
-SHIM_S := $(wildcard boot/$(ARCH)/*.S)
-SHIM_OBJ := $(patsubst boot/%.c,$(BUILD)/$(ARCH)/%.o,$(SHIM_C)) $(patsubst boot/%.S,$(BUILD)/$(ARCH)/%.o,$(SHIM_S))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host
-all: setup $(IMAGE) $(PROBE_IMAGE)
+all: setup $(IMAGES) $(PROBE_IMAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -67,25 +65,35 @@ $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h: $(WASM)
 	  [ -n "$$pages" ] || { echo "no imported memory in $(WASM)"; exit 1; }; \
 	  echo "#define CORE_MIN_PAGES $$pages" > $(W2C)/core-memory.h
 
-$(BUILD)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(W2C)/core.h $(W2C)/core-memory.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -include $(W2C)/core-memory.h -c $< -o $@
+# One image per arch and core: the shim's common files and its arch folder, with one core.c.
+# $(1) arch, $(2) image name (pvboot, probe), $(3) the core's wasm2c dir, $(4) object dir.
+define IMAGE_RULES
+$(2)_$(1)_CFLAGS := -nostdlib -nostdinc -isystem $$(GCC_INCLUDE) -Iboot/include -Iboot -Iboot/$(1) \
+  $$(filter-out $$(CFLAGS_$$(ARCH)),$$(CFLAGS_CODEGEN)) $$(CFLAGS_$(1)) -I$(3)
+$(2)_$(1)_SRC := $$(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(1)/*)
+$(2)_$(1)_OBJ := $$(patsubst boot/%.c,$(4)/%.o,$$(wildcard boot/*.c) $$(wildcard boot/$(1)/*.c)) \
+  $$(patsubst boot/%.S,$(4)/%.o,$$(wildcard boot/$(1)/*.S))
 
-$(BUILD)/$(ARCH)/$(ARCH)/%.o: boot/$(ARCH)/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -D__ASSEMBLY__ -c $< -o $@
+$(4)/%.o: boot/%.c $$($(2)_$(1)_SRC) $(3)/core.h $(3)/core-memory.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$($(2)_$(1)_CFLAGS) -include $(3)/core-memory.h -c $$< -o $$@
 
-$(BUILD)/$(ARCH)/core.o: $(W2C)/core.c $(W2C)/core.h boot/include/*.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PVBOOT) -c $< -o $@
+$(4)/$(1)/%.o: boot/$(1)/%.S
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$($(2)_$(1)_CFLAGS) -D__ASSEMBLY__ -c $$< -o $$@
 
-$(IMAGE): $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
-	ld $(LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/$(ARCH)/core.o
-	@echo "$@: $$(stat -c %s $@) bytes"
+$(4)/core.o: $(3)/core.c $(3)/core.h boot/include/*.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$($(2)_$(1)_CFLAGS) -c $$< -o $$@
+
+$$(BUILD)/$(2)-$(1).elf: $$($(2)_$(1)_OBJ) $(4)/core.o boot/$(1)/pvboot.lds
+	ld -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $$(LDFLAGS_$(1)) \
+	  -T boot/$(1)/pvboot.lds -o $$@ $$($(2)_$(1)_OBJ) $(4)/core.o $$(LIBS_$(1))
+	@echo "$$@: $$$$(stat -c %s $$@) bytes"
+endef
+$(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
 
 # The probe: its own core, the same shim sources compiled against it (core.h differs).
-PROBE_SHIM_OBJ := $(patsubst $(BUILD)/$(ARCH)/%,$(PROBE_DIR)/$(ARCH)/%,$(SHIM_OBJ))
-
 $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
 	@mkdir -p $(BUILD)
 	npx asc --config asconfig-probe.json --target release
@@ -100,21 +108,7 @@ $(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h: $(PROBE_WASM
 	  [ -n "$$pages" ] || { echo "no imported memory in $(PROBE_WASM)"; exit 1; }; \
 	  echo "#define CORE_MIN_PAGES $$pages" > $(PROBE_W2C)/core-memory.h
 
-$(PROBE_DIR)/$(ARCH)/%.o: boot/%.c $(SHIM_SRC) $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(PROBE_W2C) -include $(PROBE_W2C)/core-memory.h -c $< -o $@
-
-$(PROBE_DIR)/$(ARCH)/$(ARCH)/%.o: boot/$(ARCH)/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(PROBE_W2C) -D__ASSEMBLY__ -c $< -o $@
-
-$(PROBE_DIR)/$(ARCH)/core.o: $(PROBE_W2C)/core.c $(PROBE_W2C)/core.h boot/include/*.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(PROBE_W2C) -c $< -o $@
-
-$(PROBE_IMAGE): $(PROBE_SHIM_OBJ) $(PROBE_DIR)/$(ARCH)/core.o boot/$(ARCH)/pvboot.lds
-	ld $(LDFLAGS) -o $@ $(PROBE_SHIM_OBJ) $(PROBE_DIR)/$(ARCH)/core.o
-	@echo "$@: $$(stat -c %s $@) bytes"
+$(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),probe,$(PROBE_W2C),$(PROBE_DIR)/$(a))))
 
 # The real-Xen files one after another (each takes the machine's one QEMU slot; a file waiting
 # for it would spend its test timeouts waiting), the rest in parallel before them.
@@ -173,7 +167,7 @@ bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
 
 clean:
-	rm -rf $(BUILD)/$(ARCH) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
+	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
 	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
 
 # ---- Fuzzing (scripts/fuzz/README.md): the partition and ext readers under libFuzzer ----------

@@ -26,6 +26,11 @@ static void *page_va(uint32_t offset)
     return linear_ptr(offset, PAGE_SIZE);
 }
 
+u32 Z_xenZ_guest_kind(XEN)
+{
+    return ARCH_GUEST_KIND;
+}
+
 u64 Z_xenZ_start_info_mfn(XEN)
 {
     return arch_pfn_to_mfn((unsigned long)start_info >> PAGE_SHIFT);
@@ -132,18 +137,30 @@ u32 Z_xenZ_atomic_cmpxchg16(XEN, u32 offset, u32 expected, u32 replacement)
     return atomic_cmpxchg16(p, (uint16_t)expected, (uint16_t)replacement);
 }
 
+#define MAX_GNTTAB_FRAMES 64
+
+/* Xen writes the frames as xen_pfn_t (4 bytes on x86_32); the core reads u64s. */
 u32 Z_xenZ_gnttab_setup_table(XEN, u32 nr, u32 frames)
 {
     struct gnttab_setup_table op;
+    unsigned long list[MAX_GNTTAB_FRAMES];
+    uint64_t *out = (uint64_t *)linear_ptr(frames, nr * 8);
+    uint32_t i;
     long rc;
-    op.frame_list = (uint64_t *)linear_ptr(frames, nr * 8);
-    if (!op.frame_list || nr == 0)
+    if (!out || nr == 0)
         return (u32)-EFAULT;
+    if (nr > MAX_GNTTAB_FRAMES)
+        return (u32)-EINVAL;
+    op.frame_list = list;
     op.dom = DOMID_SELF;
     op.nr_frames = nr;
     op.status = 0;
     rc = hypercall3(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &op, 1);
-    return (u32)(rc < 0 ? rc : op.status);
+    if (rc < 0 || op.status != 0)
+        return (u32)(rc < 0 ? rc : op.status);
+    for (i = 0; i < nr; i++)
+        out[i] = list[i];
+    return 0;
 }
 
 u32 Z_xenZ_grant_table_op(XEN, u32 cmd, u32 arg, u32 len, u32 count)
@@ -196,24 +213,32 @@ u32 Z_xenZ_mmu_update(XEN, u32 reqs, u32 count)
     return (u32)hypercall4(__HYPERVISOR_mmu_update, r, count, NULL, DOMID_SELF);
 }
 
+/* The core's 24-byte ops become Xen's in this width (struct mmuext_op: 12 bytes on x86_32). */
 u32 Z_xenZ_mmuext_op(XEN, u32 ops, u32 count)
 {
     struct mmuext_req *o;
+    struct mmuext_op native[64];
     uint32_t i;
     if (count == 0 || count > 64)
         return (u32)-EINVAL;
     o = (struct mmuext_req *)linear_ptr(ops, count * 24);
     if (!o)
         return (u32)-EFAULT;
-    for (i = 0; i < count; i++)
-        if (o[i].cmd != MMUEXT_PIN_L4_TABLE && o[i].cmd != MMUEXT_UNPIN_TABLE)
+    for (i = 0; i < count; i++) {
+        if (o[i].cmd != ARCH_PIN_TOP_TABLE && o[i].cmd != MMUEXT_UNPIN_TABLE)
             return (u32)-EINVAL;
-    return (u32)hypercall4(__HYPERVISOR_mmuext_op, o, count, NULL, DOMID_SELF);
+        if (o[i].arg1 != (unsigned long)o[i].arg1)
+            return (u32)-EINVAL;
+        native[i].cmd = o[i].cmd;
+        native[i].arg1 = (unsigned long)o[i].arg1;
+        native[i].arg2 = 0;
+    }
+    return (u32)hypercall4(__HYPERVISOR_mmuext_op, native, count, NULL, DOMID_SELF);
 }
 
 u32 Z_xenZ_set_timer_op(XEN, u64 timeout)
 {
-    return (u32)hypercall1(__HYPERVISOR_set_timer_op, timeout);
+    return (u32)arch_set_timer_op(timeout);
 }
 
 /* The handoff record (docs/contract.md): l4_mfn @0, entry @8, stack @16, start_info @24,

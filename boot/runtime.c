@@ -6,6 +6,7 @@
 #include <string.h>
 #include "wasm-rt.h"
 #include "shim.h"
+#include "arch.h"
 
 uint32_t wasm_rt_call_stack_depth;
 
@@ -29,6 +30,9 @@ void runtime_init_memory(unsigned long first_free_pfn)
     linear_limit_pages = (pages - reserve - first_free_pfn) / FRAMES_PER_WASM_PAGE;
     if (linear_limit_pages > MAX_WASM_PAGES)
         linear_limit_pages = MAX_WASM_PAGES;
+    /* x86_32: mapped at va = pfn << 12, the memory must end below the hypervisor's hole */
+    if (first_free_pfn + linear_limit_pages * FRAMES_PER_WASM_PAGE > ARCH_VIRT_LIMIT_PFN)
+        linear_limit_pages = (ARCH_VIRT_LIMIT_PFN - first_free_pfn) / FRAMES_PER_WASM_PAGE;
     arch_set_table_floor(first_free_pfn + linear_limit_pages * FRAMES_PER_WASM_PAGE);
 }
 
@@ -137,7 +141,8 @@ void wasm_rt_trap(wasm_rt_trap_t code)
     shim_crash();
 }
 
-/* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64). */
+/* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64; x86_32 links
+ * it for the 64-bit divisions, and this definition keeps its popcount out). */
 int __popcountdi2(long long x)
 {
     unsigned long long v = (unsigned long long)x;

@@ -9,6 +9,7 @@
 #define DOMID_SELF 0x7ff0
 
 #define __HYPERVISOR_mmu_update 1
+#define __HYPERVISOR_memory_op 12
 #define __HYPERVISOR_update_va_mapping 14
 #define __HYPERVISOR_set_timer_op 15
 #define __HYPERVISOR_xen_version 17
@@ -20,10 +21,12 @@
 
 #define MMU_NORMAL_PT_UPDATE 0
 #define MMU_MACHPHYS_UPDATE 1
+#define MMUEXT_PIN_L3_TABLE 2
 #define MMUEXT_PIN_L4_TABLE 3
 #define MMUEXT_UNPIN_TABLE 4
 #define MMUEXT_NEW_BASEPTR 5
 #define UVMF_INVLPG 2
+#define XENMEM_machphys_mapping 12
 #define CONSOLEIO_write 0
 #define SCHEDOP_yield 0
 #define SCHEDOP_shutdown 2
@@ -75,7 +78,14 @@ struct vcpu_time_info {
 
 struct mmu_update { uint64_t ptr; uint64_t val; };
 
-struct gnttab_setup_table { uint16_t dom; uint32_t nr_frames; int16_t status; uint64_t *frame_list; };
+/* xen_pfn_t is an unsigned long: 4 bytes on x86_32. */
+struct gnttab_setup_table { uint16_t dom; uint32_t nr_frames; int16_t status; unsigned long *frame_list; };
+
+/* Xen's mmuext_op in the guest's width: 24 bytes on x86_64, 12 on x86_32. */
+struct mmuext_op { unsigned int cmd; unsigned long arg1; unsigned long arg2; };
+
+/* XENMEM_machphys_mapping: where Xen maps its read-only M2P for this guest. */
+struct xen_machphys_mapping { unsigned long v_start, v_end, max_mfn; };
 
 struct sched_poll { uint32_t *ports; unsigned int nr_ports; uint64_t timeout; };
 
@@ -89,6 +99,15 @@ struct cons_ring {
 
 #endif
 
+#ifdef __i386__
+_Static_assert(__builtin_offsetof(struct start_info, shared_info) == 36, "start_info layout");
+_Static_assert(__builtin_offsetof(struct start_info, console) == 52, "start_info layout");
+_Static_assert(__builtin_offsetof(struct start_info, mfn_list) == 68, "start_info layout");
+_Static_assert(__builtin_offsetof(struct start_info, cmd_line) == 80, "start_info layout");
+_Static_assert(sizeof(struct mmuext_op) == 12, "mmuext_op layout");
+_Static_assert(__builtin_offsetof(struct sched_poll, timeout) == 8, "sched_poll layout");
+#endif
+
 #ifdef __x86_64__
 _Static_assert(__builtin_offsetof(struct start_info, shared_info) == 40, "start_info layout");
 _Static_assert(__builtin_offsetof(struct start_info, console) == 72, "start_info layout");
@@ -97,4 +116,5 @@ _Static_assert(__builtin_offsetof(struct start_info, cmd_line) == 128, "start_in
 _Static_assert(__builtin_offsetof(struct cons_ring, out_prod) == 3084, "console ring layout");
 _Static_assert(sizeof(struct vcpu_time_info) == 32, "vcpu_time_info layout");
 _Static_assert(__builtin_offsetof(struct gnttab_setup_table, frame_list) == 16, "gnttab_setup_table layout");
+_Static_assert(sizeof(struct mmuext_op) == 24, "mmuext_op layout");
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pvboot needs on a fresh Debian 12 machine, only what is missing:
-# the toolchain (Debian's wabt pinned by the Makefile, gcc), the tools the tests use to make
+# the toolchain (Debian's wabt pinned by the Makefile, gcc, and gcc-multilib for the 32-bit
+# libgcc pvboot-x86_32.elf links), the tools the tests use to make
 # real images and data (e2fsprogs, compressors), QEMU for the real-Xen tests, and npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have wasm2c || need+=(wabt)
 have gcc || need+=(gcc)
 have make || need+=(make)
+# gcc -m32 names a libgcc under .../32/ only when the multilib one is installed
+have gcc && case "$(gcc -m32 -print-libgcc-file-name)" in */32/libgcc.a) [ -e "$(gcc -m32 -print-libgcc-file-name)" ] || need+=(gcc-multilib) ;; *) need+=(gcc-multilib) ;; esac
 have mke2fs || need+=(e2fsprogs)
 have debugfs || need+=(e2fsprogs)
 have qemu-system-x86_64 || need+=(qemu-system-x86)

@@ -574,7 +574,7 @@ describe("Blkback handshake", () => {
       expect(w.gnttab.liveMappings()).toBe(0);
       return w.xs.read(errorNode) ?? "";
     };
-    expect(attempt((fe) => fe.connect({ protocol: "x86_32-abi" }))).toMatch(/^38 unknown fe protocol x86_32-abi/);
+    expect(attempt((fe) => fe.connect({ protocol: "sparc-abi" }))).toMatch(/^38 unknown fe protocol sparc-abi/);
     expect(attempt((fe, w) => {
       w.xs.write(`${fe.path}/ring-ref`, "9");
       fe.setState(XenbusState.Initialised);

@@ -1,20 +1,24 @@
-// The built PV image carries the Xen ELF notes a domain builder needs, checked with our own
-// ELF reader on build/pvboot-x86_64.elf (made by `make`).
+// The built PV images carry the Xen ELF notes a domain builder needs, checked with our own
+// ELF reader on build/pvboot-x86_64.elf and build/pvboot-x86_32.elf (both made by `make`).
 
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { ET_EXEC, EM_X86_64, PT_LOAD, readElf, segmentNotes, type ElfNote } from "./elf";
 
-const IMAGE = new URL("../build/pvboot-x86_64.elf", import.meta.url);
+const EM_386 = 3;
 
 // elfnote.h numbering
 const NOTE = { ENTRY: 1, HYPERCALL_PAGE: 2, VIRT_BASE: 3, PADDR_OFFSET: 4, XEN_VERSION: 5, GUEST_OS: 6, LOADER: 8, PAE_MODE: 9, FEATURES: 10 };
 
 const text = (n: ElfNote) => new TextDecoder().decode(n.desc).replace(/\0+$/, "");
-const u64 = (n: ElfNote) => new DataView(n.desc.buffer, n.desc.byteOffset).getBigUint64(0, true);
+// A numeric note: 8 bytes in the 64-bit image, 4 in the 32-bit one (libelf reads either).
+const u64 = (n: ElfNote) => {
+  const v = new DataView(n.desc.buffer, n.desc.byteOffset, n.desc.byteLength);
+  return n.desc.byteLength === 8 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
+};
 
-describe("pvboot-x86_64.elf", () => {
-  const bytes = new Uint8Array(readFileSync(IMAGE));
+for (const arch of ["x86_64", "x86_32"] as const) describe(`pvboot-${arch}.elf`, () => {
+  const bytes = new Uint8Array(readFileSync(new URL(`../build/pvboot-${arch}.elf`, import.meta.url)));
   const elf = readElf(bytes);
   const notes = segmentNotes(bytes, elf).filter((n) => n.name === "Xen");
   const note = (type: number) => {
@@ -23,9 +27,9 @@ describe("pvboot-x86_64.elf", () => {
     return found[0];
   };
 
-  it("is a 64-bit x86 executable loaded at virtual address 0", () => {
-    expect(elf.bits).toBe(64);
-    expect(elf.machine).toBe(EM_X86_64);
+  it(`is a ${arch === "x86_64" ? "64" : "32"}-bit x86 executable loaded at virtual address 0`, () => {
+    expect(elf.bits).toBe(arch === "x86_64" ? 64 : 32);
+    expect(elf.machine).toBe(arch === "x86_64" ? EM_X86_64 : EM_386);
     expect(elf.type).toBe(ET_EXEC);
     const loads = elf.segments.filter((s) => s.type === PT_LOAD);
     expect(loads.length).toBeGreaterThan(0);
@@ -38,6 +42,8 @@ describe("pvboot-x86_64.elf", () => {
     expect(text(note(NOTE.LOADER))).toBe("generic");
     expect(text(note(NOTE.PAE_MODE))).toBe("yes");
     expect(text(note(NOTE.FEATURES)).split("|")).toContain("!writable_page_tables");
+    // PAE_MODE "yes" is libelf's extended-cr3: the 32-bit shim's L3 may lie above 4 GiB
+    if (arch === "x86_32") expect(text(note(NOTE.FEATURES)).split("|")).toContain("pae_pgdir_above_4gb");
   });
 
   it("places itself at VIRT_BASE 0 with PADDR_OFFSET 0", () => {

@@ -98,7 +98,7 @@ describe("grubdom>", () => {
     const r = session("kernel /boot/notakernel\rkernel /boot/vmlinux-arm\rkernel /boot\r");
     const t = afterBanner(r.screen);
     expect(t).toContain("Error: kernel: '(hd0,0)/boot/notakernel': unknown kernel format (starts with 23 21 2f 62 69 6e 2f 73)");
-    expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinux-arm': a 64-bit aarch64 ELF kernel; this pvboot boots x86_64 kernels");
+    expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinux-arm': a 64-bit aarch64 ELF kernel; pvboot boots x86 PV kernels");
     expect(t).toContain("Error: kernel: '(hd0,0)/boot': is a directory");
     expect(r.shutdown).toBe("idle");
   });
@@ -172,7 +172,8 @@ describe("grubdom>", () => {
     const r = session("kernel /boot/vmlinuz.xz\rkernel /boot/vmlinux-i386\rkernel /boot/vmlinuz-short\rkernel /boot/empty\r");
     const t = afterBanner(r.screen);
     expect(t).toContain("grubdom> kernel /boot/vmlinuz.xz\n   [xz-compressed kernel, size=0x25e]\n");
-    expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinux-i386': a 32-bit i386 ELF kernel; this pvboot boots x86_64 kernels");
+    expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinux-i386': a 32-bit (x86_32) kernel: this is pvboot-x86_64.elf, which boots 64-bit PV domains, " +
+      "and a PV domain keeps the width it started with; boot this kernel with pvboot-x86_32.elf (kernel = \"pvboot-x86_32.elf\" in the domain's config)");
     expect(t).toContain("Error: kernel: '(hd0,0)/boot/vmlinuz-short': Linux setup of 31232 bytes but the file has only 4096");
     expect(t).toContain("Error: kernel: '(hd0,0)/boot/empty': unknown kernel format (starts with nothing: the file is empty)");
   });

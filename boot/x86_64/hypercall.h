@@ -28,6 +28,8 @@ static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2,
 #define hypercall4(nr, a, b, c, d) \
     hypercall5(nr, (unsigned long)(a), (unsigned long)(b), (unsigned long)(c), (unsigned long)(d), 0)
 
+static inline long arch_set_timer_op(uint64_t timeout) { return hypercall1(15, timeout); }
+
 static inline void cpu_mb(void) { __asm__ volatile("mfence" ::: "memory"); }
 
 static inline uint64_t rdtsc(void)

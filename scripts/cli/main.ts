@@ -22,13 +22,15 @@ commands:
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
 `;
 
-const RUN_USAGE = `usage: pvboot run DISK [--extra ARG] [--memory MB] [--keys KEYS] [--json]
+const RUN_USAGE = `usage: pvboot run DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB] [--keys KEYS] [--json]
 
 Starts build/pvboot.wasm in the emulated Xen (the same core that runs in the PV image) with
 DISK as xvda, and connects its PV console to this terminal: interactive when stdin is a
 terminal (Ctrl-] detaches), or driven by --keys.
 
 options:
+  --arch ARCH    the kind of PV domain the core runs in, as pvboot-ARCH.elf would: x86_64
+                 (default) or x86_32 (PAE; the core then boots 32-bit kernels only)
   --extra ARG    the domain's command line (xl extra=), e.g. "(hd0,0)/boot/grub/menu.lst"
   --memory MB    the domain's memory (default 256)
   --keys KEYS    keys to type, instead of the terminal: text with \\n \\r \\t \\e \\xNN escapes and
@@ -124,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
+      arch: { type: "string", default: "x86_64" },
       extra: { type: "string", default: "" },
       memory: { type: "string", default: "256" },
       keys: { type: "string" },
@@ -142,6 +145,9 @@ async function run(argv: string[]): Promise<number> {
   if (!existsSync(disk) || !statSync(disk).isFile()) return fail(`run: cannot open disk image '${disk}'`);
   const memoryMB = Number(values.memory);
   if (!Number.isInteger(memoryMB) || memoryMB < 16 || memoryMB > 65536) return fail(`run: --memory takes whole MiB from 16 to 65536, not '${values.memory}'`);
+  const arch = values.arch;
+  if (arch !== "x86_64" && arch !== "x86_32") return fail(`run: --arch is x86_64 or x86_32, not '${arch}'`);
+  if (arch === "x86_32" && memoryMB > 3900) return fail(`run: an x86_32 domain maps its memory below the hypervisor hole: --memory 3900 at most`);
   let keys: Uint8Array | undefined;
   try {
     keys = values.keys !== undefined ? parseKeys(values.keys) : undefined;
@@ -154,7 +160,7 @@ async function run(argv: string[]): Promise<number> {
   let result;
   try {
     result = runLoader({
-      memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0, disks: [disk],
+      arch, memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0, disks: [disk],
       onOutput: (bytes) => process.stdout.write(bytes),
     });
   } finally {
@@ -172,7 +178,7 @@ async function run(argv: string[]): Promise<number> {
   if (values.json) {
     const banner = result.console.split("\r\n").find((l) => l.startsWith("pvboot ")) ?? null;
     process.stdout.write(JSON.stringify({
-      disk, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
+      disk, arch, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
       console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n),
     }) + "\n");
   }

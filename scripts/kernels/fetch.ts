@@ -2,8 +2,14 @@
 // cached under build/cache/kernels/ and never committed:
 //   debianKernel()  Debian 12's linux-image-amd64 vmlinuz (bzImage, xz payload)
 //   gnuMach()       gnumach-image-1.8-xen-486's kernel, gunzipped (a 64-bit PV ELF)
+//   gnuMach32()     the same package for i386 (gnumach-image-1.8-xen-486:i386), gunzipped: the
+//                   32-bit PAE PV ELF the Hurd runs
+//   busybox32()     busybox-static:i386's /bin/busybox: a real i386 static ELF program, for
+//                   GNU Mach's multiboot modules
+// The i386 packages need i386 as a dpkg foreign architecture: it is added (and the package
+// lists updated) the first time one is fetched.
 //
-//   tsx scripts/kernels/fetch.ts [debian|gnumach]     prints the path(s), fetching when needed
+//   tsx scripts/kernels/fetch.ts [debian|gnumach|gnumach32|busybox32]   prints the path(s), fetching when needed
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +22,7 @@ const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const KERNEL_CACHE = join(ROOT, "build/cache/kernels");
 
 function aptDownload(pkg: string, dir: string): string {
+  if (pkg.endsWith(":i386")) addI386();
   try {
     execFileSync("apt-get", ["download", pkg], { cwd: dir, stdio: "pipe" });
   } catch {
@@ -25,6 +32,13 @@ function aptDownload(pkg: string, dir: string): string {
   const debs = readdirSync(dir).filter((f) => f.endsWith(".deb"));
   if (debs.length !== 1) throw new Error(`apt-get download ${pkg}: expected one .deb, found ${debs.length}`);
   return join(dir, debs[0]);
+}
+
+function addI386(): void {
+  const foreign = execFileSync("dpkg", ["--print-foreign-architectures"], { encoding: "utf8" });
+  if (foreign.split(/\s+/).includes("i386")) return;
+  execFileSync("dpkg", ["--add-architecture", "i386"], { stdio: "pipe" });
+  execFileSync("apt-get", ["update"], { stdio: "pipe", maxBuffer: 64 << 20 });
 }
 
 // The one file under `dir` (recursively, relative path matching `re`).
@@ -79,8 +93,18 @@ export function gnuMach(): string {
   return cached("gnumach-1.8-xen-486", "gnumach-image-1.8-xen-486", /^boot\/gnumach-1\.8-xen-486\.gz$/, (b) => gunzipSync(b));
 }
 
+export function gnuMach32(): string {
+  return cached("gnumach-1.8-xen-486-i386", "gnumach-image-1.8-xen-486:i386", /^boot\/gnumach-1\.8-xen-486\.gz$/, (b) => gunzipSync(b));
+}
+
+export function busybox32(): string {
+  return cached("busybox-static-i386", "busybox-static:i386", /^bin\/busybox$/);
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const which = process.argv[2];
   if (which === undefined || which === "debian") console.log(debianKernel());
   if (which === undefined || which === "gnumach") console.log(gnuMach());
+  if (which === undefined || which === "gnumach32") console.log(gnuMach32());
+  if (which === undefined || which === "busybox32") console.log(busybox32());
 }

@@ -15,6 +15,7 @@ import { NewDomain } from "../loader/layout";
 import { Loaded } from "./load";
 import { teardown, clearSelectors } from "./teardown";
 
+const MMUEXT_PIN_L3_TABLE: u32 = 2; // x86_32 PAE: the top-level table is the L3
 const MMUEXT_PIN_L4_TABLE: u32 = 3;
 const MMUEXT_UNPIN_TABLE: u32 = 4;
 const MMU_MACHPHYS_UPDATE: u64 = 1;
@@ -54,12 +55,12 @@ export function handOver(title: string, l: Loaded): string {
     }
   }
   memory.fill(ops, 0, 24);
-  store<u32>(ops, MMUEXT_PIN_L4_TABLE);
+  store<u32>(ops, d.pae ? MMUEXT_PIN_L3_TABLE : MMUEXT_PIN_L4_TABLE);
   store<u64>(ops + 8, d.l4Mfn);
   const pin = mmuext_op(ops, 1);
   if (pin < 0) {
     restoreWritable(d, d.tablePages.length);
-    return "pvboot: Xen refused the new page tables (MMUEXT_PIN_L4_TABLE: " + pin.toString() + "); not starting the kernel";
+    return "pvboot: Xen refused the new page tables (" + (d.pae ? "MMUEXT_PIN_L3_TABLE" : "MMUEXT_PIN_L4_TABLE") + ": " + pin.toString() + "); not starting the kernel";
   }
 
   const t = teardown();

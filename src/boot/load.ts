@@ -7,6 +7,7 @@ import { Text } from "../lib/text";
 import { resolvePath } from "../fs/mounts";
 import { FileSystem, FileType, FsStat } from "../fs/fs";
 import * as abi from "../xen/abi";
+import { pv32, wrongWidth } from "../xen/arch";
 import { unpackKernel, KernelImage } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
@@ -114,14 +115,20 @@ export function identifyKernel(p: usize, n: u32, size: u64, full: string): Kerne
       return k;
     }
     k.kind = cls == 2 ? "ELF64" : "ELF32";
-    if (machine != 62 || cls != 2) {
+    const x86 = (machine == 62 && cls == 2) || (machine == 3 && cls == 1);
+    if (!x86) {
       k.error = "'" + full + "': a " + (cls == 2 ? "64" : "32") + "-bit " + machineName(machine) +
-        " ELF kernel; this pvboot boots x86_64 kernels";
+        " ELF kernel; pvboot boots x86 PV kernels";
       return k;
     }
-    const entry = n >= 32 ? load<u64>(p + 24) : 0;
-    k.summary = "[ELF64-x86_64, entry=" + hexStr(entry) + ", size=" + hexStr(size) + "]";
-    k.detail = "ELF64 x86_64 executable, entry " + hexStr(entry);
+    if ((cls == 2) == pv32()) {
+      k.error = "'" + full + "': " + wrongWidth(cls == 2);
+      return k;
+    }
+    const entry = cls == 2 ? (n >= 32 ? load<u64>(p + 24) : 0) : <u64>u32at(p, 24, n);
+    const name = cls == 2 ? "ELF64-x86_64" : "ELF32-i386";
+    k.summary = "[" + name + ", entry=" + hexStr(entry) + ", size=" + hexStr(size) + "]";
+    k.detail = (cls == 2 ? "ELF64 x86_64" : "ELF32 i386") + " executable, entry " + hexStr(entry);
     return k;
   }
   if (n >= 0x208 && u32at(p, 0x202, n) == 0x53726448) { // "HdrS": the Linux x86 setup header
@@ -286,7 +293,7 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   if (!quiet) console.line(new Text().str("  kernel ").str(kf.name).str(": ").str(fmt.detail).str(", ").u(kf.size).str(" bytes"));
   // Unpacked and checked now, before the initrd is read: a kernel that cannot run as a PV
   // guest of this width (no Xen notes, 32-bit, a corrupt payload) fails the entry here.
-  const img = unpackKernel(kf.data, kf.size, unpackRoom(initrd, modules), true);
+  const img = unpackKernel(kf.data, kf.size, unpackRoom(initrd, modules), !pv32());
   if (img.error != null) {
     out.error = "'" + kf.name + "': " + img.error!;
     if (img.unpackedSize > 0) out.error = out.error! + " (the domain has " + (startInfo.nrPages >> 8).toString() + " MiB: give it more with memory = in its config)";

@@ -9,6 +9,7 @@ import { gnttab } from "../xen/gnttab";
 import { set_timer_op } from "../xen/hypercall";
 import { deadlineAfterMs } from "../xen/time";
 import { disks } from "../drivers/blkfront";
+import { pv32 } from "../xen/arch";
 
 const SETTLE_MS: u64 = 2000; // for xenstored to answer what is in flight
 
@@ -58,9 +59,19 @@ export function teardown(): TeardownReport {
 // evtchn_pending_sel bits for words with nothing pending left, and evtchn_upcall_pending when
 // no selector bit remains; a port still pending (the console's, xenstore's) keeps its own.
 // The handoff calls it again after the console's drain, whose events it consumed: the probe
-// saw a selector bit and upcall_pending set with no port pending on real Xen.
+// saw a selector bit and upcall_pending set with no port pending on real Xen. On x86_32 the
+// selector is a u32 at 4 whose bits stand for 32-port words (bit 32 + w of the u64 at 0).
 export function clearSelectors(): void {
   const si = events.shinfo;
+  if (pv32()) {
+    const sel = load<u32>(si + abi.VCPU32_PENDING_SEL);
+    for (let w: u32 = 0; w < 32; w++) {
+      if (((sel >> w) & 1) == 0) continue;
+      if (load<u32>(si + abi.SHINFO_EVTCHN_PENDING + w * 4) == 0) events.clearBitAt(si, 32 + w);
+    }
+    if (load<u32>(si + abi.VCPU32_PENDING_SEL) == 0) store<u8>(si + abi.VCPU_UPCALL_PENDING, 0);
+    return;
+  }
   const sel = load<u64>(si + abi.VCPU_PENDING_SEL);
   for (let w: u32 = 0; w < 64; w++) {
     if (((sel >> <u64>w) & 1) == 0) continue;

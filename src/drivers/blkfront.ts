@@ -15,14 +15,15 @@ import { gnttab } from "../xen/gnttab";
 import { xenstore, xsErrorName } from "../xen/xenstore";
 import { deadlineAfterMs, expired, FOREVER } from "../xen/time";
 import { vbdName } from "./vbd";
+import { pv32 } from "../xen/arch";
 
-// blkif (io/blkif.h), x86_64 layout.
+// blkif (io/blkif.h). The ring speaks the ABI of the domain's width, the one named in the
+// frontend's `protocol` node: x86_64's, or x86_32's, where a u64 is 4-byte aligned, so a
+// request's id, sector and segments sit 4 bytes lower (BlkifLayout below).
 const BLKIF_OP_READ: u8 = 0;
 const BLKIF_OP_INDIRECT: u8 = 6;
 const BLKIF_RSP_OKAY: i16 = 0;
 const BLKIF_RSP_EOPNOTSUPP: i16 = -2;
-const REQ_SIZE: u32 = 112;
-const RSP_SIZE: u32 = 16;
 const RING_HEADER: u32 = 64;
 const MAX_DIRECT_SEGS: u32 = 11;
 const SEGS_PER_INDIRECT_PAGE: u32 = 512;
@@ -35,6 +36,22 @@ const MAX_SEGS_PER_REQUEST: u32 = 128; // 512 KiB per indirect request
 const BOUNCE_PAGES: u32 = 1024; // 4 MiB in flight at most
 const STATE_TIMEOUT_MS: u64 = 10000;
 const REQUEST_TIMEOUT_MS: u64 = 30000;
+
+// Offsets in a ring entry (the union of request and response) for one ABI.
+class BlkifLayout {
+  constructor(
+    public protocol: string,
+    public entrySize: u32, // sizeof(request): the larger of the union
+    public id: u32, // request id (u64)
+    public sector: u32, // sector_number (u64)
+    public seg: u32, // seg[0] of a direct request
+    public indirectHandle: u32, // an indirect request's handle (u16)
+    public indirectGrefs: u32, // its indirect_grefs[0]
+  ) {}
+}
+
+const BLKIF_X86_64 = new BlkifLayout("x86_64-abi", 112, 8, 16, 24, 24, 28);
+const BLKIF_X86_32 = new BlkifLayout("x86_32-abi", 108, 4, 12, 20, 20, 24);
 
 class Slot {
   busy: bool = false;
@@ -167,7 +184,8 @@ export class BlkDisk {
     this.ringPages = 1 << order;
     this.ring = allocPages(this.ringPages);
     let n: u32 = 1;
-    while (RING_HEADER + n * 2 * REQ_SIZE <= this.ringPages * abi.PAGE_SIZE) n *= 2;
+    const L = pv32() ? BLKIF_X86_32 : BLKIF_X86_64;
+    while (RING_HEADER + n * 2 * L.entrySize <= this.ringPages * abi.PAGE_SIZE) n *= 2;
     this.nrEntries = n;
     store<u32>(this.ring + 4, 1); // req_event
     store<u32>(this.ring + 12, 1); // rsp_event
@@ -199,7 +217,7 @@ export class BlkDisk {
         }
       }
       err |= xenstore.write(this.frontend + "/event-channel", this.port.toString(), tx);
-      err |= xenstore.write(this.frontend + "/protocol", "x86_64-abi", tx);
+      err |= xenstore.write(this.frontend + "/protocol", (pv32() ? BLKIF_X86_32 : BLKIF_X86_64).protocol, tx);
       if (err != 0) {
         xenstore.transactionEnd(tx, false);
         return "cannot write the ring's nodes under " + this.frontend;
@@ -298,28 +316,29 @@ export class BlkDisk {
     this.bounceNext += pages;
     this.bounceUsed += pages;
 
-    const req = this.ring + RING_HEADER + (this.reqProdPvt & (this.nrEntries - 1)) * REQ_SIZE;
-    memory.fill(req, 0, REQ_SIZE);
+    const L = pv32() ? BLKIF_X86_32 : BLKIF_X86_64;
+    const req = this.ring + RING_HEADER + (this.reqProdPvt & (this.nrEntries - 1)) * L.entrySize;
+    memory.fill(req, 0, L.entrySize);
     const id = (<u64>slot.gen << 16) | <u64>slotIndex;
-    let segs = req + 24;
+    let segs = req + L.seg;
     if (pages > MAX_DIRECT_SEGS) {
       store<u8>(req, BLKIF_OP_INDIRECT);
       store<u8>(req + 1, BLKIF_OP_READ);
       store<u16>(req + 2, <u16>pages);
-      store<u64>(req + 8, id);
-      store<u64>(req + 16, sector);
-      store<u16>(req + 24, <u16>this.vbd);
+      store<u64>(req + L.id, id);
+      store<u64>(req + L.sector, sector);
+      store<u16>(req + L.indirectHandle, <u16>this.vbd);
       const first = slotIndex * this.indirectPagesPerSlot;
       for (let i: u32 = 0; i < this.indirectPagesPerSlot; i++) {
-        store<u32>(req + 28 + i * 4, <u32>this.indirectRefs[first + i]);
+        store<u32>(req + L.indirectGrefs + i * 4, <u32>this.indirectRefs[first + i]);
       }
       segs = this.indirect + first * abi.PAGE_SIZE;
     } else {
       store<u8>(req, BLKIF_OP_READ);
       store<u8>(req + 1, <u8>pages);
       store<u16>(req + 2, <u16>this.vbd);
-      store<u64>(req + 8, id);
-      store<u64>(req + 16, sector);
+      store<u64>(req + L.id, id);
+      store<u64>(req + L.sector, sector);
     }
     for (let i: u32 = 0; i < pages; i++) {
       const lastSect = i == pages - 1 ? (count - 1) % 8 : 7;
@@ -352,7 +371,8 @@ export class BlkDisk {
       if (prod - this.rspCons > this.nrEntries) return this.breakWith("the backend's response index is corrupt");
       mb(); // the index before the responses it covers
       while (this.rspCons != prod) {
-        const rsp = this.ring + RING_HEADER + (this.rspCons & (this.nrEntries - 1)) * REQ_SIZE;
+        // A response is {u64 id; u8 operation @8; i16 status @10} in both ABIs.
+        const rsp = this.ring + RING_HEADER + (this.rspCons & (this.nrEntries - 1)) * (pv32() ? BLKIF_X86_32 : BLKIF_X86_64).entrySize;
         const e = this.complete(load<u64>(rsp), load<i16>(rsp + 10));
         if (e != null && error == null) error = e;
         this.rspCons++;

@@ -1,7 +1,9 @@
 // The new domain, laid out as libxenguest's domain builder would (docs/loader.md): every page
 // of it is built in the loader's own linear memory, then given its pfn by a new P2M that is a
 // permutation of the domain's frames. Nothing here talks to Xen beyond reading frame numbers;
-// src/boot/handoff.ts pins the tables, updates the M2P and jumps.
+// src/boot/handoff.ts pins the tables, updates the M2P and jumps. The domain's width
+// (src/xen/arch.ts) decides the P2M's entries (8 or 4 bytes), the page tables (x86_64's four
+// levels, or PAE's three under Xen's compat rules) and start_info's layout.
 
 import * as abi from "../xen/abi";
 import { mfn_of, pfn_of, pfn_to_mfn, va_of, hypercall_page } from "../xen/hypercall";
@@ -11,12 +13,16 @@ import { KernelImage } from "./kernel";
 import { hex } from "./elf";
 import { PageTables, linkTables, mapPage } from "./pagetable";
 import { ModulePackage } from "./multiboot";
+import { pv32 } from "../xen/arch";
 
 const PAGE: u64 = 4096;
 const MB4: u64 = 4 << 20;
 const PAD_PAGES: u64 = 128; // libxenguest: at least 512 KiB mapped after the boot stack
 const NONE: i32 = -1;
 const VA_MASK: u64 = 0xffffffffffff;
+const PAE_SLOT3: u64 = 0xC0000000; // the PAE L3's last slot, which Xen's compat guests must fill
+const BELOW_4G_MFN: u64 = 0x100000;
+const LOW_L3_TRIES: i32 = 256;
 export const CMDLINE_MAX: u32 = 1023; // start_info's cmd_line holds 1024 bytes with the NUL
 
 // One module as the layout takes it: its pages in the loader's memory (page-aligned, zero
@@ -54,10 +60,12 @@ export class NewDomain {
   usedPfns: u64 = 0; // every pfn the layout fills
   // what the handoff needs
   p2m: usize = 0; // the new P2M (nrPages u64s), in the loader's memory
+  p2mList: usize = 0; // the P2M as the kernel gets it: d.p2m itself, or u32 entries (x86_32)
   oldP2m: usize = 0; // the running domain's P2M, same shape
   tablePages: Array<usize> = new Array<usize>(); // every page-table page, to map read-only
-  l4: usize = 0;
+  l4: usize = 0; // the top-level table: the L4, or PAE's L3
   l4Mfn: u64 = 0;
+  pae: bool = false; // a 32-bit PAE domain
   startInfo: usize = 0; // the new start_info page
   startInfoVa: u64 = 0;
   stackTop: u64 = 0;
@@ -107,6 +115,8 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   const x = img.xen!;
   const e = img.elf!;
   const nr = startInfo.nrPages;
+  const pae = pv32();
+  d.pae = pae;
   d.nrPages = nr;
   d.virtBase = x.virtBase;
   d.entry = x.entry;
@@ -125,7 +135,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
     d.modPfn = pfn;
     pfn += d.modPages;
   }
-  d.p2mPages = pagesFor(nr * 8);
+  d.p2mPages = pagesFor(nr * (pae ? 4 : 8));
   const initP2m = x.hasInitP2m();
   if (!initP2m) {
     d.p2mPfn = pfn;
@@ -139,13 +149,23 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   // the boundary depends on how many tables there are (libxenguest's loop), plus those the
   // trampoline needs: a page of ours mapped at its own address in the new tables too, so it
   // must lie outside what the new kernel has mapped (the start-of-day page, else a fresh one).
-  const tables = new PageTables(true);
+  const tables = new PageTables(true, pae);
+  if (pae && x.needsL3Below4G()) {
+    const low = lowPage();
+    if (low == 0) return failed(d, "the kernel's PAE mode ('" + x.paeMode + "', without pae_pgdir_above_4gb) needs its L3 below 4 GiB of machine memory, and no page of the loader's lies there");
+    tables.l4 = low;
+    tables.order[0] = low;
+  }
   let tramp: usize = reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
   let trampVa = va_of(tramp);
   let tryEnd: u64 = 0;
   for (let tries = 0; ; tries++) {
     tryEnd = settleMapping(d, x.virtBase, pfn, trampVa, tables);
+    if (pae && tryEnd != 0 && tryEnd >= abi.HYPERVISOR_VIRT_START_32) {
+      return failed(d, "the kernel's start-of-day mapping would run to " + hex(tryEnd + 1) + ", into the hypervisor's hole at " + hex(abi.HYPERVISOR_VIRT_START_32));
+    }
     if (tryEnd == 0) return failed(d, "page tables: the mapped region did not settle");
+    if (pae && trampVa >= abi.HYPERVISOR_VIRT_START_32) return failed(d, "the trampoline page's address " + hex(trampVa) + " lies in the hypervisor's hole");
     const inKernel = trampVa >= x.virtBase && trampVa <= tryEnd;
     const inP2m = initP2m && trampVa >= x.initP2m && trampVa < x.initP2m + d.p2mPages * PAGE + (1 << 30);
     if (!inKernel && !inP2m) break;
@@ -163,9 +183,11 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   }
   tables.addRange(x.virtBase, tryEnd, null);
   tables.addRange(trampVa, trampVa, null);
+  if (pae) tables.addTable(2, PAE_SLOT3 >> 30); // Xen's compat rule: L3 slot 3 always holds an L2
   if (<u64>tables.order.length != d.ptFrames) return failed(d, "page tables: counted " + d.ptFrames.toString() + ", built " + tables.order.length.toString());
-  const p2mTables = new PageTables(false);
+  const p2mTables = new PageTables(false, pae);
   if (initP2m) {
+    if (pae && x.initP2m + (d.p2mPages + 1024) * PAGE >= abi.HYPERVISOR_VIRT_START_32) return failed(d, "INIT_P2M " + hex(x.initP2m) + " runs into the hypervisor's hole");
     d.p2mPfn = pfn;
     const n = <u64>p2mTables.missing(x.initP2m, x.initP2m + d.p2mPages * PAGE - 1, tables);
     d.p2mFrames = d.p2mPages + n;
@@ -181,7 +203,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   const hcPage: i64 = x.hasHypercallPage() ? <i64>((x.hypercallPage - x.virtKstart) >> 12) : -1;
   const kernel = planKernelPages(img, d.kernelPages, hcPage);
   const mappedPages = d.endPfn - d.kernelPages + countFresh(kernel) - (hasMod && d.modMapped ? d.modPages : 0) + (initP2m ? d.p2mFrames : 0);
-  let need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 6;
+  let need = (mappedPages + d.p2mPages * 2 + 16) * PAGE + nr * 6 + (pae ? pagesFor(nr * 8) * 2 * PAGE : 0);
   // The zero padding (below the kernel, the boot stack and after it) is made of pages the
   // loader is done with: first the kernel file's, then, when memory is short, the unpacked
   // ELF's that the kernel does not take in place. Without this a domain would have to hold
@@ -224,9 +246,11 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
     }
   }
 
-  // The P2M pages (written once every pfn has its frame, below).
-  d.p2m = allocPages(<u32>d.p2mPages);
-  setPages(d.p2mPfn, d.p2m, d.p2mPages, src);
+  // The P2M pages (written once every pfn has its frame, below): the u64 P2M itself, or on
+  // x86_32 a list of u32 entries beside it.
+  d.p2m = allocPages(<u32>(pae ? pagesFor(nr * 8) : d.p2mPages));
+  d.p2mList = pae ? allocPages(<u32>d.p2mPages) : d.p2m;
+  setPages(d.p2mPfn, d.p2mList, d.p2mPages, src);
 
   // start_info; the xenstore and console frames are placed by frame number below.
   d.startInfo = allocPages(1);
@@ -245,6 +269,13 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   // other frame of the domain at its present pfn when it can stay there.
   const err = assignFrames(d, src);
   if (err != null) return failed(d, err!);
+  if (pae) {
+    for (let p: u64 = 0; p < nr; p++) {
+      const m = load<u64>(d.p2m + <usize>(p * 8));
+      if (m > 0xffffffff) return failed(d, "pfn " + p.toString() + "'s frame " + hex(m) + " does not fit a 32-bit P2M entry");
+      store<u32>(d.p2mList + <usize>(p * 4), <u32>m);
+    }
+  }
 
   // Fill the tables now that every frame is known.
   const p2m = d.p2m;
@@ -269,6 +300,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   for (let i = 0; i < p2mTables.order.length; i++) d.tablePages.push(p2mTables.order[i]);
   d.l4 = tables.l4;
   d.l4Mfn = mfn_of(tables.l4);
+  if (pae && x.needsL3Below4G() && d.l4Mfn >= BELOW_4G_MFN) return failed(d, "the L3's frame " + hex(d.l4Mfn) + " lies above 4 GiB");
 
   // start_info, field by field (docs/loader.md).
   d.flags = (startInfo.flags & (abi.SIF_PRIVILEGED | abi.SIF_INITDOMAIN)) |
@@ -355,7 +387,8 @@ function settleMapping(d: NewDomain, virtBase: u64, pfn: u64, trampVa: u64, tabl
   for (let guard = 0; guard < 64; guard++) {
     const allocEnd = virtBase + pfn * PAGE;
     const tryEnd = roundUp(allocEnd + count * PAGE, MB4) - 1;
-    const n = <u64>1 + <u64>tables.missing(virtBase, tryEnd, null) + trampolineTables(virtBase, tryEnd, trampVa);
+    const n = <u64>1 + <u64>tables.missing(virtBase, tryEnd, null) + trampolineTables(virtBase, tryEnd, trampVa, tables.top) +
+      (tables.top == 2 && tryEnd < PAE_SLOT3 && trampVa < PAE_SLOT3 ? 1 : 0); // PAE: the L2 for L3 slot 3
     count = n + extra;
     if (allocEnd + count * PAGE <= tryEnd + 1) {
       d.ptFrames = n;
@@ -367,9 +400,9 @@ function settleMapping(d: NewDomain, virtBase: u64, pfn: u64, trampVa: u64, tabl
 
 // Tables the trampoline's address needs beyond those of the main mapping [from, to]: one per
 // level whose table covering `va` is not one of the main mapping's.
-function trampolineTables(from: u64, to: u64, va: u64): u64 {
+function trampolineTables(from: u64, to: u64, va: u64, top: i32): u64 {
   let n: u64 = 0;
-  for (let shift: u64 = 39; shift >= 21; shift -= 9) {
+  for (let shift: u64 = <u64>(12 + 9 * top); shift >= 21; shift -= 9) {
     const k = (va & VA_MASK) >> shift;
     if (k < (from & VA_MASK) >> shift || k > (to & VA_MASK) >> shift) n++;
   }
@@ -397,6 +430,16 @@ function sparePages(from: usize, size: u64, plan: StaticArray<usize>, out: Array
   }
 }
 
+// A page of the loader's whose frame lies below 4 GiB (for a PAE L3 that must), or 0. Pages
+// above are left allocated: at most LOW_L3_TRIES of them, once per layout.
+function lowPage(): usize {
+  for (let i = 0; i < LOW_L3_TRIES; i++) {
+    const p = allocPages(1);
+    if (mfn_of(p) < BELOW_4G_MFN) return p;
+  }
+  return 0;
+}
+
 // Give pfns first .. first + n zero pages: recycled ones from `next` on (cleared here), then
 // fresh ones. Returns the next recycled page to use.
 function zeroPages(first: u64, n: u64, recycled: Array<usize>, next: i32, src: StaticArray<i32>): i32 {
@@ -422,7 +465,7 @@ export function reserveTrampolinePage(): void {
 // name stay at their pfn when that pfn is free in the new layout, else take a free one.
 function assignFrames(d: NewDomain, src: StaticArray<i32>): string | null {
   const nr = d.nrPages;
-  const old = allocPages(<u32>d.p2mPages);
+  const old = allocPages(<u32>pagesFor(nr * 8)); // u64 entries at both widths
   d.oldP2m = old;
   for (let p: u64 = 0; p < nr; p++) {
     const m = pfn_to_mfn(p);
@@ -479,6 +522,10 @@ function assignFrames(d: NewDomain, src: StaticArray<i32>): string | null {
 }
 
 function writeStartInfo(d: NewDomain, virtBase: u64, mfnList: u64, cmdline: string): void {
+  if (d.pae) {
+    writeStartInfo32(d, virtBase, mfnList, cmdline);
+    return;
+  }
   const si = d.startInfo;
   const magic = "xen-3.0-x86_64";
   for (let i = 0; i < magic.length; i++) store<u8>(si + abi.SI_MAGIC + <usize>i, <u8>magic.charCodeAt(i));
@@ -494,15 +541,43 @@ function writeStartInfo(d: NewDomain, virtBase: u64, mfnList: u64, cmdline: stri
   store<u64>(si + abi.SI_MFN_LIST, mfnList);
   store<u64>(si + abi.SI_MOD_START, d.modStart);
   store<u64>(si + abi.SI_MOD_LEN, d.modLen);
+  writeCmdline(d, si + abi.SI_CMD_LINE, cmdline);
+  if (d.p2mFrames > 0) {
+    store<u64>(si + abi.SI_FIRST_P2M_PFN, d.p2mPfn);
+    store<u64>(si + abi.SI_NR_P2M_FRAMES, d.p2mFrames);
+  }
+}
+
+// x86_32's compat start_info ("xen-3.0-x86_32p"): the same fields, 4 bytes each.
+function writeStartInfo32(d: NewDomain, virtBase: u64, mfnList: u64, cmdline: string): void {
+  const si = d.startInfo;
+  const magic = "xen-3.0-x86_32p";
+  for (let i = 0; i < magic.length; i++) store<u8>(si + abi.SI_MAGIC + <usize>i, <u8>magic.charCodeAt(i));
+  store<u32>(si + abi.SI32_NR_PAGES, <u32>d.nrPages);
+  store<u32>(si + abi.SI32_SHARED_INFO, <u32>startInfo.sharedInfo);
+  store<u32>(si + abi.SI32_FLAGS, d.flags);
+  store<u32>(si + abi.SI32_STORE_MFN, <u32>startInfo.storeMfn);
+  store<u32>(si + abi.SI32_STORE_EVTCHN, startInfo.storeEvtchn);
+  store<u32>(si + abi.SI32_CONSOLE_MFN, <u32>startInfo.consoleMfn);
+  store<u32>(si + abi.SI32_CONSOLE_EVTCHN, startInfo.consoleEvtchn);
+  store<u32>(si + abi.SI32_PT_BASE, <u32>(virtBase + d.ptPfn * PAGE));
+  store<u32>(si + abi.SI32_NR_PT_FRAMES, <u32>d.ptFrames);
+  store<u32>(si + abi.SI32_MFN_LIST, <u32>mfnList);
+  store<u32>(si + abi.SI32_MOD_START, <u32>d.modStart);
+  store<u32>(si + abi.SI32_MOD_LEN, <u32>d.modLen);
+  writeCmdline(d, si + abi.SI32_CMD_LINE, cmdline);
+  if (d.p2mFrames > 0) {
+    store<u32>(si + abi.SI32_FIRST_P2M_PFN, <u32>d.p2mPfn);
+    store<u32>(si + abi.SI32_NR_P2M_FRAMES, <u32>d.p2mFrames);
+  }
+}
+
+function writeCmdline(d: NewDomain, at: usize, cmdline: string): void {
   const bytes = String.UTF8.encode(cmdline);
   let n = <u32>bytes.byteLength;
   if (n > CMDLINE_MAX) {
     d.warnings.push("the kernel's command line has " + n.toString() + " bytes; start_info holds " + CMDLINE_MAX.toString() + ": cut");
     n = CMDLINE_MAX;
   }
-  memory.copy(si + abi.SI_CMD_LINE, changetype<usize>(bytes), n);
-  if (d.p2mFrames > 0) {
-    store<u64>(si + abi.SI_FIRST_P2M_PFN, d.p2mPfn);
-    store<u64>(si + abi.SI_NR_P2M_FRAMES, d.p2mFrames);
-  }
+  memory.copy(at, changetype<usize>(bytes), n);
 }

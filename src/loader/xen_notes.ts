@@ -4,6 +4,7 @@
 // libxenguest's, so a kernel Xen's own builder accepts is accepted here and vice versa.
 
 import { ElfImage, ElfRegion, EM_386, EM_X86_64, hex } from "./elf";
+import { wrongWidth } from "../xen/arch";
 
 export const NOTE_ENTRY: u32 = 1;
 export const NOTE_HYPERCALL_PAGE: u32 = 2;
@@ -37,6 +38,8 @@ export class XenParams {
   paeMode: string = "";
   features: string = "";
   featuresRequired: u32 = 0; // XENFEAT bits the kernel cannot run without
+  featuresSupported: u32 = 0; // XENFEAT bits it names, required or not
+  paeLegacy: bool = false; // __xen_guest's PAE=yes without [extended-cr3] (libelf's XEN_PAE_YES)
   virtBase: u64 = 0;
   paddrOffset: u64 = 0;
   entry: u64 = 0;
@@ -50,6 +53,12 @@ export class XenParams {
 
   hasHypercallPage(): bool { return this.hypercallPage != UNSET; }
   hasInitP2m(): bool { return this.initP2m != UNSET; }
+
+  // A 32-bit PAE kernel that can only take its L3 (the PAE top-level table, whose address a
+  // non-extended cr3 holds in 32 bits) below 4 GiB of machine memory: libelf's XEN_PAE_YES
+  // (a PAE_MODE note of "yes" is extended-cr3, "bimodal" too), unless it says it copes with
+  // XENFEAT_pae_pgdir_above_4gb.
+  needsL3Below4G(): bool { return this.paeLegacy && (this.featuresSupported & (1 << 4)) == 0; }
 }
 
 class NoteScan {
@@ -86,10 +95,10 @@ export function xenParams(e: ElfImage, want64: bool): XenParams {
       return failed(x, "a " + width + " kernel with no Xen notes and no __xen_guest section: it cannot run as a Xen PV guest (built without CONFIG_XEN_PV?)");
     return failed(x, "not an x86 kernel (" + e.describe() + ")");
   }
-  if (want64 && !(e.is64 && e.machine == EM_X86_64))
-    return failed(x, "a " + width + " " + (e.machine == EM_386 ? "x86_32" : "non-x86") + " kernel: this pvboot runs 64-bit (x86_64) PV domains; use pvboot-x86_32 for it");
-  if (!want64 && !(!e.is64 && e.machine == EM_386))
-    return failed(x, "a " + width + " kernel: this pvboot runs 32-bit (x86_32 PAE) PV domains; use pvboot-x86_64 for it");
+  const is64 = e.is64 && e.machine == EM_X86_64;
+  const is32 = !e.is64 && e.machine == EM_386;
+  if (!is64 && !is32) return failed(x, "a " + width + " non-x86 kernel: pvboot boots x86 PV kernels");
+  if (is64 != want64) return failed(x, wrongWidth(is64));
   if (!x.loader.startsWith("generic") && !x.guestOs.startsWith("linux"))
     return failed(x, "built for loader '" + x.loader + "' and guest OS '" + x.guestOs + "': Xen loads only the generic loader's and Linux images");
   if (!x.xenVersion.startsWith("xen-3.0"))
@@ -202,10 +211,15 @@ function parseFeatures(x: XenParams): string | null {
   const parts = x.features.split("|");
   for (let i = 0; i < parts.length; i++) {
     const f = parts[i];
-    if (!f.startsWith("!")) continue;
+    if (!f.startsWith("!")) {
+      const known = FEATURE_NAMES.indexOf(f);
+      if (known >= 0 && f.length > 0) x.featuresSupported |= <u32>1 << <u32>known;
+      continue;
+    }
     const idx = FEATURE_NAMES.indexOf(f.substring(1));
     if (idx < 0 || f.length == 1) return "the kernel requires Xen feature '" + f.substring(1) + "', which no domain builder knows";
     x.featuresRequired |= <u32>1 << <u32>idx;
+    x.featuresSupported |= <u32>1 << <u32>idx;
   }
   return null;
 }
@@ -222,7 +236,10 @@ function readGuestString(e: ElfImage, r: ElfRegion, x: XenParams, scan: NoteScan
     else if (name == "GUEST_OS") x.guestOs = value;
     else if (name == "GUEST_VER") x.guestVersion = value;
     else if (name == "XEN_VER") x.xenVersion = value;
-    else if (name == "PAE") x.paeMode = value;
+    else if (name == "PAE") {
+      x.paeMode = value;
+      x.paeLegacy = value.startsWith("yes") && value != "yes[extended-cr3]";
+    }
     else if (name == "VIRT_BASE") scan.virtBase = parseNumber(value);
     else if (name == "VIRT_ENTRY") scan.entry = parseNumber(value);
     else if (name == "ELF_PADDR_OFFSET") scan.paddrOffset = parseNumber(value);

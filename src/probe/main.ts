@@ -3,7 +3,9 @@
 // really finds: start_info field by field, the modules (sizes, command lines, CRC-32 of their
 // bytes), the page tables and layout it was handed, the event channels (EVTCHNOP_status on
 // every port) and pending bits, the grant table, xenstore (watch events, the vbd's states).
-// One line per fact, each starting "probe: "; test/xen/probe.test.ts parses them.
+// One line per fact, each starting "probe: "; test/xen/probe.test.ts parses them. Built for
+// both widths (probe-x86_64.elf, probe-x86_32.elf): on x86_32 it reads the compat start_info
+// and shared_info and walks the PAE tables from the L3 (the l4= flag set is then "-").
 //
 // Nothing is changed before it is looked at: shared_info's pending bits, the port states and
 // the grant-table version are taken before the first console line (the console's own event
@@ -21,6 +23,7 @@ import { allocPages } from "../lib/pages";
 import { crc32 } from "../lib/crc32";
 import { Text } from "../lib/text";
 import "../lib/abort";
+import { pv32 } from "../xen/arch";
 
 const PAGE: u64 = 4096;
 const NR_PORTS: u32 = 64; // ports 0..63: the statuses reported
@@ -65,11 +68,15 @@ function snapshot(): void {
   const si = events.shinfo;
   pendingWords = heap.alloc(512);
   maskWords = heap.alloc(512);
-  memory.copy(pendingWords, si + abi.SHINFO_EVTCHN_PENDING, 512);
-  memory.copy(maskWords, si + abi.SHINFO_EVTCHN_MASK, 512);
+  memory.fill(pendingWords, 0, 512);
+  memory.fill(maskWords, 0, 512);
+  // x86_32: 1024 ports in 32 u32 words, the same bits at the same bytes as u64 words
+  const bytes: u32 = pv32() ? 128 : 512;
+  memory.copy(pendingWords, si + abi.SHINFO_EVTCHN_PENDING, bytes);
+  memory.copy(maskWords, si + (pv32() ? abi.SHINFO32_EVTCHN_MASK : abi.SHINFO_EVTCHN_MASK), bytes);
   upcallPending = load<u8>(si + abi.VCPU_UPCALL_PENDING);
   upcallMask = load<u8>(si + abi.VCPU_UPCALL_MASK);
-  pendingSel = load<u64>(si + abi.VCPU_PENDING_SEL);
+  pendingSel = pv32() ? <u64>load<u32>(si + abi.VCPU32_PENDING_SEL) : load<u64>(si + abi.VCPU_PENDING_SEL);
   statuses = heap.alloc(NR_PORTS * 32);
   for (let port: u32 = 0; port < NR_PORTS; port++) {
     const a = statuses + port * 32;
@@ -155,20 +162,20 @@ function reportStartInfo(): void {
   t.str(" store_evtchn=").u(startInfo.storeEvtchn);
   t.str(" console_mfn=").u(startInfo.consoleMfn);
   t.str(" console_evtchn=").u(startInfo.consoleEvtchn);
-  t.str(" pt_base=").hex(startInfo.u64at(abi.SI_PT_BASE));
-  t.str(" nr_pt_frames=").u(startInfo.u64at(abi.SI_NR_PT_FRAMES));
-  t.str(" mfn_list=").hex(startInfo.u64at(abi.SI_MFN_LIST));
+  t.str(" pt_base=").hex(startInfo.ptBase);
+  t.str(" nr_pt_frames=").u(startInfo.nrPtFrames);
+  t.str(" mfn_list=").hex(startInfo.mfnList);
   t.str(" mod_start=").hex(startInfo.modStart);
   t.str(" mod_len=").u(startInfo.modLen);
-  t.str(" first_p2m_pfn=").u(startInfo.u64at(abi.SI_FIRST_P2M_PFN));
-  t.str(" nr_p2m_frames=").u(startInfo.u64at(abi.SI_NR_P2M_FRAMES));
+  t.str(" first_p2m_pfn=").u(startInfo.firstP2mPfn);
+  t.str(" nr_p2m_frames=").u(startInfo.nrP2mFrames);
   say(t);
   const n = startInfo.cmdLineLength();
   say(p().str("cmdline ").bytes(startInfo.cmdLine, n));
   say(p().str("cmdline_len=").u(n));
 }
 
-// --- layout and page tables (docs/loader.md: the new domain, x86_64) ---
+// --- layout and page tables (docs/loader.md: the new domain, x86_64 or x86_32 PAE) ---
 
 // The pfn whose frame is `mfn`, searched below `limit`; -1 when none.
 function pfnOf(mfn: u64, limit: u64): i64 {
@@ -189,20 +196,22 @@ class FlagSet {
 
 function reportLayout(): void {
   const nrPages = startInfo.nrPages;
-  const ptBase = startInfo.u64at(abi.SI_PT_BASE);
-  const nrPt = startInfo.u64at(abi.SI_NR_PT_FRAMES);
+  const ptBase = startInfo.ptBase;
+  const nrPt = startInfo.nrPtFrames;
   const ptPfn = ptBase >> 12; // VIRT_BASE 0: va = pfn << 12
   const stackPfn = ptPfn + nrPt;
   const siPfn = pfnOf(start_info_mfn(), ptPfn);
   const storePfn = pfnOf(startInfo.storeMfn, ptPfn);
   const consolePfn = pfnOf(startInfo.consoleMfn, ptPfn);
-  const p2mPfn = startInfo.u64at(abi.SI_MFN_LIST) >> 12;
+  const p2mPfn = startInfo.mfnList >> 12;
 
   // The page-table pages: their frames, from the P2M.
   const ptMfns = new Array<u64>();
   for (let i: u64 = 0; i < nrPt; i++) ptMfns.push(pfn_to_mfn(ptPfn + i));
 
-  // Walk from the L4: every table reached, every 4 KiB mapping below 512 GiB.
+  // Walk from the L4: every table reached, every 4 KiB mapping below 512 GiB. PAE: from the
+  // L3 (its 4 slots), up to the hypervisor's hole in slot 3 (Xen's own mappings above).
+  const pae = pv32();
   const tables = new Array<u64>(); // mfns of the tables reached
   const outside = new Array<u64>(); // tables whose frame is not one of the nr_pt_frames pages
   const fl = [new FlagSet(), new FlagSet(), new FlagSet(), new FlagSet(), new FlagSet()]; // l4,l3,l2,l1 data,l1 pt
@@ -215,20 +224,27 @@ function reportLayout(): void {
   let extra = new Text(); // mappings after the run (the trampoline's, say)
   let extraCount: u32 = 0;
   let large: u32 = 0;
-  const l4 = pfn_to_mfn(ptPfn);
-  const e4 = readTable(0, l4, tables, ptMfns, outside);
-  for (let i4: u32 = 0; i4 < 256; i4++) {
-    const x4 = load<u64>(e4 + i4 * 8);
-    if ((x4 & 1) == 0) continue;
-    fl[0].add(x4 & 0xfff & ~0x60);
-    const e3 = readTable(1, (x4 & 0xffffffffff000) >> 12, tables, ptMfns, outside);
-    for (let i3: u32 = 0; i3 < 512; i3++) {
+  const top = pfn_to_mfn(ptPfn);
+  const e4 = pae ? 0 : readTable(0, top, tables, ptMfns, outside);
+  const l4End: u32 = pae ? 1 : 256;
+  const l3End: u32 = pae ? 4 : 512;
+  for (let i4: u32 = 0; i4 < l4End; i4++) {
+    let e3: usize = 0;
+    if (pae) e3 = readTable(1, top, tables, ptMfns, outside);
+    else {
+      const x4 = load<u64>(e4 + i4 * 8);
+      if ((x4 & 1) == 0) continue;
+      fl[0].add(x4 & 0xfff & ~0x60);
+      e3 = readTable(1, (x4 & 0xffffffffff000) >> 12, tables, ptMfns, outside);
+    }
+    for (let i3: u32 = 0; i3 < l3End; i3++) {
       const x3 = load<u64>(e3 + i3 * 8);
       if ((x3 & 1) == 0) continue;
       fl[1].add(x3 & 0xfff & ~0x60);
       if ((x3 & 0x80) != 0) { large++; continue; }
       const e2 = readTable(2, (x3 & 0xffffffffff000) >> 12, tables, ptMfns, outside);
-      for (let i2: u32 = 0; i2 < 512; i2++) {
+      const l2End: u32 = pae && i3 == 3 ? <u32>((abi.HYPERVISOR_VIRT_START_32 >> 21) & 511) : 512;
+      for (let i2: u32 = 0; i2 < l2End; i2++) {
         const x2 = load<u64>(e2 + i2 * 8);
         if ((x2 & 1) == 0) continue;
         fl[2].add(x2 & 0xfff & ~0x60);
@@ -262,7 +278,7 @@ function reportLayout(): void {
     }
     unmapTable(e3);
   }
-  unmapTable(e4);
+  if (!pae) unmapTable(e4);
 
   const t = p().str("layout si_pfn=").i(siPfn).str(" store_pfn=").i(storePfn).str(" console_pfn=").i(consolePfn);
   t.str(" p2m_pfn=").u(p2mPfn).str(" pt_pfn=").u(ptPfn).str(" stack_pfn=").u(stackPfn);

@@ -56,6 +56,23 @@ export const SI_CMD_LINE_SIZE: u32 = 1024;
 export const SI_FIRST_P2M_PFN: u32 = 1152; // with the INIT_P2M note only
 export const SI_NR_P2M_FRAMES: u32 = 1160;
 
+// start_info (x86_32 PAE, the compat layout: unsigned long is 4 bytes).
+export const SI32_NR_PAGES: u32 = 32;
+export const SI32_SHARED_INFO: u32 = 36;
+export const SI32_FLAGS: u32 = 40;
+export const SI32_STORE_MFN: u32 = 44;
+export const SI32_STORE_EVTCHN: u32 = 48;
+export const SI32_CONSOLE_MFN: u32 = 52;
+export const SI32_CONSOLE_EVTCHN: u32 = 56;
+export const SI32_PT_BASE: u32 = 60;
+export const SI32_NR_PT_FRAMES: u32 = 64;
+export const SI32_MFN_LIST: u32 = 68;
+export const SI32_MOD_START: u32 = 72;
+export const SI32_MOD_LEN: u32 = 76;
+export const SI32_CMD_LINE: u32 = 80;
+export const SI32_FIRST_P2M_PFN: u32 = 1104;
+export const SI32_NR_P2M_FRAMES: u32 = 1108;
+
 export const SIF_PRIVILEGED: u32 = 1;
 export const SIF_INITDOMAIN: u32 = 2;
 export const SIF_MULTIBOOT_MOD: u32 = 4;
@@ -68,6 +85,16 @@ export const VCPU_PENDING_SEL: u32 = 8;
 export const SHINFO_EVTCHN_PENDING: u32 = 2048;
 export const SHINFO_EVTCHN_MASK: u32 = 2560;
 export const NR_EVENT_CHANNELS: u32 = 4096;
+// shared_info (x86_32): vcpu_info is 64 bytes too, its pending selector a u32 at 4; the event
+// arrays hold 32 u32 words (1024 ports), pending at 2048 (the same bytes as x86_64's for
+// those ports, little-endian), mask at 2176.
+export const VCPU32_PENDING_SEL: u32 = 4;
+export const SHINFO32_EVTCHN_MASK: u32 = 2176;
+export const NR_EVENT_CHANNELS_32: u32 = 1024;
+
+// The compat guest's hypervisor hole (HYPERVISOR_COMPAT_VIRT_START's default): nothing of the
+// new kernel's may be mapped at or above it.
+export const HYPERVISOR_VIRT_START_32: u64 = 0xF5800000;
 
 // PV console ring (io/console.h).
 export const CONS_IN: u32 = 0;

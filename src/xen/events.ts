@@ -1,4 +1,6 @@
-// Event channels, 2-level ABI, polled: no upcalls, events stay masked in vcpu_info.
+// Event channels, 2-level ABI, polled: no upcalls, events stay masked in vcpu_info. The pending
+// bits are read as u64 words at both widths: x86_32's u32 words hold the same bits at the same
+// bytes (little-endian) for its 1024 ports.
 
 import * as abi from "./abi";
 import { atomic_clear_bit, event_channel_op, map_frame, sched_poll } from "./hypercall";

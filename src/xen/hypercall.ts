@@ -2,6 +2,10 @@
 // Pointer arguments are offsets into the linear memory; the shim bounds-checks and
 // translates them. Every call returns 0 or a negative errno unless stated otherwise.
 
+// Which kind of PV guest this is: 0 x86_64, 1 x86_32 PAE (src/xen/arch.ts).
+@external("xen", "guest_kind")
+export declare function guest_kind(): i32;
+
 // Machine frame holding start_info.
 @external("xen", "start_info_mfn")
 export declare function start_info_mfn(): u64;
@@ -87,7 +91,8 @@ export declare function hypercall_page(dst: usize): i32;
 @external("xen", "mmu_update")
 export declare function mmu_update(reqs: usize, count: u32): i32;
 
-// HYPERVISOR_mmuext_op for `count` pin/unpin ops ({u32 cmd; u64 arg1 @8; u64 arg2 @16}) at `ops`.
+// HYPERVISOR_mmuext_op for `count` pin/unpin ops ({u32 cmd; u64 arg1 @8; u64 arg2 @16}) at `ops`:
+// MMUEXT_PIN_L4_TABLE on x86_64, MMUEXT_PIN_L3_TABLE on x86_32 PAE, MMUEXT_UNPIN_TABLE.
 @external("xen", "mmuext_op")
 export declare function mmuext_op(ops: usize, count: u32): i32;
 

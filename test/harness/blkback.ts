@@ -80,6 +80,7 @@ export interface BlkbackStats {
   bytes: number; // bytes copied into the guest's pages
   maxInFlight: number; // most requests taken and not yet answered at once
   ringEntries: number; // entries of the ring at the last connect
+  protocol: string; // the ABI the ring spoke at the last connect ("" before any)
   writes: number; // write requests seen: pvboot must never send one
 }
 
@@ -103,10 +104,23 @@ export const REQ = { op: 0, nr_segments: 1, handle: 2, id: 8, sector: 16, seg: 2
 export const INDIRECT = { op: 0, indirect_op: 1, nr_segments: 2, id: 8, sector: 16, handle: 24, grefs: 28 } as const;
 export const RSP = { id: 0, op: 8, status: 10, size: 16 } as const;
 
+// The two ABIs a frontend may name in its `protocol` node, as Linux's blkback takes them: on
+// x86_32 a u64 is 4-byte aligned, so a request's id, sector and segments sit 4 bytes lower,
+// a request is 108 bytes and a response 12 (id @0, operation @8, status @10 in both).
+export interface BlkifAbi {
+  protocol: "x86_64-abi" | "x86_32-abi";
+  slot: number; // a ring entry: the union of request and response
+  req: { id: number; sector: number; seg: number };
+  indirect: { id: number; sector: number; handle: number; grefs: number };
+  rspSize: number;
+}
+export const BLKIF_X86_64: BlkifAbi = { protocol: "x86_64-abi", slot: 112, req: { id: 8, sector: 16, seg: 24 }, indirect: { id: 8, sector: 16, handle: 24, grefs: 28 }, rspSize: 16 };
+export const BLKIF_X86_32: BlkifAbi = { protocol: "x86_32-abi", slot: 108, req: { id: 4, sector: 12, seg: 20 }, indirect: { id: 4, sector: 12, handle: 20, grefs: 24 }, rspSize: 12 };
+
 // Entries in a ring of `pages` pages: the largest power of two that fits after the header.
-export function ringEntries(pages: number): number {
+export function ringEntries(pages: number, abi: BlkifAbi = BLKIF_X86_64): number {
   let n = 1;
-  while (RING.entries + 2 * n * RING.slot <= pages * PAGE) n *= 2;
+  while (RING.entries + 2 * n * abi.slot <= pages * PAGE) n *= 2;
   return n;
 }
 
@@ -140,6 +154,7 @@ interface Connection {
   ring: SharedRing;
   ringHandles: number[];
   entries: number;
+  abi: BlkifAbi; // the layout the frontend's protocol node named
   guestPort: number;
   portOpen: boolean;
   notify: () => void; // what we bound to the guest's port (to recognise our binding)
@@ -151,7 +166,7 @@ interface Connection {
 
 export class Blkback {
   state: number = XenbusState.Unknown;
-  stats: BlkbackStats = { requests: 0, indirectRequests: 0, segments: 0, bytes: 0, maxInFlight: 0, ringEntries: 0, writes: 0 };
+  stats: BlkbackStats = { requests: 0, indirectRequests: 0, segments: 0, bytes: 0, maxInFlight: 0, ringEntries: 0, writes: 0, protocol: "" };
   faults: BlkbackFaults;
   errors: string[] = []; // what went to the error node, for tests
   readonly backendPath: string;
@@ -290,9 +305,11 @@ export class Blkback {
     const { xs } = this.opts;
     const fe = this.frontendPath;
 
+    // No node: the backend's own ABI (x86_64, as dom0 runs here).
     const protocol = xs.read(`${fe}/protocol`);
-    if (protocol !== null && protocol !== "x86_64-abi") {
-      return this.fatal(ENOSYS, `unknown fe protocol ${protocol} (this backend speaks x86_64-abi only)`);
+    const abi = protocol === null || protocol === "x86_64-abi" ? BLKIF_X86_64 : protocol === "x86_32-abi" ? BLKIF_X86_32 : null;
+    if (!abi) {
+      return this.fatal(ENOSYS, `unknown fe protocol ${protocol} (this backend speaks x86_64-abi and x86_32-abi)`);
     }
     const queues = xs.read(`${fe}/multi-queue-num-queues`);
     if (queues !== null && queues !== "1") {
@@ -305,7 +322,7 @@ export class Blkback {
 
     const { handles, mfns } = this.mapRing(refs);
     const conn: Connection = {
-      ring: new SharedRing(this.opts.mem, mfns), ringHandles: handles, entries: ringEntries(refs.length),
+      ring: new SharedRing(this.opts.mem, mfns), ringHandles: handles, entries: ringEntries(refs.length, abi), abi,
       guestPort: port, portOpen: true, notify: () => {}, reqCons: 0, rspProdPvt: 0, inFlight: 0, delayed: new Set(),
     };
     conn.notify = () => this.kicked(conn);
@@ -316,6 +333,7 @@ export class Blkback {
     }
     this.conn = conn;
     this.stats.ringEntries = conn.entries;
+    this.stats.protocol = abi.protocol;
     this.writeDiskDetails();
     this.switchState(XenbusState.Connected);
   }
@@ -418,26 +436,27 @@ export class Blkback {
   }
 
   private readRequest(c: Connection, index: number): Request {
-    const base = RING.entries + (index & (c.entries - 1)) * RING.slot;
-    const raw = c.ring.read(base, RING.slot);
+    const A = c.abi;
+    const base = RING.entries + (index & (c.entries - 1)) * A.slot;
+    const raw = c.ring.read(base, A.slot);
     const v = new DataView(raw.buffer);
     const op = v.getUint8(REQ.op);
     if (op === BLKIF_OP.indirect) {
       const grefs: number[] = [];
-      for (let i = 0; i < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST; i++) grefs.push(v.getUint32(INDIRECT.grefs + 4 * i, true));
+      for (let i = 0; i < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST; i++) grefs.push(v.getUint32(A.indirect.grefs + 4 * i, true));
       return {
         op: v.getUint8(INDIRECT.indirect_op), indirect: true, nrSegments: v.getUint16(INDIRECT.nr_segments, true),
-        id: v.getBigUint64(INDIRECT.id, true), sector: v.getBigUint64(INDIRECT.sector, true),
+        id: v.getBigUint64(A.indirect.id, true), sector: v.getBigUint64(A.indirect.sector, true),
         segments: [], indirectGrefs: grefs,
       };
     }
     const nr = v.getUint8(REQ.nr_segments);
     const segments: Segment[] = [];
     for (let i = 0; i < Math.min(nr, BLKIF_MAX_SEGMENTS_PER_REQUEST); i++) {
-      segments.push(segmentAt(v, REQ.seg + i * REQ.seg_size));
+      segments.push(segmentAt(v, A.req.seg + i * REQ.seg_size));
     }
     return {
-      op, indirect: false, nrSegments: nr, id: v.getBigUint64(REQ.id, true), sector: v.getBigUint64(REQ.sector, true),
+      op, indirect: false, nrSegments: nr, id: v.getBigUint64(A.req.id, true), sector: v.getBigUint64(A.req.sector, true),
       segments, indirectGrefs: [],
     };
   }
@@ -568,12 +587,12 @@ export class Blkback {
       this.badIdSent = true;
       id = ~id & 0xffff_ffff_ffff_ffffn; // the complement: not an id the frontend has outstanding
     }
-    const rsp = new Uint8Array(RSP.size);
+    const rsp = new Uint8Array(c.abi.rspSize);
     const v = new DataView(rsp.buffer);
     v.setBigUint64(RSP.id, id, true);
     v.setUint8(RSP.op, done.op);
     v.setInt16(RSP.status, done.status, true);
-    c.ring.write(RING.entries + (c.rspProdPvt & (c.entries - 1)) * RING.slot, rsp);
+    c.ring.write(RING.entries + (c.rspProdPvt & (c.entries - 1)) * c.abi.slot, rsp);
     c.rspProdPvt = (c.rspProdPvt + 1) >>> 0;
   }
 

@@ -1,9 +1,10 @@
-// One PV guest as Xen's domain builder leaves it at start of day (x86_64, VIRT_BASE 0):
-// RAM in frames whose mfns are a shuffled permutation (pfn != mfn everywhere, so any mix-up
-// of the two shows), start_info, the xenstore and console pages, shared_info, the event
-// channels to the console and xenstore backends, and the layout the shim would build.
+// One PV guest as Xen's domain builder leaves it at start of day (x86_64, or x86_32 PAE as a
+// compat guest, VIRT_BASE 0): RAM in frames whose mfns are a shuffled permutation (pfn != mfn
+// everywhere, so any mix-up of the two shows; for x86_32 about half of them below 4 GiB),
+// start_info and the P2M in the width's layout, the xenstore and console pages, shared_info,
+// the event channels to the console and xenstore backends, and the layout the shim would build.
 
-import { PAGE, SI, SIF_INITDOMAIN, SIF_PRIVILEGED, type ShutdownReason } from "./abi";
+import { PAGE, SI, SI32, SIF_INITDOMAIN, SIF_PRIVILEGED, type GuestArch, type ShutdownReason } from "./abi";
 import { DOMID_XEN, MachineMemory } from "./frames";
 import { Clock } from "./clock";
 import { EventChannels } from "./evtchn";
@@ -27,6 +28,7 @@ export interface DiskConfig {
 }
 
 export interface DomainConfig {
+  arch?: GuestArch; // default x86_64
   memoryMB?: number;
   cmdline?: string;
   dom0?: boolean; // SIF_INITDOMAIN: no console ring, output through console_io
@@ -77,9 +79,11 @@ export function pageTableReserve(pages: number): number {
   return Math.ceil(pages / 512) + Math.ceil(pages / (512 * 512)) + 2;
 }
 
-export function computeLayout(nrPages: number, imagePages: number, ramdiskPages = 0): Layout {
+// `pfnBytes`: a P2M entry's size (8, or 4 on x86_32). The start-of-day tables count the same
+// at both widths: L4, L3 and L2 (PAE: L3, the L2 for slot 0 and the one for slot 3) and the L1s.
+export function computeLayout(nrPages: number, imagePages: number, ramdiskPages = 0, pfnBytes = 8): Layout {
   const p2mPfn = imagePages + ramdiskPages;
-  const p2mPages = Math.ceil((nrPages * 8) / PAGE);
+  const p2mPages = Math.ceil((nrPages * pfnBytes) / PAGE);
   const startInfoPfn = p2mPfn + p2mPages;
   const storePfn = startInfoPfn + 1;
   const consolePfn = storePfn + 1;
@@ -102,7 +106,7 @@ export function computeLayout(nrPages: number, imagePages: number, ramdiskPages 
   return {
     imagePages, p2mPfn, p2mPages, startInfoPfn, storePfn, consolePfn, ptPfn, nrPtFrames, stackPfn,
     firstFreePfn, mappedEndPfn, ptReservePages,
-    maxLinearPages: Math.min(65535, Math.floor(usable / 16)), // wasm2c keeps the size in 32 bits
+    maxLinearPages: Math.min(65535, Math.floor(usable / 16), pfnBytes === 4 ? Math.floor((0xF5800 - firstFreePfn) / 16) : 65535), // wasm2c keeps the size in 32 bits; x86_32's mapping ends at the hypervisor hole
   };
 }
 
@@ -129,7 +133,8 @@ export class Domain {
   // linear pages mapped read-only.
   readonly linear = { mapped: new Map<number, number>(), readOnly: new Set<number>() };
   readonly mmu: Mmu;
-  readonly hypercallPage = xenHypercallPage();
+  readonly hypercallPage: Uint8Array;
+  readonly pv32: boolean; // a 32-bit PAE (compat) guest
   timer = 0n; // the single-shot timer's deadline (set_timer_op), 0 when not armed
   cr3: number | null = null; // the top-level table the vCPU runs on after the jump
   jumpError = ""; // why start_kernel refused the record, in words
@@ -137,6 +142,7 @@ export class Domain {
 
   constructor(config: DomainConfig = {}) {
     this.config = {
+      arch: config.arch ?? "x86_64",
       memoryMB: config.memoryMB ?? 256,
       cmdline: config.cmdline ?? "",
       dom0: config.dom0 ?? false,
@@ -149,8 +155,10 @@ export class Domain {
       xenstoreFaults: config.xenstoreFaults ?? {},
       ramdisk: config.ramdisk ?? new Uint8Array(0),
     };
+    this.pv32 = this.config.arch === "x86_32";
+    this.hypercallPage = this.pv32 ? xenHypercallPage32() : xenHypercallPage();
     this.nrPages = this.config.memoryMB * 256;
-    this.layout = computeLayout(this.nrPages, this.config.imagePages, Math.ceil(this.config.ramdisk.length / PAGE));
+    this.layout = computeLayout(this.nrPages, this.config.imagePages, Math.ceil(this.config.ramdisk.length / PAGE), this.pv32 ? 4 : 8);
     this.p2m = this.shuffledP2M(this.config.seed);
 
     const { firstFreePfn, maxLinearPages } = this.layout;
@@ -163,7 +171,7 @@ export class Domain {
     this.mem.add(this.sharedInfoMfn, DOMID_XEN);
     this.mem.view(this.sharedInfoMfn).setUint8(1, 1); // vcpu 0: events masked at entry
 
-    this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn);
+    this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn, this.pv32);
     this.gnttab = new GrantTable(this.mem, this.domid);
     this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn], this.clock);
     this.console.faults = this.config.consoleFaults;
@@ -265,7 +273,7 @@ export class Domain {
   // Machine frames far from the pfn range and in shuffled order.
   private shuffledP2M(seed: number): number[] {
     const rand = mulberry32(seed);
-    const base = 0x100000;
+    const base = this.pv32 ? 0x100000 - this.nrPages : 0x100000; // x86_32: half below 4 GiB
     const mfns = Array.from({ length: this.nrPages }, (_, i) => base + i * 2 + (i & 1));
     for (let i = mfns.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -282,6 +290,12 @@ export class Domain {
         const pfn = page * 512 + i;
         if (pfn < this.nrPages) v.setBigUint64(i * 8, BigInt(this.p2m[pfn]), true);
       }
+      if (this.pv32) {
+        for (let i = 0; i < 1024; i++) {
+          const pfn = page * 1024 + i;
+          v.setUint32(i * 4, pfn < this.nrPages ? this.p2m[pfn] : 0, true);
+        }
+      }
     }
   }
 
@@ -296,6 +310,10 @@ export class Domain {
     const L = this.layout;
     const b = this.mem.bytes(this.p2m[L.startInfoPfn]);
     const v = this.mem.view(this.p2m[L.startInfoPfn]);
+    if (this.pv32) {
+      this.writeStartInfo32();
+      return;
+    }
     b.set(new TextEncoder().encode("xen-3.0-x86_64"), SI.magic);
     const u64 = (off: number, x: number) => v.setBigUint64(off, BigInt(x), true);
     u64(SI.nr_pages, this.nrPages);
@@ -315,6 +333,42 @@ export class Domain {
     const cmd = new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1);
     b.set(cmd, SI.cmd_line);
   }
+
+  private writeStartInfo32(): void {
+    const L = this.layout;
+    const b = this.mem.bytes(this.p2m[L.startInfoPfn]);
+    const v = this.mem.view(this.p2m[L.startInfoPfn]);
+    b.set(new TextEncoder().encode("xen-3.0-x86_32p"), SI32.magic);
+    const u32 = (off: number, x: number) => v.setUint32(off, x, true);
+    const d0 = this.config.dom0;
+    u32(SI32.nr_pages, this.nrPages);
+    u32(SI32.shared_info, this.sharedInfoMfn * PAGE);
+    u32(SI32.flags, d0 ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0);
+    u32(SI32.store_mfn, d0 ? 0 : this.p2m[L.storePfn]);
+    u32(SI32.store_evtchn, d0 ? 0 : STORE_EVTCHN);
+    u32(SI32.console_mfn, d0 ? 0 : this.p2m[L.consolePfn]);
+    u32(SI32.console_evtchn, d0 ? 0 : CONSOLE_EVTCHN);
+    u32(SI32.pt_base, L.ptPfn * PAGE);
+    u32(SI32.nr_pt_frames, L.nrPtFrames);
+    u32(SI32.mfn_list, L.p2mPfn * PAGE);
+    if (this.config.ramdisk.length > 0) {
+      u32(SI32.mod_start, this.config.imagePages * PAGE);
+      u32(SI32.mod_len, this.config.ramdisk.length);
+    }
+    b.set(new TextEncoder().encode(this.config.cmdline).subarray(0, SI32.cmd_line_size - 1), SI32.cmd_line);
+  }
+}
+
+// 64-bit Xen's hypercall page for a 32-bit PV guest: int3 everywhere, and for each hypercall
+// nr at nr * 32: mov $nr, %eax; int $0x82; ret. HYPERVISOR_iret (23): push %eax;
+// mov $23, %eax; int $0x82.
+export function xenHypercallPage32(): Uint8Array {
+  const p = new Uint8Array(PAGE).fill(0xcc);
+  for (let nr = 0; nr < PAGE / 32; nr++) {
+    const imm = [nr & 0xff, (nr >> 8) & 0xff, 0, 0];
+    p.set(nr === 23 ? [0x50, 0xb8, ...imm, 0xcd, 0x82] : [0xb8, ...imm, 0xcd, 0x82, 0xc3], nr * 32);
+  }
+  return p;
 }
 
 // 64-bit Xen's hypercall page for a PV guest, as Xen fills it: int3 (0xcc) everywhere, and for

@@ -1,7 +1,8 @@
 // Event channels as Xen keeps them for one guest: the 2-level ABI, with the pending and
-// mask bits in the guest's shared_info frame. A port bound to a backend calls it on send.
+// mask bits in the guest's shared_info frame, in its width's layout (x86_32: 1024 ports, the
+// mask at 2176, a u32 selector at 4). A port bound to a backend calls it on send.
 
-import { EINVAL, ENOSPC, SHINFO } from "./abi";
+import { EINVAL, ENOSPC, SHINFO, SHINFO32 } from "./abi";
 import type { MachineMemory } from "./frames";
 
 export type PortState =
@@ -12,7 +13,11 @@ export class EventChannels {
   ports = new Map<number, PortState>();
   sends = 0;
 
-  constructor(private mem: MachineMemory, private sharedInfoMfn: number) {}
+  constructor(private mem: MachineMemory, private sharedInfoMfn: number, private pv32 = false) {}
+
+  get nrPorts(): number {
+    return this.pv32 ? SHINFO32.nr_ports : SHINFO.nr_ports;
+  }
 
   // The toolstack's side: a port already connected to a backend when the guest starts.
   connect(port: number, backend: string, remote: number, remotePort: number, notify: () => void): void {
@@ -37,7 +42,7 @@ export class EventChannels {
   }
 
   allocUnbound(remote: number): number {
-    for (let p = 1; p < SHINFO.nr_ports; p++) {
+    for (let p = 1; p < this.nrPorts; p++) {
       if (!this.ports.has(p)) {
         this.ports.set(p, { kind: "unbound", remote });
         return p;
@@ -69,10 +74,14 @@ export class EventChannels {
     if (!this.ports.has(port)) return;
     if (this.bit(SHINFO.evtchn_pending, port)) return;
     this.setBit(SHINFO.evtchn_pending, port, true);
-    if (this.bit(SHINFO.evtchn_mask, port)) return;
+    if (this.bit(this.pv32 ? SHINFO32.evtchn_mask : SHINFO.evtchn_mask, port)) return;
     const v = this.mem.view(this.sharedInfoMfn);
-    const sel = v.getBigUint64(SHINFO.pending_sel, true);
-    v.setBigUint64(SHINFO.pending_sel, sel | (1n << BigInt(port >> 6)), true);
+    if (this.pv32) {
+      v.setUint32(SHINFO32.pending_sel, (v.getUint32(SHINFO32.pending_sel, true) | (1 << (port >> 5))) >>> 0, true);
+    } else {
+      const sel = v.getBigUint64(SHINFO.pending_sel, true);
+      v.setBigUint64(SHINFO.pending_sel, sel | (1n << BigInt(port >> 6)), true);
+    }
     v.setUint8(SHINFO.upcall_pending, 1);
   }
 

@@ -1,13 +1,14 @@
 // The new domain as the next kernel finds it after xen.start_kernel: walked from cr3 the way
 // the CPU would, its ELF and Xen notes parsed here independently of the core, and every
 // promise of docs/loader.md checked. Each check is "ok" or one sentence naming what failed
-// and where.
+// and where. A 32-bit PAE domain is checked by the same rules in its own layouts: the 3-level
+// walk, the compat start_info, a P2M of u32 entries, x86_32's shared_info.
 
-import { CONS, PAGE, SHINFO, SI, SIF_INITDOMAIN, SIF_MOD_START_PFN, SIF_MULTIBOOT_MOD, SIF_PRIVILEGED } from "./abi";
+import { CONS, PAGE, SHINFO, SHINFO32, SI, SI32, SIF_INITDOMAIN, SIF_MOD_START_PFN, SIF_MULTIBOOT_MOD, SIF_PRIVILEGED } from "./abi";
 import { CONSOLE_EVTCHN, STORE_EVTCHN, type Domain } from "./domain";
 import { XS_RING } from "./xenstored";
 import { XenbusState } from "./blkback";
-import { ADDR_MASK, PTE, translate as walk, XEN_SLOTS } from "./mmu";
+import { ADDR_MASK, COMPAT_HOLE, PTE, translate as walk, XEN_SLOTS } from "./mmu";
 import type { HandoffRecord } from "./imports";
 import { PT_LOAD, PT_NOTE, SHT_NOTE, readElf, readNotes, type ElfNote } from "../elf";
 
@@ -41,6 +42,9 @@ export interface KernelInfo {
   hypercallPage: bigint | null;
   initP2m: bigint | null;
   modStartPfn: boolean;
+  // libelf's XEN_PAE_YES (a `__xen_guest` PAE=yes, not yes[extended-cr3]) without the
+  // pae_pgdir_above_4gb feature: the PAE L3 must lie below 4 GiB of machine memory
+  l3Below4G: boolean;
   segments: { offset: number; filesz: number; memsz: number; va: bigint }[];
 }
 
@@ -51,9 +55,9 @@ export interface HandoffReport {
   modules: { size: number; cmdline: string }[];
 }
 
-// The 4-level walk from cr3 (mmu.ts), over the domain's frames.
+// The walk from cr3 (mmu.ts: 4 levels, or PAE's 3), over the domain's frames.
 export function translate(dom: Domain, cr3: number, va: bigint): { mfn: number; writable: boolean } | null {
-  return walk((m) => (dom.mem.has(m) ? dom.mem.bytes(m) : null), cr3, va);
+  return walk((m) => (dom.mem.has(m) ? dom.mem.bytes(m) : null), cr3, va, dom.pv32);
 }
 
 const hex = (n: number | bigint) => "0x" + n.toString(16);
@@ -63,9 +67,10 @@ const XEN = "Xen";
 // from PT_NOTE segments, else SHT_NOTE sections, else the legacy `__xen_guest` string, whose
 // HYPERCALL_PAGE is a page number relative to VIRT_BASE. PADDR_OFFSET defaults to 0 with
 // notes and to VIRT_BASE with __xen_guest; VIRT_BASE to 0; ENTRY to e_entry.
-export function parseKernel(elfBytes: Uint8Array): KernelInfo {
+export function parseKernel(elfBytes: Uint8Array, bits: 32 | 64 = 64): KernelInfo {
   const elf = readElf(elfBytes);
-  if (elf.bits !== 64 || elf.machine !== 62) throw new Error("not an x86_64 ELF");
+  if (bits === 64 && (elf.bits !== 64 || elf.machine !== 62)) throw new Error("not an x86_64 ELF");
+  if (bits === 32 && (elf.bits !== 32 || elf.machine !== 3)) throw new Error("not an i386 ELF");
   let notes: ElfNote[] = elf.segments.filter((s) => s.type === PT_NOTE).flatMap((s) => readNotes(elfBytes, s.offset, s.filesz));
   if (!notes.some((n) => n.name === XEN)) {
     notes = elf.sections.filter((s) => s.type === SHT_NOTE).flatMap((s) => readNotes(elfBytes, s.offset, s.size));
@@ -78,6 +83,7 @@ export function parseKernel(elfBytes: Uint8Array): KernelInfo {
     return d.length >= 8 ? v.getBigUint64(0, true) : d.length >= 4 ? BigInt(v.getUint32(0, true)) : d.length >= 2 ? BigInt(v.getUint16(0, true)) : BigInt(d[0] ?? 0);
   };
   let kind: KernelInfo["notes"] = "elfnotes";
+  let l3Below4G = false;
   if (notes.length) {
     for (const n of notes) {
       if (n.type === 3) virtBase = num(n.desc);
@@ -100,7 +106,9 @@ export function parseKernel(elfBytes: Uint8Array): KernelInfo {
       else if (name === "VIRT_ENTRY") entry = big();
       else if (name === "ELF_PADDR_OFFSET") paddrOffset = big();
       else if (name === "HYPERCALL_PAGE") hypercallPage = big() << 12n;
+      else if (name === "PAE") l3Below4G = value.startsWith("yes") && value !== "yes[extended-cr3]";
     }
+    if (/(^|,)FEATURES=[^,]*pae_pgdir_above_4gb/.test(text)) l3Below4G = false; // required or not
     if (virtBase !== null && hypercallPage !== null) hypercallPage += virtBase;
     virtBase ??= 0n;
     paddrOffset ??= virtBase;
@@ -113,7 +121,7 @@ export function parseKernel(elfBytes: Uint8Array): KernelInfo {
   const off = virtBase - paddrOffset;
   return {
     notes: kind, virtBase, paddrOffset, entry: entry ?? elf.entry, kstart: BigInt.asUintN(64, pstart + off),
-    kend: BigInt.asUintN(64, pend + off), hypercallPage, initP2m, modStartPfn,
+    kend: BigInt.asUintN(64, pend + off), hypercallPage, initP2m, modStartPfn, l3Below4G,
     segments: loads.map((s) => ({ offset: s.offset, filesz: s.filesz, memsz: s.memsz, va: BigInt.asUintN(64, s.paddr + off) })),
   };
 }
@@ -165,7 +173,7 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
   let kernel: KernelInfo | null = null;
   let kernelError = "";
   try {
-    kernel = parseKernel(elfBytes);
+    kernel = parseKernel(elfBytes, dom.pv32 ? 32 : 64);
   } catch (e) {
     kernelError = `the kernel ELF (${elfBytes.length} bytes) cannot be read: ${(e as Error).message}`;
   }
@@ -185,7 +193,14 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
       const end = s.indexOf(0);
       return new TextDecoder("latin1").decode(end < 0 ? s : s.subarray(0, end));
     };
-    si = {
+    const w = (o: number) => BigInt(v.getUint32(o, true));
+    si = dom.pv32 ? {
+      magic: cstr(SI32.magic, 32), nr_pages: w(SI32.nr_pages), shared_info: w(SI32.shared_info), flags: w(SI32.flags),
+      store_mfn: w(SI32.store_mfn), store_evtchn: w(SI32.store_evtchn), console_mfn: w(SI32.console_mfn),
+      console_evtchn: w(SI32.console_evtchn), pt_base: w(SI32.pt_base), nr_pt_frames: w(SI32.nr_pt_frames),
+      mfn_list: w(SI32.mfn_list), mod_start: w(SI32.mod_start), mod_len: w(SI32.mod_len),
+      cmd_line: cstr(SI32.cmd_line, SI32.cmd_line_size), first_p2m_pfn: w(SI32.first_p2m_pfn), nr_p2m_frames: w(SI32.nr_p2m_frames),
+    } : {
       magic: cstr(SI.magic, 32), nr_pages: u(SI.nr_pages), shared_info: u(SI.shared_info), flags: u(SI.flags),
       store_mfn: u(SI.store_mfn), store_evtchn: u(SI.store_evtchn), console_mfn: u(SI.console_mfn),
       console_evtchn: u(SI.console_evtchn), pt_base: u(SI.pt_base), nr_pt_frames: u(SI.nr_pt_frames),
@@ -200,9 +215,10 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
   let p2mError = "";
   if (si) {
     try {
-      const raw = readVa(si.mfn_list, dom.nrPages * 8, `the P2M at mfn_list ${hex(si.mfn_list)}`);
+      const width = dom.pv32 ? 4 : 8;
+      const raw = readVa(si.mfn_list, dom.nrPages * width, `the P2M at mfn_list ${hex(si.mfn_list)}`);
       const v = new DataView(raw.buffer);
-      p2m = Array.from({ length: dom.nrPages }, (_, i) => Number(v.getBigUint64(i * 8, true)));
+      p2m = Array.from({ length: dom.nrPages }, (_, i) => (dom.pv32 ? v.getUint32(i * 4, true) : Number(v.getBigUint64(i * 8, true))));
     } catch (e) {
       if (!(e instanceof Fail)) throw e;
       p2mError = e.message;
@@ -323,12 +339,14 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     if (!dom.mem.has(mfn)) return;
     const b = dom.mem.bytes(mfn);
     const v = new DataView(b.buffer, b.byteOffset, PAGE);
-    for (let i = 0; i < 512; i++) {
-      if (level === 4 && i >= XEN_SLOTS.first && i <= XEN_SLOTS.last) continue;
+    const entries = dom.pv32 && level === 3 ? 4 : 512; // a PAE L3 has 4
+    for (let i = 0; i < entries; i++) {
+      if (!dom.pv32 && level === 4 && i >= XEN_SLOTS.first && i <= XEN_SLOTS.last) continue;
       const e = v.getBigUint64(i * 8, true);
       if (!(e & PTE.P)) continue;
       let va = vaBase + (BigInt(i) << BigInt(12 + 9 * (level - 1)));
       if (level === 4 && i >= 256) va |= 0xffff000000000000n;
+      if (dom.pv32 && va >= COMPAT_HOLE) continue; // Xen's own entries in L3 slot 3's L2
       const child = Number((e & ADDR_MASK) >> 12n);
       if (level > 1) walkTables(child, level - 1, va, `L${level} mfn ${hex(mfn)} slot ${i}`);
       else {
@@ -338,12 +356,15 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
       }
     }
   };
-  walkTables(cr3, 4, 0n, "cr3");
+  walkTables(cr3, dom.pv32 ? 3 : 4, 0n, "cr3");
 
   run("pagetables", () => {
     const s = needSi();
     const k = needKernel();
     needP2m();
+    if (dom.pv32 && k.l3Below4G && cr3 >= 0x100000) {
+      fail(`the PAE L3 is mfn ${hex(cr3)}, above 4 GiB, and the kernel (PAE=yes without pae_pgdir_above_4gb) cannot take that`);
+    }
     const ptT = tr(s.pt_base);
     if (!ptT || ptT.mfn !== cr3) fail(`pt_base ${hex(s.pt_base)} translates to ${ptT ? "mfn " + hex(ptT.mfn) : "nothing"}, not to cr3's mfn ${hex(cr3)}`);
     if (s.pt_base % 4096n !== 0n) fail(`pt_base ${hex(s.pt_base)} is not page-aligned`);
@@ -374,7 +395,8 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     const want = (name: string, got: bigint, exp: bigint | number) => {
       if (got !== BigInt(exp)) fail(`start_info ${name} is ${hex(got)}, expected ${hex(BigInt(exp))}`);
     };
-    if (s.magic !== "xen-3.0-x86_64") fail(`start_info magic is "${s.magic}", expected "xen-3.0-x86_64"`);
+    const magic = dom.pv32 ? "xen-3.0-x86_32p" : "xen-3.0-x86_64";
+    if (s.magic !== magic) fail(`start_info magic is "${s.magic}", expected "${magic}"`);
     if (record.startInfo % 4096n !== 0n) fail(`start_info's va ${hex(record.startInfo)} (rsi) is not page-aligned`);
     want("nr_pages", s.nr_pages, dom.nrPages);
     want("shared_info", s.shared_info, BigInt(dom.sharedInfoMfn) * 4096n);
@@ -483,13 +505,15 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     const b = dom.mem.bytes(dom.sharedInfoMfn);
     const v = dom.mem.view(dom.sharedInfoMfn);
     const pendingLive: number[] = [];
-    for (let port = 0; port < SHINFO.nr_ports; port++) {
+    const nrPorts = dom.pv32 ? SHINFO32.nr_ports : SHINFO.nr_ports;
+    for (let port = 0; port < nrPorts; port++) {
       if (!((b[SHINFO.evtchn_pending + (port >> 3)] >> (port & 7)) & 1)) continue;
       if (!dom.evtchn.ports.has(port)) fail(`port ${port} is closed but its pending bit is set in shared_info`);
       pendingLive.push(port);
     }
-    const sel = v.getBigUint64(SHINFO.pending_sel, true);
-    const allowed = pendingLive.reduce((m, p) => m | (1n << BigInt(p >> 6)), 0n);
+    const sel = dom.pv32 ? BigInt(v.getUint32(SHINFO32.pending_sel, true)) : v.getBigUint64(SHINFO.pending_sel, true);
+    const wordShift = dom.pv32 ? 5 : 6;
+    const allowed = pendingLive.reduce((m, p) => m | (1n << BigInt(p >> wordShift)), 0n);
     if (sel & ~allowed) fail(`evtchn_pending_sel is ${hex(sel)}, but only ${pendingLive.length ? "ports " + pendingLive.join(",") : "no live port"} pending`);
     if (b[SHINFO.upcall_pending] && !pendingLive.length) fail("evtchn_upcall_pending is set with no live port pending");
     if (b[SHINFO.upcall_mask] !== 1) fail(`evtchn_upcall_mask is ${b[SHINFO.upcall_mask]}: events must stay masked across the jump`);

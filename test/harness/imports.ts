@@ -5,7 +5,7 @@ import * as abi from "./abi";
 import { PAGE } from "./abi";
 import type { Domain } from "./domain";
 import { GuestIdle } from "./clock";
-import { MMU_MACHPHYS_UPDATE, MMUEXT_PIN_L4_TABLE, MMUEXT_UNPIN_TABLE, translate } from "./mmu";
+import { MMU_MACHPHYS_UPDATE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE, MMUEXT_UNPIN_TABLE, translate } from "./mmu";
 
 // Thrown through the wasm stack to end the guest, as SCHEDOP_shutdown never returns.
 export class DomainShutdown extends Error {
@@ -71,6 +71,11 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     dom.mem.owner(mfn) === dom.domid || mfn === dom.sharedInfoMfn || dom.gnttab.frames.includes(mfn);
 
   const xen = {
+    guest_kind(): number {
+      count("guest_kind");
+      return dom.pv32 ? 1 : 0;
+    },
+
     start_info_mfn(): bigint {
       count("start_info_mfn");
       return BigInt(dom.pfnToMfn(L.startInfoPfn));
@@ -356,11 +361,12 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
         if (arg1 >= 1n << 40n) {
           dom.mmu.lastError = `mmuext_op ${i}: mfn 0x${arg1.toString(16)} is no machine frame`;
           r = -abi.EINVAL;
-        } else if (cmd === MMUEXT_PIN_L4_TABLE) r = dom.mmu.pinL4(Number(arg1));
+        } else if (cmd === MMUEXT_PIN_L4_TABLE && !dom.pv32) r = dom.mmu.pinL4(Number(arg1));
+        else if (cmd === MMUEXT_PIN_L3_TABLE && dom.pv32) r = dom.mmu.pinL3(Number(arg1));
         else if (cmd === MMUEXT_UNPIN_TABLE) {
           r = Number(arg1) === dom.cr3 ? -abi.EINVAL : dom.mmu.unpin(Number(arg1));
         } else {
-          dom.mmu.lastError = `mmuext_op ${i}: command ${cmd}; only PIN_L4_TABLE (3) and UNPIN_TABLE (4) are the core's`;
+          dom.mmu.lastError = `mmuext_op ${i}: command ${cmd}; only ${dom.pv32 ? "PIN_L3_TABLE (2)" : "PIN_L4_TABLE (3)"} and UNPIN_TABLE (4) are the core's in this ${dom.config.arch} domain`;
           r = -abi.EINVAL;
         }
         if (r < 0) return r;
@@ -391,7 +397,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
         elf: u32(40), elfLen: u32(44), summary: u32(48), summaryLen: u32(52),
       };
       const l4 = Number(rec.l4Mfn);
-      if (rec.l4Mfn >= 1n << 40n || !dom.mmu.pinned.has(l4)) return refuse(`l4_mfn 0x${rec.l4Mfn.toString(16)} is not a pinned L4 table`);
+      if (rec.l4Mfn >= 1n << 40n || !dom.mmu.pinned.has(l4)) return refuse(`l4_mfn 0x${rec.l4Mfn.toString(16)} is not a pinned ${dom.pv32 ? "L3" : "L4"} table`);
       if (rec.trampoline % PAGE !== 0 || !inside(rec.trampoline, PAGE)) {
         return refuse(`the trampoline offset 0x${rec.trampoline.toString(16)} is not a page-aligned page of the memory`);
       }
@@ -412,7 +418,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const page = rec.trampoline / PAGE;
       const frame = mapped.get(page) ?? dom.pfnToMfn(L.firstFreePfn + page);
       const va = (BigInt(L.firstFreePfn) << 12n) + BigInt(rec.trampoline);
-      const t = translate((m) => (dom.mem.has(m) ? dom.mem.bytes(m) : null), l4, va);
+      const t = translate((m) => (dom.mem.has(m) ? dom.mem.bytes(m) : null), l4, va, dom.pv32);
       dom.cr3 = l4; // NEW_BASEPTR (and UNPIN of the platform's table, which the harness has not)
       if (!t || t.mfn !== frame) {
         dom.jumpError = `the new page tables map va 0x${va.toString(16)} ` +

@@ -20,6 +20,15 @@
 //    model does the same, then keeps a copy of every validated table so that a later write by
 //    the loader (which Xen would have faulted, the wasm store cannot be trapped here) shows.
 //
+// For a 32-bit PAE guest (a compat guest of 64-bit Xen) the top-level table is an L3
+// (MMUEXT_PIN_L3_TABLE) of which only entries 0..3 exist, without PWT, PCD, PSE or G (Xen's
+// l3_disallow_mask for a 32-bit guest, 0x198 of the flags); entry 3 must be present (Xen's
+// compat rule: it puts its own mappings in that L2 above the hypervisor hole,
+// HYPERVISOR_COMPAT_VIRT_START 0xF5800000), that L2 may serve no other slot or table, and none
+// of its entries from the hole up may be present. On success Xen adds RW and USER to the L3's
+// present entries (seen on the PV32 test host: libxenguest's 0x001 reads back 0x007); this
+// model does the same. Its other adjustments are not modelled for PAE tables.
+//
 // Not modelled: linear (recursive) page-table entries, which Xen accepts read-only (refused
 // here as a type clash); Xen's own L4 slots are left as the loader wrote them (empty); the L1TF
 // handling of non-present entries; the writable-page type of frames only mapped by the
@@ -35,7 +44,9 @@ export const ADDR_MASK = 0x000ffffffffff000n;
 export const XEN_SLOTS = { first: 256, last: 271 } as const; // va 0xffff800000000000..0xffff87ffffffffff
 
 export const MMU_MACHPHYS_UPDATE = 1;
-export const MMUEXT_PIN_L4_TABLE = 3, MMUEXT_UNPIN_TABLE = 4;
+export const MMUEXT_PIN_L3_TABLE = 2, MMUEXT_PIN_L4_TABLE = 3, MMUEXT_UNPIN_TABLE = 4;
+export const COMPAT_HOLE = 0xF5800000n; // HYPERVISOR_COMPAT_VIRT_START's default
+const COMPAT_HOLE_L2_SLOT = Number((COMPAT_HOLE >> 21n) & 511n); // in the L2 of L3 slot 3
 
 // What the running domain (the loader on its platform) maps now, which Xen's type counts see.
 export interface RunningMappings {
@@ -86,21 +97,33 @@ export class Mmu {
 
   // MMUEXT_PIN_L4_TABLE.
   pinL4(mfn: number): number {
+    return this.pinTop(mfn, 4, false);
+  }
+
+  // MMUEXT_PIN_L3_TABLE of a 32-bit PAE guest.
+  pinL3(mfn: number): number {
+    return this.pinTop(mfn, 3, true);
+  }
+
+  private pinTop(mfn: number, top: number, pae: boolean): number {
     const EINVAL = 22;
-    if (!this.running.owns(mfn)) return this.refuse(EINVAL, `pin L4 mfn ${hex(mfn)}: not a frame of the domain`);
-    if (this.pinnedSet.has(mfn)) return this.refuse(EINVAL, `pin L4 mfn ${hex(mfn)}: already pinned`);
+    if (!this.running.owns(mfn)) return this.refuse(EINVAL, `pin L${top} mfn ${hex(mfn)}: not a frame of the domain`);
+    if (this.pinnedSet.has(mfn)) return this.refuse(EINVAL, `pin L${top} mfn ${hex(mfn)}: already pinned`);
+    const xenL2 = new Set<number>(); // PAE: the L2s in L3 slot 3, Xen's to share with itself only
     // Work on copies; commit only when everything validated (Xen undoes a failed validation).
     const tables = new Map([...this.tables].map(([m, t]) => [m, { ...t, children: [...t.children], writes: [...t.writes] }]));
     const writable = new Map(this.writable);
     const fresh: number[] = [];
 
-    const take = (m: number, level: number, where: string): string | null => {
+    const take = (m: number, level: number, where: string, slot3 = false): string | null => {
       const t = tables.get(m);
       if (t) {
         if (t.level !== level) return `${where}: mfn ${hex(m)} is already an L${t.level} page table, it cannot also be an L${level}`;
+        if (pae && level === 2 && (slot3 || xenL2.has(m))) return `${where}: L2 mfn ${hex(m)} is L3 slot 3's (Xen's compat L2) and is also used elsewhere`;
         t.refs++;
         return null;
       }
+      if (slot3) xenL2.add(m);
       if (this.running.shared(m)) return `${where}: mfn ${hex(m)} is Xen's frame shared with the domain, it cannot be a page table`;
       if (!this.running.owns(m)) return `${where}: mfn ${hex(m)} is not a frame of the domain`;
       if (this.running.platformTable(m)) return `${where}: mfn ${hex(m)} is one of the platform's own page tables, in use`;
@@ -111,10 +134,25 @@ export class Mmu {
       tables.set(m, nt);
       fresh.push(m);
       const v = new DataView(this.bytes(m).buffer, this.bytes(m).byteOffset, PAGE);
+      if (pae && level === 3 && !(v.getBigUint64(3 * 8, true) & PTE.P)) {
+        return `L3 mfn ${hex(m)}: slot 3 is empty; Xen requires an L2 there for a 32-bit guest (its compat mappings)`;
+      }
       for (let i = 0; i < 512; i++) {
         const e = v.getBigUint64(i * 8, true);
         if (!(e & PTE.P)) continue;
         const at = `L${level} mfn ${hex(m)} slot ${i}`;
+        if (pae && level === 3) {
+          if (i > 3) return `${at}: a PAE L3 has 4 entries, this one (${hex(e)}) is beyond them`;
+          const bad = e & (PTE.PWT | PTE.PCD | PTE.PSE | PTE.G);
+          if (bad) return `${at}: PAE L3 entry ${hex(e)} has flags ${hex(bad)}, which Xen refuses in a 32-bit guest's L3`;
+          const err = take(Number((e & ADDR_MASK) >> 12n), 2, at, i === 3);
+          if (err) return err;
+          nt.children.push(Number((e & ADDR_MASK) >> 12n));
+          continue;
+        }
+        if (pae && level === 2 && slot3 && i >= COMPAT_HOLE_L2_SLOT) {
+          return `${at}: va ${hex(0xC0000000n + (BigInt(i) << 21n))} is in the hypervisor's hole (from ${hex(COMPAT_HOLE)}); the entry ${hex(e)} would be Xen's`;
+        }
         if (level === 4 && i >= XEN_SLOTS.first && i <= XEN_SLOTS.last) {
           return `${at}: L4 slots ${XEN_SLOTS.first}..${XEN_SLOTS.last} are Xen's (va 0xffff800000000000..0xffff87ffffffffff); the entry ${hex(e)} would be overwritten`;
         }
@@ -144,12 +182,23 @@ export class Mmu {
       return null;
     };
 
-    const err = take(mfn, 4, `pin L4 mfn ${hex(mfn)}`);
+    const err = take(mfn, top, `pin L${top} mfn ${hex(mfn)}`);
     if (err) return this.refuse(EINVAL, err);
     // Xen's adjustments, written into the guest's tables, then the copies.
     for (const m of fresh) {
       const t = tables.get(m)!;
       const b = this.bytes(m);
+      if (pae) {
+        if (t.level === 3) {
+          const v = new DataView(b.buffer, b.byteOffset, PAGE);
+          for (let i = 0; i < 4; i++) {
+            const e = v.getBigUint64(i * 8, true);
+            if (e & PTE.P) v.setBigUint64(i * 8, e | PTE.RW | PTE.US, true);
+          }
+        }
+        t.copy = b.slice();
+        continue;
+      }
       const v = new DataView(b.buffer, b.byteOffset, PAGE);
       for (let i = 0; i < 512; i++) {
         let e = v.getBigUint64(i * 8, true);
@@ -212,22 +261,24 @@ export class Mmu {
   }
 }
 
-// What the CPU does with cr3 = `l4` for virtual address `va`: the 4-level walk, present bits,
-// RW anded along the way. Null when not mapped (non-canonical included).
-export function translate(bytes: (mfn: number) => Uint8Array | null, l4: number, va: bigint): { mfn: number; writable: boolean } | null {
+// What the CPU does with cr3 = `l4` for virtual address `va`: the 4-level walk (or, `pae`, the
+// 3-level one from an L3 of 4 entries, for a 32-bit va), present bits, RW anded along the way
+// (a PDPTE has no RW bit). Null when not mapped (non-canonical or beyond 4 GiB included).
+export function translate(bytes: (mfn: number) => Uint8Array | null, l4: number, va: bigint, pae = false): { mfn: number; writable: boolean } | null {
   va = BigInt.asUintN(64, va);
   const top = va >> 47n;
   if (top !== 0n && top !== 0x1ffffn) return null;
+  if (pae && va >> 32n) return null;
   let table = l4;
   let writable = true;
-  for (let level = 4; level >= 1; level--) {
+  for (let level = pae ? 3 : 4; level >= 1; level--) {
     const b = bytes(table);
     if (!b) return null;
-    const idx = Number((va >> BigInt(12 + 9 * (level - 1))) & 511n);
+    const idx = Number((va >> BigInt(12 + 9 * (level - 1))) & (pae && level === 3 ? 3n : 511n));
     const e = new DataView(b.buffer, b.byteOffset, PAGE).getBigUint64(idx * 8, true);
     if (!(e & PTE.P)) return null;
     if (level > 1 && e & PTE.PSE) return null; // never validated: no superpages for PV
-    writable &&= (e & PTE.RW) !== 0n;
+    if (!(pae && level === 3)) writable &&= (e & PTE.RW) !== 0n;
     table = Number((e & ADDR_MASK) >> 12n);
   }
   return { mfn: table, writable };

@@ -129,7 +129,8 @@ describe("ELF kernels with Xen notes", () => {
 
   it("refuses a 64-bit kernel for a 32-bit domain and says which", () => {
     const j = parseElf(readFileSync(gnuMach()), 32);
-    expect(j.xen.error).toMatch(/64-bit kernel: this pvboot runs 32-bit/);
+    expect(j.xen.error).toBe("a 64-bit (x86_64) kernel: this is pvboot-x86_32.elf, which boots 32-bit PV domains, and a PV domain keeps the width it started with; " +
+      "boot this kernel with pvboot-x86_64.elf (kernel = \"pvboot-x86_64.elf\" in the domain's config)");
   });
 });
 
@@ -193,7 +194,7 @@ describe("hand-made kernels", () => {
 
   it("refuses a 32-bit kernel for a 64-bit domain, and a kernel without Xen notes", () => {
     const legacy32 = makeElf({ is64: false, machine: 3, guest: "GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0xC0000000,PAE=yes" });
-    expect(parseElf(legacy32, 64).xen.error).toMatch(/32-bit x86_32 kernel: this pvboot runs 64-bit/);
+    expect(parseElf(legacy32, 64).xen.error).toMatch(/^a 32-bit \(x86_32\) kernel: this is pvboot-x86_64.elf, which boots 64-bit PV domains, .* boot this kernel with pvboot-x86_32.elf/);
     const bare = makeElf({ is64: true, machine: 62 });
     expect(parseElf(bare).xen.error).toMatch(/no Xen notes .* cannot run as a Xen PV guest/);
   });

@@ -64,7 +64,7 @@ describe("kernels as users bring them", () => {
   it("refuses what cannot run, saying why", () => {
     expect(unpackKernel(Buffer.from("#!/bin/sh\necho hi\n")).error).toMatch(/unknown kernel format \(starts with 23 21 2f 62/);
     expect(unpackKernel(Buffer.alloc(0)).error).toMatch(/the file is empty/);
-    expect(unpackKernel(readFileSync(gnuMach()), 32).error).toMatch(/64-bit kernel: this pvboot runs 32-bit/);
+    expect(unpackKernel(readFileSync(gnuMach()), 32).error).toMatch(/^a 64-bit \(x86_64\) kernel: this is pvboot-x86_32.elf, .* boot this kernel with pvboot-x86_64.elf/);
     // A bzImage whose payload was cut short: the decompressor's error, named.
     const cut = Buffer.from(bz);
     const b = parseBzImage(bz);

@@ -1,0 +1,35 @@
+// Which kind of PV guest the core runs in, asked once of the platform (docs/contract.md,
+// xen.guest_kind). Only what differs by width asks: start_info's and shared_info's layouts,
+// the blkif ring's, and the handoff (P2M entries, page tables, pin command). I/O code
+// otherwise never does.
+
+import { guest_kind } from "./hypercall";
+
+export const GUEST_PV64: i32 = 0; // x86_64 PV
+export const GUEST_PV32: i32 = 1; // x86_32 PAE PV (a compat guest of 64-bit Xen)
+
+let kind: i32 = -1;
+
+export function guestKind(): i32 {
+  if (kind < 0) kind = guest_kind();
+  return kind;
+}
+
+// True in a 32-bit PAE domain.
+export function pv32(): bool {
+  return guestKind() == GUEST_PV32;
+}
+
+// The image a kernel of the other width needs, by its file name (build/pvboot-x86_*.elf).
+export function imageName(for64: bool): string {
+  return for64 ? "pvboot-x86_64.elf" : "pvboot-x86_32.elf";
+}
+
+// The refusal of a kernel of the other width, the same words wherever it is found: a PV
+// domain keeps the width of the first kernel it ran, so only the other image can boot it.
+export function wrongWidth(kernel64: bool): string {
+  const mine = kernel64 ? "32" : "64";
+  return "a " + (kernel64 ? "64-bit (x86_64)" : "32-bit (x86_32)") + " kernel: this is " + imageName(!kernel64) +
+    ", which boots " + mine + "-bit PV domains, and a PV domain keeps the width it started with; boot this kernel with " +
+    imageName(kernel64) + " (kernel = \"" + imageName(kernel64) + "\" in the domain's config)";
+}
