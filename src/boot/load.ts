@@ -7,13 +7,14 @@ import { Text } from "../lib/text";
 import { resolvePath } from "../fs/mounts";
 import { ExtFs, ExtType } from "../fs/ext/ext";
 import * as abi from "../xen/abi";
-import { unpackKernel, KernelImage } from "../loader/kernel";
+import { unpackKernel, KernelImage, ignoredBytes } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
 import { startInfo } from "../xen/start_info";
 import { allocPages } from "../lib/pages";
 import { buildDomain, ModuleSource, SpareMemory } from "../loader/layout";
 import { buildPackage, ModulePackage } from "../loader/multiboot";
+import { decompress, detectFormat } from "../loader/decompress/index";
 
 // A file named the GRUB way, found and checked to be a regular file.
 export class OpenedFile {
@@ -268,7 +269,10 @@ function readFileWhole(name: string, root: string, pages: bool): ReadResult {
 
 // Read everything `boot` needs and say what it is. Paths are those the commands resolved
 // ("(hd0,0)/boot/vmlinuz"), so a later `root` does not change them.
-export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool): Loaded {
+// `unzip[i]`: module i is decompressed when it is compressed (`module`; `modulenounzip` and
+// the initrd never are, as in GRUB 0.97).
+export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool,
+  unzip: Array<bool> | null = null): Loaded {
   const out = new Loaded();
   const k = readFileWhole(kernel, "", false);
   if (k.error != null) {
@@ -293,6 +297,7 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     return out;
   }
   out.image = img;
+  for (let i = 0; i < img.warnings.length; i++) console.line(new Text().str("  warning: '").str(kf.name).str("': ").str(img.warnings[i]));
   if (!quiet) {
     console.line(new Text().str("  image: ").str(img.describe()).str(", entry ").str(hex(img.xen!.entry))
       .str(", virt_base ").str(hex(img.xen!.virtBase)));
@@ -307,7 +312,8 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     if (!quiet) console.line(new Text().str("  initrd ").str(i.file!.name).str(": ").u(i.file!.size).str(" bytes"));
   }
   for (let n = 0; n < modules.length; n++) {
-    const m = readFileWhole(modules[n], "", true);
+    let m = readFileWhole(modules[n], "", true);
+    if (m.error == null && unzip != null && n < unzip.length && unzip[n]) m = unzipModule(m.file!, quiet);
     if (m.error != null) {
       out.error = m.error;
       return out;
@@ -316,6 +322,32 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     if (!quiet) console.line(new Text().str("  module ").str(m.file!.name).str(": ").u(m.file!.size).str(" bytes"));
   }
   return out;
+}
+
+// A module in one of the seven compressions, decompressed into pages of its own (zero past
+// its end, as the package wants them); any other module as it is.
+function unzipModule(f: LoadedFile, quiet: bool): ReadResult {
+  const r = new ReadResult();
+  const fmt = detectFormat(f.data, <usize>f.size);
+  if (fmt.length == 0) {
+    r.file = f;
+    return r;
+  }
+  const room = linearRoom();
+  const d = decompress(fmt, f.data, <usize>f.size, <usize>(room > FILE_SLACK ? room - FILE_SLACK : 0));
+  if (d.error != null) {
+    r.error = "'" + f.name + "': " + fmt + "-compressed module: " + d.error! + " (modulenounzip loads it as it is)";
+    return r;
+  }
+  if (d.ignored > 0) console.line(new Text().str("  warning: '").str(f.name).str("': ").str(ignoredBytes(d.ignored, fmt)));
+  if (!quiet) console.line(new Text().str("  module ").str(f.name).str(": ").str(fmt).str(", ").u(f.size).str(" bytes unpacked to ").u(<u64>d.len));
+  let data = d.ptr;
+  if (!d.zeroTail) { // no room was left to zero the last page in place
+    data = allocPages(<u32>((<u64>d.len + 4095) >> 12));
+    memory.copy(data, d.ptr, d.len);
+  }
+  r.file = new LoadedFile(f.name, data, <u64>d.len);
+  return r;
 }
 
 // The one line that says the files are in memory and the new domain is laid out.

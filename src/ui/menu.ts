@@ -18,12 +18,13 @@ import { deadlineAfterMs, now, NS_PER_MS } from "../xen/time";
 import { startInfo } from "../xen/start_info";
 import { Text } from "../lib/text";
 import { MenuConfig, MenuEntry } from "../config/menu";
-import { runEntry } from "../boot/script";
+import { runEntry, ACTION_REBOOT, ACTION_HALT } from "../boot/script";
+import { setMenuColors } from "./colors";
 import { describeLoaded } from "../boot/load";
 import { screen, ListBox, BOX_ROWS, HELP_ROW, STATUS_ROW } from "./screen";
 import { checkPassword, readPassword } from "./password";
 import { editEntry, EDIT_BOOT, EDIT_OUTCOME } from "./editor";
-import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT } from "./shell";
+import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT, OUT_REBOOT } from "./shell";
 import { VERSION } from "../version";
 
 const CTRL_N: i32 = 0x0e;
@@ -45,6 +46,7 @@ export class Menu {
     if (d < 0 || d >= config.entries.length) d = 0;
     this.box.selected = d;
     this.countdown = config.timeout;
+    if (config.color != null) setMenuColors(config.color!); // checked when the file was read
   }
 
   // Show the menu until something leaves it: a loaded entry, configfile, reboot or halt.
@@ -250,6 +252,8 @@ export class Menu {
       this.authenticated = true;
     }
     const st = runEntry(entry, this.root, this.authenticated);
+    if (st.action == ACTION_REBOOT) return new Outcome(OUT_REBOOT);
+    if (st.action == ACTION_HALT) return new Outcome(OUT_HALT, "pvboot: powering off");
     if (st.loaded != null) return loadedOutcome(st.title, st.loaded!, describeLoaded(st.title, st.loaded!));
     if (st.configfile != null) return new Outcome(OUT_CONFIGFILE, "", st.configfile);
     console.say("");

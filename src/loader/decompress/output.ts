@@ -9,6 +9,7 @@ export class OutBuf {
   len: usize = 0;
   cap: usize = 0;
   limit: usize;
+  ignored: usize = 0; // set by a decoder that stops before the input's end (gzip's trailing data)
   private raw: usize = 0; // the block from the allocator; ptr is its first page boundary
 
   constructor(initial: usize, limit: usize) {
@@ -93,4 +94,6 @@ export class Decompressed {
   ptr: usize = 0;
   len: usize = 0;
   error: string | null = null;
+  zeroTail: bool = false; // the output's last page is zero past len (room was left for it)
+  ignored: usize = 0; // bytes after the stream that the format's decoder left alone (gzip)
 }
