@@ -18,7 +18,8 @@ import { VERSION } from "./version";
 import { findConfig, loadConfigFile } from "./config/find";
 import { runMenu } from "./ui/menu";
 import { firstFilesystem } from "./fs/mounts";
-import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
+import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
+import { checkLoaded, checkTitle } from "./check";
 import { handOver } from "./boot/handoff";
 import { teardown } from "./boot/teardown";
 import { reserveTrampolinePage } from "./loader/layout";
@@ -39,11 +40,16 @@ export function pvboot_main(): void {
 
   startDisks();
   if (debug != null || tool != null) {
-    // Debug actions and tool mode (the CLI's ls, cat, menu) do their one thing and stop.
+    // Debug actions and tool mode (the CLI's ls, cat, menu, check) do their one thing and
+    // stop; a check whose entry loaded goes on to the jump, for the emulator to check.
     if (debug != null) runDebugAction(debug);
     if (tool != null) {
       const arg = option(words, "pvboot.path");
       runTool(tool, arg != null ? percentDecode(arg) : "");
+      if (checkLoaded != null) { // `check` loaded an entry: on to the jump (src/check.ts)
+        finish(loadedOutcome(checkTitle, checkLoaded!, ""));
+        return;
+      }
     }
     finish(new Outcome(OUT_HALT, "pvboot: nothing more to do, powering off"));
     return;

@@ -1,6 +1,6 @@
-// `pvboot`: drive the loader. `run` boots a disk in the emulator harness; later subcommands
-// (menu, ls, cat, check, xen) are added by their issues. Output formats, once named by an
-// issue, stay stable.
+// `pvboot`: drive the loader. `run` boots a disk in the emulator harness; ls, cat, menu and
+// check run one command of the core's tool mode (check: scripts/cli/check.ts); xen boots on
+// real Xen. Output formats, once named by an issue, stay stable.
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -8,6 +8,7 @@ import { runLoader } from "../../test/harness/run.ts";
 import { TerminalInput } from "../../test/harness/terminal.ts";
 import { parseKeys } from "./keys.ts";
 import { runTool } from "./tool.ts";
+import { checkCommand, CHECK_USAGE } from "./check.ts";
 
 const USAGE = `usage: pvboot <command> [options]
 
@@ -16,6 +17,7 @@ commands:
   ls DISK [PATH]   list a directory (or show a file) on DISK, as the loader reads it
   cat DISK PATH    write a file from DISK to stdout, as the loader reads it
   menu DISK...     the boot menu the loader finds on DISK (menu.lst), as a listing or JSON
+  check DISK       will DISK boot? every entry loaded and checked, and the smallest memory
   xen DISK         boot DISK in a PV domU on real Xen (under QEMU) with the pvboot image
   help [CMD]       this text, or a command's own
 
@@ -308,6 +310,8 @@ export async function main(argv: string[]): Promise<number> {
         return toolCommand("cat", CAT_USAGE, rest);
       case "menu":
         return menuCommand(rest);
+      case "check":
+        return checkCommand(rest);
       case "xen":
         return await xen(rest);
       case "help":
@@ -318,6 +322,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === "ls") process.stdout.write(LS_USAGE);
         else if (rest[0] === "cat") process.stdout.write(CAT_USAGE);
         else if (rest[0] === "menu") process.stdout.write(MENU_USAGE);
+        else if (rest[0] === "check") process.stdout.write(CHECK_USAGE);
         else if (rest[0] === "xen") process.stdout.write(XEN_USAGE);
         else if (rest[0]) return fail(`help: no command '${rest[0]}'`);
         else process.stdout.write(USAGE);
