@@ -20,6 +20,8 @@ import { runMenu } from "./ui/menu";
 import { firstFilesystem } from "./fs/mounts";
 import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
 import { checkLoaded, checkTitle } from "./check";
+import { bootReport } from "./boot/report";
+import { now } from "./xen/time";
 import { handOver } from "./boot/handoff";
 import { teardown } from "./boot/teardown";
 import { reserveTrampolinePage } from "./loader/layout";
@@ -61,7 +63,9 @@ export function pvboot_main(): void {
 // command line. `configfile` (from an entry, the command line or `password PW FILE`) replaces
 // the menu with that file's, as GRUB did; bounded, since a file may name itself.
 function bootMenus(words: string[]): Outcome {
+  const t0 = now();
   let config = findConfig(words);
+  if (config != null && config.error == null) bootReport.phase("config", config.path, 0, 0, now() - t0);
   if ((config == null || config.error != null) && firstFilesystem() == null) {
     // No menu, and no disk holds a filesystem: the command line could not load anything either.
     if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
@@ -127,11 +131,15 @@ function startDisks(): void {
     console.line(new Text().str("pvboot: grant table setup failed (").i(gt).str("): no disks"));
     return;
   }
+  const t0 = now();
   const problems = disks.probe();
+  let found = 0;
   for (let i = 0; i < disks.list.length; i++) {
     const d = disks.list[i];
     if (d.connected) console.line(new Text().str("pvboot: ").text(describeDisk(d)));
+    if (d.connected) found++;
   }
+  bootReport.phase("disks", "", 0, 0, now() - t0, found.toString() + (found == 1 ? " disk" : " disks"));
   for (let i = 0; i < problems.length; i++) console.line(new Text().str("pvboot: ").str(problems[i]));
   if (disks.list.length == 0 && problems.length == 0) console.say("pvboot: no disks (device/vbd is empty)");
 }

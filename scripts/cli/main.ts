@@ -40,7 +40,13 @@ options:
   --dom0         run as the initial domain (console through console_io)
 
 Without a terminal, the run stops where the loader waits for keys that are not there (--keys
-ran out): "shutdown" is "idle" in the JSON line.
+ran out): "shutdown" is "idle" in the JSON line. The JSON line always starts a line of its own.
+
+Both JSON lines carry "report": the boot report's phases as the core printed them
+("pvboot: report: ..." lines: disks, config, each file read, each unpacking, layout,
+teardown), each {"phase", "what" (file or format), "count", "bytes", "bytes_out" (unpacked),
+"ms", "mib_per_s" (reads)}, fields absent when the line has none. Times are the domain's Xen
+time: in the emulator a virtual clock that moves little while the core computes.
 
 When the loader boots an entry, it jumps into the next kernel (xen.start_kernel) and the
 harness checks the new domain as that kernel finds it (test/harness/handoff.ts). With --json
@@ -48,7 +54,8 @@ the run then ends with one JSON line instead: {"entry": TITLE, "kernel": {"forma
 "compression", "entry", "virt_base"}, "start_info": {"magic", "nr_pages", "shared_info",
 "flags", "store_mfn", "store_evtchn", "console_mfn", "console_evtchn", "pt_base",
 "nr_pt_frames", "mfn_list", "mod_start", "mod_len", "cmd_line", "first_p2m_pfn",
-"nr_p2m_frames"}, "modules": [{"size", "cmdline"}], "checks": {NAME: "ok" or what failed}}.
+"nr_p2m_frames"}, "modules": [{"size", "cmdline"}], "checks": {NAME: "ok" or what failed},
+"report": [...]}.
 Addresses, frame and pfn numbers are "0x..." strings, counts and ports numbers; "entry" and
 the kernel's format and compression come from the summary the core hands over (null when it
 gives none). The checks: pagetables, segments, bss, start_info, p2m, layout, hypercall_page,
@@ -111,6 +118,28 @@ options:
 exit status: 0 when the domain powered off, 1 when it crashed or the run failed, 2 on a usage error.
 `;
 
+// The boot report's lines (src/boot/report.ts) as JSON: one object per phase.
+export interface ReportPhase {
+  phase: string; what?: string; count?: number; bytes?: number; bytes_out?: number; ms: number; mib_per_s?: number;
+}
+
+export function parseReport(consoleText: string): ReportPhase[] {
+  const out: ReportPhase[] = [];
+  for (const raw of consoleText.split("\r\n")) {
+    const line = raw.slice(raw.lastIndexOf("\r") + 1); // after a progress line's blanking
+    const m = /^pvboot: report: (\w+)(?: (.*?))?: (?:(\d+) \w+ )?(?:(\d+)(?: -> (\d+))? bytes \([^)]*\) )?in (\d+\.\d+) ms(?:, (\d+\.\d) MiB\/s)?$/.exec(line);
+    if (!m) continue;
+    const p: ReportPhase = { phase: m[1], ms: Number(m[6]) };
+    if (m[2] !== undefined) p.what = m[2];
+    if (m[3] !== undefined) p.count = Number(m[3]);
+    if (m[4] !== undefined) p.bytes = Number(m[4]);
+    if (m[5] !== undefined) p.bytes_out = Number(m[5]);
+    if (m[7] !== undefined) p.mib_per_s = Number(m[7]);
+    out.push(p);
+  }
+  return out;
+}
+
 function fail(msg: string): number {
   process.stderr.write(`pvboot: ${msg}\n`);
   return 2;
@@ -149,29 +178,36 @@ async function run(argv: string[]): Promise<number> {
 
   const terminal = keys === undefined && process.stdin.isTTY ? new TerminalInput() : undefined;
   let result;
+  let lastByte = 0x0a;
   try {
     result = runLoader({
       memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0, disks: [disk],
-      onOutput: (bytes) => process.stdout.write(bytes),
+      onOutput: (bytes) => {
+        if (bytes.length > 0) lastByte = bytes[bytes.length - 1];
+        process.stdout.write(bytes);
+      },
     });
   } finally {
     terminal?.close();
   }
+  // The JSON line starts a line of its own, even when the console stopped mid-line.
+  const jsonLine = (o: unknown) => process.stdout.write((lastByte === 0x0a ? "" : "\n") + JSON.stringify(o) + "\n");
+  const report = parseReport(result.console);
   if (result.shutdown === "jumped") {
     const h = result.handoff!;
     for (const [name, c] of Object.entries(h.checks)) if (c !== "ok") process.stderr.write(`pvboot run: check ${name}: ${c}\n`);
     const bad = Object.values(h.checks).filter((c) => c !== "ok").length;
     process.stderr.write(`pvboot run: the kernel took over at 0x${h.record.entry.toString(16)}; the emulator checked the new domain: ` +
       `${bad === 0 ? `all ${Object.keys(h.checks).length} checks ok` : `${bad} of ${Object.keys(h.checks).length} checks failed`}\n`);
-    if (values.json) process.stdout.write(JSON.stringify(h.json) + "\n");
+    if (values.json) jsonLine({ ...h.json, report });
     return Object.values(h.checks).every((c) => c === "ok") ? 0 : 1;
   }
   if (values.json) {
     const banner = result.console.split("\r\n").find((l) => l.startsWith("pvboot ")) ?? null;
-    process.stdout.write(JSON.stringify({
+    jsonLine({
       disk, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
-      console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n),
-    }) + "\n");
+      console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n), report,
+    });
   }
   return result.shutdown === "poweroff" || result.shutdown === "detached" || result.shutdown === "idle" ? 0 : 1;
 }
