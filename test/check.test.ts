@@ -159,6 +159,12 @@ describe("pvboot check", () => {
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: "no config file found", exit: 1 });
     expect(r.stderr).toContain("(hd0,0)/boot/grub/menu.lst: not found");
+    // the config from the ramdisk (xl ramdisk=), as the guest takes it when extra= names none
+    const rd = join(dir, "menu.lst");
+    writeFileSync(rd, "title From the ramdisk\nroot (hd0,0)\nkernel /boot/vmlinux-pv\n");
+    r = await pvboot("check", disk, "--ramdisk", rd);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}0 \* From the ramdisk: ok\nmemory = \d+ /);
     expect((await pvboot("check", disk, "--arch", "x86_32")).status).toBe(2);
     expect((await pvboot("check", disk, "--memory", "8")).status).toBe(2);
     expect((await pvboot("help", "check")).stdout).toContain("usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64] [--json]");

@@ -5,15 +5,15 @@
 // Then the smallest `memory =` that still boots the default entry, by bisection over fresh
 // domains (loaded and laid out, no jump).
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runTool, type ToolRun } from "./tool.ts";
 
-export const CHECK_USAGE = `usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64] [--json] [--verbose]
+export const CHECK_USAGE = `usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64] [--json] [--ramdisk FILE] [--verbose]
 
 Checks, before any Xen host sees it, that DISK (a raw disk image, as xvda) boots as a Xen PV
 guest with pvboot: the same core as the guest's, in the emulated Xen, finds the config as the
-guest would (--extra as xl's extra=, as for 'pvboot menu'), then runs every entry in a fresh
+guest would (--extra as xl's extra=, --ramdisk as xl's ramdisk=, as for 'pvboot menu'), then runs every entry in a fresh
 domain of --memory MiB (default 256) as the menu would boot it: the files are found and read,
 the kernel's format, width and Xen notes checked, its payload unpacked, the initrd and modules
 read (modules decompressed), the new domain laid out in the memory given, and handed over, the
@@ -59,12 +59,14 @@ interface CoreEntry {
 
 interface Run { json: any; errors: string[]; warnings: string[]; run: ToolRun }
 
+let ramdisk: Uint8Array | undefined; // --ramdisk: every run's xl ramdisk=
+
 function core(disk: string, arg: string | null, memoryMB: number, extra: string, verbose: boolean): Run {
   const out: Buffer[] = [];
   const errors: string[] = [];
   const warnings: string[] = [];
   const run = runTool(disk, "check", arg, {
-    memoryMB, extra, verbose,
+    memoryMB, extra, verbose, ramdisk,
     stdout: (b) => out.push(Buffer.from(b)),
     stderr: (line) => errors.push(line.replace(/^pvboot: (error|warning): /, "")),
     console: (line) => {
@@ -91,6 +93,7 @@ export function checkCommand(argv: string[]): number {
       memory: { type: "string", default: "256" },
       arch: { type: "string", default: "x86_64" },
       json: { type: "boolean", default: false },
+      ramdisk: { type: "string" },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -106,6 +109,11 @@ export function checkCommand(argv: string[]): number {
   if (!Number.isInteger(memoryMB) || memoryMB < MIN_MB || memoryMB > MAX_MB) return fail(`--memory takes whole MiB from ${MIN_MB} to ${MAX_MB}, not '${values.memory}'`);
   if (values.arch !== "x86_64") return fail(`--arch ${values.arch}: this pvboot builds only the x86_64 PV image (--arch x86_64)`);
   if (/pvboot\.(tool|path)=/.test(values.extra)) return fail("--extra may not set pvboot.tool or pvboot.path");
+  ramdisk = undefined;
+  if (values.ramdisk !== undefined) {
+    if (!existsSync(values.ramdisk) || !statSync(values.ramdisk).isFile()) return fail(`cannot open ramdisk '${values.ramdisk}'`);
+    ramdisk = readFileSync(values.ramdisk);
+  }
   const extra = values.extra;
   const verbose = values.verbose;
 
