@@ -13,7 +13,7 @@ import { cmdlineWords } from "./lib/cmdline";
 import { findConfig, loadConfigFile } from "./config/find";
 import { menuJson, jsonString } from "./config/json";
 import { MenuConfig } from "./config/menu";
-import { runEntry, ACTION_REBOOT, ACTION_HALT } from "./boot/script";
+import { runEntry, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "./boot/script";
 import { searchOrder, mountDevice } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
 import { Loaded } from "./boot/load";
@@ -117,6 +117,7 @@ function entryCheck(out: CheckOutput, arg: string, say: (line: string) => void):
   let error: string | null = st.error;
   if (st.action == ACTION_REBOOT) outcome = "reboot";
   else if (st.action == ACTION_HALT) outcome = "halt";
+  else if (st.action == ACTION_COMMANDLINE) outcome = "commandline";
   else if (st.configfile != null) {
     outcome = "configfile";
     const other = loadConfigFile(st.configfile!, cfg.root);

@@ -2,7 +2,7 @@
 // made by mke2fs -d, keys typed at the console): the commands that act (reboot, halt, pause,
 // color, cat, find, cmp, help, password, md5crypt, ...), those a PV guest has no use for
 // (accepted, one line each saying why), `module` decompressing what each compression tool
-// made while `modulenounzip` keeps the bytes, and a kernel with trailing data after its gzip
+// made while `modulenounzip` keeps the bytes, `commandline` opening grubdom>, and a kernel with trailing data after its gzip
 // stream (booted with a warning naming the file and the count).
 
 import { describe, expect, it, beforeAll } from "vitest";
@@ -90,6 +90,7 @@ beforeAll(() => {
     "title Windows", "color cyan/black white/blue", "rootnoverify (hd0,1)", "chainloader +1", "",
     "title Other menu", "configfile /boot/grub/other.lst", "",
     "title Trailing data", "kernel /boot/vmlinuz-trailing", "pause", "boot", "",
+    "title Command line", "commandline", "",
   ];
   writeFileSync(join(root, "boot/grub/menu.lst"), lines.join("\n"));
   writeFileSync(join(root, "boot/grub/other.lst"), "title Other A\nkernel /boot/vmlinuz-a\n");
@@ -181,6 +182,18 @@ describe("a menu.lst with every GRUB 0.97 command", () => {
     const r = boot("4<enter><enter>");
     expect(r.console).toContain("pvboot: 'Other A' loaded");
     expect(r.shutdown).toBe("jumped");
+  });
+
+  it("commandline in an entry opens grubdom>; Esc there goes back to the menu", () => {
+    const h = boot("6<enter>halt\r");
+    expect(h.console).toContain(" Booting 'Command line'\r\n\r\ncommandline\r\n");
+    expect(h.console).toContain("grubdom> halt");
+    expect(h.shutdown).toBe("poweroff");
+    const r = boot("6<enter><esc>");
+    const after = r.console.slice(r.console.indexOf("grubdom> "));
+    expect(after).toContain("\x1b[0;30;47m Command line"); // the menu again, the entry selected
+    expect(after).not.toContain("Press any key");
+    expect(r.shutdown).toBe("idle");
   });
 
   it("a kernel with data after its gzip stream boots, with a warning naming the file and the count", () => {

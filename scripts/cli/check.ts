@@ -25,7 +25,7 @@ or the reason, with the config file and line ("(hd0,0)/boot/grub/menu.lst:12: ke
 Then the smallest memory that boots the default entry, as xl's config takes it:
 "memory = 88". --json: the same as one JSON object: {"disk", "arch", "memory_mb", "config",
 "default", "entries": [{"index", "title", "ok", "outcome" ("loaded", "configfile", "reboot",
-"halt" or "failed"), "error", "file", "line", "warnings", "kernel", "image", "used_mb",
+"halt", "commandline" or "failed"), "error", "file", "line", "warnings", "kernel", "image", "used_mb",
 "checks"}], "default_ok", "min_memory_mb" (null when no size boots it), "exit"}.
 
 --arch: the guest's kind; this pvboot builds the x86_64 PV image only.
@@ -189,7 +189,7 @@ export function checkCommand(argv: string[]): number {
     const head = `${String(e.index).padStart(3)} ${e.index === menu.default ? "*" : " "} ${e.title}: `;
     if (!e.ok) return head + (e.file ? `${e.file}:${e.line}: ${e.error}` : e.error);
     const what = e.outcome === "reboot" ? "ok (reboots the domain)" : e.outcome === "halt" ? "ok (powers the domain off)" :
-      e.outcome === "configfile" ? "ok (shows another menu)" : "ok";
+      e.outcome === "configfile" ? "ok (shows another menu)" : e.outcome === "commandline" ? "ok (opens the command line)" : "ok";
     return head + what + e.warnings.map((w) => `; warning: ${w}`).join("");
   });
 

@@ -29,6 +29,7 @@ export const COMMANDS: Array<Command> = [
   new Command("chainloader", "chainloader FILE", "Not possible in a Xen PV guest: there is no BIOS to run a boot sector."),
   new Command("cmp", "cmp FILE1 FILE2", "Compare two files and print the first offset where they differ."),
   new Command("color", "color NORMAL [HIGHLIGHT]", "Set the menu's colours: FG/BG names like light-gray/blue, FG may start with blink-."),
+  new Command("commandline", "commandline", "In a menu entry: open the grubdom> command line (Esc goes back to the menu)."),
   new Command("configfile", "configfile FILE", "Load FILE as the menu (a menu.lst) and show it."),
   new Command("debug", "debug", "Ignored: pvboot's messages do not change."),
   new Command("default", "default N", "Ignored here: only the menu's first section sets the default entry."),

@@ -16,6 +16,7 @@ import { readPassword, checkPassword } from "../ui/password";
 export const ACTION_NONE: i32 = 0;
 export const ACTION_REBOOT: i32 = 1; // `reboot` ran: the caller reboots the domain
 export const ACTION_HALT: i32 = 2; // `halt` ran: the caller powers it off
+export const ACTION_COMMANDLINE: i32 = 3; // `commandline` in an entry: the caller opens grubdom>
 
 export class BootState {
   root: string = ""; // "(hd0,0)"; "" until `root`/`rootnoverify`/`uuid` (or the caller) sets it
@@ -79,7 +80,7 @@ export function parseLine(s: string, lineNo: i32 = 0): ConfigLine {
 }
 
 // Run one command (GRUB 0.97's, src/boot/commands.ts has the table). Returns the error, or
-// null. `reboot` and `halt` set state.action for the caller.
+// null. `reboot`, `halt` and `commandline` set state.action for the caller.
 export function runCommand(state: BootState, line: ConfigLine, interactive: bool): string | null {
   const name = line.name;
   const args = line.args;
@@ -105,6 +106,10 @@ export function runCommand(state: BootState, line: ConfigLine, interactive: bool
   }
   if (name == "reboot" || name == "halt") {
     state.action = name == "reboot" ? ACTION_REBOOT : ACTION_HALT;
+    return null;
+  }
+  if (name == "commandline") {
+    if (!interactive) state.action = ACTION_COMMANDLINE; // at grubdom> already: nothing to do
     return null;
   }
   if (name == "chainloader") {
@@ -303,7 +308,7 @@ function boot(state: BootState): string | null {
 
 // Boot a menu entry: its lines in order (each echoed, as GRUB did, but `pause`), then `boot`
 // unless the entry said it. The state tells what happened: `loaded` (the caller hands over),
-// `configfile` (show that menu), `action` (reboot or halt ran), or `error`, what stopped it
+// `configfile` (show that menu), `action` (reboot, halt or commandline ran), or `error`, what stopped it
 // (the menu tries the fallback). `authenticated`: the menu's password was given (or there is
 // none); `lock` stops otherwise. `checking` (pvboot check): pause, password and md5crypt do
 // not wait for keys.

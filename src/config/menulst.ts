@@ -24,7 +24,7 @@ const ENTRY = ["root", "rootnoverify", "kernel", "initrd", "module", "modulenoun
   "chainloader", "find", "pause", "reboot", "halt", "displaymem", "geometry", "parttype",
   "partnew", "cat", "cmp", "blocklist", "read", "testload", "uppermem", "md5crypt", "ioprobe",
   "impsprobe", "displayapm", "setup", "install", "embed", "fstest", "help", "device",
-  "tftpserver", "bootp", "dhcp", "rarp", "ifconfig", "testvbe", "vbeprobe", "echo"];
+  "tftpserver", "bootp", "dhcp", "rarp", "ifconfig", "testvbe", "vbeprobe", "echo", "commandline"];
 
 function known(list: string[], name: string): bool {
   for (let i = 0; i < list.length; i++) if (list[i] == name) return true;
