@@ -51,6 +51,13 @@ export class OutBuf {
     return true;
   }
 
+  // The capacity as a decoder that caches it should see it: up to the next progress step, so
+  // that a decoder writing into room it reserved long ago still passes through reserve (and
+  // the hook) each step. Always more than len once reserve has run.
+  room(): usize {
+    return this.nextProgress > this.len && this.nextProgress < this.cap ? this.nextProgress : this.cap;
+  }
+
   private progress(): void {
     this.nextProgress = this.len + progressStep;
     const hook = progressHook;
