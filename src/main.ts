@@ -18,7 +18,10 @@ import { VERSION } from "./version";
 import { findConfig, loadConfigFile } from "./config/find";
 import { runMenu } from "./ui/menu";
 import { firstFilesystem } from "./fs/mounts";
-import { openCommandLine, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
+import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_REBOOT, OUT_HALT } from "./ui/shell";
+import { checkLoaded, checkTitle } from "./check";
+import { bootReport } from "./boot/report";
+import { now } from "./xen/time";
 import { handOver } from "./boot/handoff";
 import { teardown } from "./boot/teardown";
 import { reserveTrampolinePage } from "./loader/layout";
@@ -39,11 +42,16 @@ export function pvboot_main(): void {
 
   startDisks();
   if (debug != null || tool != null) {
-    // Debug actions and tool mode (the CLI's ls, cat, menu) do their one thing and stop.
+    // Debug actions and tool mode (the CLI's ls, cat, menu, check) do their one thing and
+    // stop; a check whose entry loaded goes on to the jump, for the emulator to check.
     if (debug != null) runDebugAction(debug);
     if (tool != null) {
       const arg = option(words, "pvboot.path");
       runTool(tool, arg != null ? percentDecode(arg) : "");
+      if (checkLoaded != null) { // `check` loaded an entry: on to the jump (src/check.ts)
+        finish(loadedOutcome(checkTitle, checkLoaded!, ""));
+        return;
+      }
     }
     finish(new Outcome(OUT_HALT, "pvboot: nothing more to do, powering off"));
     return;
@@ -55,7 +63,9 @@ export function pvboot_main(): void {
 // command line. `configfile` (from an entry, the command line or `password PW FILE`) replaces
 // the menu with that file's, as GRUB did; bounded, since a file may name itself.
 function bootMenus(words: string[]): Outcome {
+  const t0 = now();
   let config = findConfig(words);
+  if (config != null && config.error == null) bootReport.phase("config", config.path, 0, 0, now() - t0);
   if ((config == null || config.error != null) && firstFilesystem() == null) {
     // No menu, and no disk holds a filesystem: the command line could not load anything either.
     if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
@@ -121,11 +131,15 @@ function startDisks(): void {
     console.line(new Text().str("pvboot: grant table setup failed (").i(gt).str("): no disks"));
     return;
   }
+  const t0 = now();
   const problems = disks.probe();
+  let found = 0;
   for (let i = 0; i < disks.list.length; i++) {
     const d = disks.list[i];
     if (d.connected) console.line(new Text().str("pvboot: ").text(describeDisk(d)));
+    if (d.connected) found++;
   }
+  bootReport.phase("disks", "", 0, 0, now() - t0, found.toString() + (found == 1 ? " disk" : " disks"));
   for (let i = 0; i < problems.length; i++) console.line(new Text().str("pvboot: ").str(problems[i]));
   if (disks.list.length == 0 && problems.length == 0) console.say("pvboot: no disks (device/vbd is empty)");
 }

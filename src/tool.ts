@@ -18,6 +18,7 @@ import { startInfo } from "./xen/start_info";
 import { cmdlineWords } from "./lib/cmdline";
 import { findConfig } from "./config/find";
 import { menuJson } from "./config/json";
+import { runCheck } from "./check";
 
 export function toolOut(t: Text): void {
   const h = new Text().ch(2).str("pvboot-out ").u(t.len).str("\r\n");
@@ -68,6 +69,7 @@ export function runTool(cmd: string, arg: string): void {
   else if (cmd == "cat") code = cat(arg);
   else if (cmd == "readall") code = readall(arg);
   else if (cmd == "menu") code = menu();
+  else if (cmd == "check") code = runCheck(arg, toolOut, toolError);
   else {
     toolError("unknown tool command '" + cmd + "'");
     code = 2;

@@ -22,8 +22,11 @@ describe("grubdom>", () => {
   it("help lists the commands; help CMD describes one; an unknown command is an error", () => {
     const r = session("help\rhelp kernel\rfrobnicate now\r");
     const t = afterBanner(r.screen);
-    expect(t).toMatch(/^boot +cat FILE$/m);
-    expect(t).toMatch(/^uuid \[UUID\]$/m);
+    // two columns of usages, in order
+    expect(t).toMatch(/^background RRGGBB +blocklist FILE$/m);
+    for (const u of ["boot", "cat FILE", "reboot", "uppermem KBYTES", "uuid \\[UUID\\]", "viewport X0 Y0 X1 Y1"]) {
+      expect(t).toMatch(new RegExp(`(^|\\S {2,})${u}( {2,}\\S|$)`, "m"));
+    }
     expect(t).toContain("kernel [--type=TYPE] [--no-mem-option] FILE [ARG ...]\n    Load the kernel FILE;");
     expect(t).toContain("grubdom> frobnicate now\nError: unknown command 'frobnicate'\ngrubdom> ");
   });
@@ -192,7 +195,7 @@ describe("grubdom>", () => {
     const r = session("savedefault\rmap (hd0) (hd1)\rchainloader +1\rlock\rquiet\r");
     const t = afterBanner(r.screen);
     expect(t).toContain(" savedefault: pvboot never writes the disk; the default entry is not saved");
-    expect(t).toContain(" map: nothing to do in a Xen PV guest");
+    expect(t).toContain(" map: ignored (nothing to do in a Xen PV guest");
     expect(t).toContain("Error: chainloader: chainloading is not possible in a Xen PV guest");
     expect(t).not.toContain("Error: lock");
   });

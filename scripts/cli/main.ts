@@ -1,6 +1,6 @@
-// `pvboot`: drive the loader. `run` boots a disk in the emulator harness; later subcommands
-// (menu, ls, cat, check, xen) are added by their issues. Output formats, once named by an
-// issue, stay stable.
+// `pvboot`: drive the loader. `run` boots a disk in the emulator harness; ls, cat, menu and
+// check run one command of the core's tool mode (check: scripts/cli/check.ts); xen boots on
+// real Xen. Output formats, once named by an issue, stay stable.
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -8,6 +8,7 @@ import { runLoader } from "../../test/harness/run.ts";
 import { TerminalInput } from "../../test/harness/terminal.ts";
 import { parseKeys } from "./keys.ts";
 import { runTool } from "./tool.ts";
+import { checkCommand, CHECK_USAGE } from "./check.ts";
 
 const USAGE = `usage: pvboot <command> [options]
 
@@ -16,6 +17,7 @@ commands:
   ls DISK [PATH]   list a directory (or show a file) on DISK, as the loader reads it
   cat DISK PATH    write a file from DISK to stdout, as the loader reads it
   menu DISK...     the boot menu the loader finds on DISK (menu.lst), as a listing or JSON
+  check DISK       will DISK boot? every entry loaded and checked, and the smallest memory
   xen DISK         boot DISK in a PV domU on real Xen (under QEMU) with the pvboot image
   help [CMD]       this text, or a command's own
 
@@ -40,7 +42,13 @@ options:
   --dom0         run as the initial domain (console through console_io)
 
 Without a terminal, the run stops where the loader waits for keys that are not there (--keys
-ran out): "shutdown" is "idle" in the JSON line.
+ran out): "shutdown" is "idle" in the JSON line. The JSON line always starts a line of its own.
+
+Both JSON lines carry "report": the boot report's phases as the core printed them
+("pvboot: report: ..." lines: disks, config, each file read, each unpacking, layout,
+teardown), each {"phase", "what" (file or format), "count", "bytes", "bytes_out" (unpacked),
+"ms", "mib_per_s" (reads)}, fields absent when the line has none. Times are the domain's Xen
+time: in the emulator a virtual clock that moves little while the core computes.
 
 When the loader boots an entry, it jumps into the next kernel (xen.start_kernel) and the
 harness checks the new domain as that kernel finds it (test/harness/handoff.ts). With --json
@@ -48,7 +56,8 @@ the run then ends with one JSON line instead: {"entry": TITLE, "kernel": {"forma
 "compression", "entry", "virt_base"}, "start_info": {"magic", "nr_pages", "shared_info",
 "flags", "store_mfn", "store_evtchn", "console_mfn", "console_evtchn", "pt_base",
 "nr_pt_frames", "mfn_list", "mod_start", "mod_len", "cmd_line", "first_p2m_pfn",
-"nr_p2m_frames"}, "modules": [{"size", "cmdline"}], "checks": {NAME: "ok" or what failed}}.
+"nr_p2m_frames"}, "modules": [{"size", "cmdline"}], "checks": {NAME: "ok" or what failed},
+"report": [...]}.
 Addresses, frame and pfn numbers are "0x..." strings, counts and ports numbers; "entry" and
 the kernel's format and compression come from the summary the core hands over (null when it
 gives none). The checks: pagetables, segments, bss, start_info, p2m, layout, hypercall_page,
@@ -116,6 +125,28 @@ exit status: 0 when the domain powered off, 1 when it crashed or the run failed,
 error or a missing image.
 `;
 
+// The boot report's lines (src/boot/report.ts) as JSON: one object per phase.
+export interface ReportPhase {
+  phase: string; what?: string; count?: number; bytes?: number; bytes_out?: number; ms: number; mib_per_s?: number;
+}
+
+export function parseReport(consoleText: string): ReportPhase[] {
+  const out: ReportPhase[] = [];
+  for (const raw of consoleText.split("\r\n")) {
+    const line = raw.slice(raw.lastIndexOf("\r") + 1); // after a progress line's blanking
+    const m = /^pvboot: report: (\w+)(?: (.*?))?: (?:(\d+) \w+ )?(?:(\d+)(?: -> (\d+))? bytes \([^)]*\) )?in (\d+\.\d+) ms(?:, (\d+\.\d) MiB\/s)?$/.exec(line);
+    if (!m) continue;
+    const p: ReportPhase = { phase: m[1], ms: Number(m[6]) };
+    if (m[2] !== undefined) p.what = m[2];
+    if (m[3] !== undefined) p.count = Number(m[3]);
+    if (m[4] !== undefined) p.bytes = Number(m[4]);
+    if (m[5] !== undefined) p.bytes_out = Number(m[5]);
+    if (m[7] !== undefined) p.mib_per_s = Number(m[7]);
+    out.push(p);
+  }
+  return out;
+}
+
 function fail(msg: string): number {
   process.stderr.write(`pvboot: ${msg}\n`);
   return 2;
@@ -158,29 +189,36 @@ async function run(argv: string[]): Promise<number> {
 
   const terminal = keys === undefined && process.stdin.isTTY ? new TerminalInput() : undefined;
   let result;
+  let lastByte = 0x0a;
   try {
     result = runLoader({
       arch, memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0, disks: [disk],
-      onOutput: (bytes) => process.stdout.write(bytes),
+      onOutput: (bytes) => {
+        if (bytes.length > 0) lastByte = bytes[bytes.length - 1];
+        process.stdout.write(bytes);
+      },
     });
   } finally {
     terminal?.close();
   }
+  // The JSON line starts a line of its own, even when the console stopped mid-line.
+  const jsonLine = (o: unknown) => process.stdout.write((lastByte === 0x0a ? "" : "\n") + JSON.stringify(o) + "\n");
+  const report = parseReport(result.console);
   if (result.shutdown === "jumped") {
     const h = result.handoff!;
     for (const [name, c] of Object.entries(h.checks)) if (c !== "ok") process.stderr.write(`pvboot run: check ${name}: ${c}\n`);
     const bad = Object.values(h.checks).filter((c) => c !== "ok").length;
     process.stderr.write(`pvboot run: the kernel took over at 0x${h.record.entry.toString(16)}; the emulator checked the new domain: ` +
       `${bad === 0 ? `all ${Object.keys(h.checks).length} checks ok` : `${bad} of ${Object.keys(h.checks).length} checks failed`}\n`);
-    if (values.json) process.stdout.write(JSON.stringify(h.json) + "\n");
+    if (values.json) jsonLine({ ...h.json, report });
     return Object.values(h.checks).every((c) => c === "ok") ? 0 : 1;
   }
   if (values.json) {
     const banner = result.console.split("\r\n").find((l) => l.startsWith("pvboot ")) ?? null;
-    process.stdout.write(JSON.stringify({
+    jsonLine({
       disk, arch, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
-      console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n),
-    }) + "\n");
+      console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n), report,
+    });
   }
   return result.shutdown === "poweroff" || result.shutdown === "detached" || result.shutdown === "idle" ? 0 : 1;
 }
@@ -327,6 +365,8 @@ export async function main(argv: string[]): Promise<number> {
         return toolCommand("cat", CAT_USAGE, rest);
       case "menu":
         return menuCommand(rest);
+      case "check":
+        return checkCommand(rest);
       case "xen":
         return await xen(rest);
       case "help":
@@ -337,6 +377,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === "ls") process.stdout.write(LS_USAGE);
         else if (rest[0] === "cat") process.stdout.write(CAT_USAGE);
         else if (rest[0] === "menu") process.stdout.write(MENU_USAGE);
+        else if (rest[0] === "check") process.stdout.write(CHECK_USAGE);
         else if (rest[0] === "xen") process.stdout.write(XEN_USAGE);
         else if (rest[0]) return fail(`help: no command '${rest[0]}'`);
         else process.stdout.write(USAGE);

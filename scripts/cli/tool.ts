@@ -1,7 +1,7 @@
 // The CLI side of the core's tool mode (src/tool.ts): run one command in the emulator and
 // take the console stream apart into the command's output, its error lines and exit code.
 
-import { runLoader } from "../../test/harness/run.ts";
+import { runLoader, type HandoffResult } from "../../test/harness/run.ts";
 
 export class ToolStream {
   exitCode: number | null = null;
@@ -50,33 +50,40 @@ export function percentEncode(s: string): string {
   return out;
 }
 
-export interface ToolRun { code: number; trap?: string }
+export interface ToolRun {
+  code: number;
+  trap?: string;
+  shutdown?: string; // how the run ended ("jumped" after `check` handed over)
+  handoff?: HandoffResult; // the emulator's checks of the new domain, after a jump
+}
 
 export interface ToolOptions {
   memoryMB?: number;
+  arch?: "x86_64" | "x86_32"; // the kind of PV domain, as pvboot-ARCH.elf runs in (default x86_64)
   verbose?: boolean;
   disks?: string[]; // more disks after the first (xvdb, ...)
   extra?: string; // more of the domain's command line (xl extra=), after the pvboot.* words
   ramdisk?: Uint8Array; // xl ramdisk=
   stdout?: (b: Uint8Array) => void; // where the command's output goes (default: our stdout)
   stderr?: (line: string) => void; // its error and warning lines (default: our stderr)
+  console?: (line: string) => void; // every other console line (default: stderr with --verbose)
 }
 
 export function runTool(disk: string, cmd: string, arg: string | null, opts: ToolOptions = {}): ToolRun {
   const stream = new ToolStream(
     opts.stdout ?? ((b) => process.stdout.write(b)),
     opts.stderr ?? ((line) => process.stderr.write(line + "\n")),
-    opts.verbose ? (line) => process.stderr.write(line + "\n") : undefined,
+    opts.console ?? (opts.verbose ? (line) => process.stderr.write(line + "\n") : undefined),
   );
   const cmdline = `pvboot.tool=${cmd}` + (arg !== null ? ` pvboot.path=${percentEncode(arg)}` : "") +
     (opts.extra ? " " + opts.extra : "");
   const r = runLoader({
-    memoryMB: opts.memoryMB ?? 512, disks: [disk, ...(opts.disks ?? [])], cmdline, ramdisk: opts.ramdisk,
+    memoryMB: opts.memoryMB ?? 512, arch: opts.arch, disks: [disk, ...(opts.disks ?? [])], cmdline, ramdisk: opts.ramdisk,
     onOutput: (b) => stream.push(b),
   });
   if (r.trap) {
     process.stderr.write(`pvboot: the loader crashed: wasm trap: ${r.trap}\n`);
     return { code: 1, trap: r.trap };
   }
-  return { code: stream.exitCode ?? 1 };
+  return { code: stream.exitCode ?? 1, shutdown: r.shutdown, handoff: r.handoff };
 }

@@ -7,13 +7,14 @@
 import * as abi from "../xen/abi";
 import { map_frame, unmap_frame, mfn_of, mmuext_op, mmu_update, start_kernel, MAP_READONLY } from "../xen/hypercall";
 import { console } from "../xen/console";
-import { deadlineAfterMs } from "../xen/time";
+import { deadlineAfterMs, now } from "../xen/time";
 import { Text } from "../lib/text";
 import { jsonString } from "../config/json";
 import { hex } from "../loader/elf";
 import { NewDomain } from "../loader/layout";
 import { Loaded } from "./load";
 import { teardown, clearSelectors } from "./teardown";
+import { bootReport } from "./report";
 
 const MMUEXT_PIN_L3_TABLE: u32 = 2; // x86_32 PAE: the top-level table is the L3
 const MMUEXT_PIN_L4_TABLE: u32 = 3;
@@ -63,7 +64,9 @@ export function handOver(title: string, l: Loaded): string {
     return "pvboot: Xen refused the new page tables (" + (d.pae ? "MMUEXT_PIN_L3_TABLE" : "MMUEXT_PIN_L4_TABLE") + ": " + pin.toString() + "); not starting the kernel";
   }
 
+  const t0 = now();
   const t = teardown();
+  bootReport.phase("teardown", "", 0, 0, now() - t0);
   for (let i = 0; i < t.problems.length; i++) console.line(new Text().str("pvboot: ").str(t.problems[i]));
   if (t.liveGrants > 0) {
     store<u32>(ops, MMUEXT_UNPIN_TABLE);

@@ -8,13 +8,18 @@ import { resolvePath } from "../fs/mounts";
 import { FileSystem, FileType, FsStat } from "../fs/fs";
 import * as abi from "../xen/abi";
 import { pv32, wrongWidth } from "../xen/arch";
-import { unpackKernel, KernelImage } from "../loader/kernel";
+import { unpackKernel, KernelImage, ignoredBytes } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
 import { startInfo } from "../xen/start_info";
 import { allocPages } from "../lib/pages";
 import { buildDomain, ModuleSource, SpareMemory } from "../loader/layout";
 import { buildPackage, ModulePackage } from "../loader/multiboot";
+import { decompress, detectFormat } from "../loader/decompress/index";
+import { setProgress } from "../loader/decompress/output";
+import { bootReport, Progress, PROGRESS_MIN } from "./report";
+import { now } from "../xen/time";
+import { isBzImage, parseBzImage } from "../loader/bzimage";
 
 // A file named the GRUB way, found and checked to be a regular file.
 export class OpenedFile {
@@ -237,7 +242,8 @@ class ReadResult {
 }
 
 // `name` whole into fresh memory; errors name the file. `pages`: into whole pages of their own
-// (zero after the end), so that the new domain can take them where they are.
+// (zero after the end), so that the new domain can take them where they are. A file over
+// 8 MiB is read in 4 MiB pieces under a progress line; the report says how fast it came.
 function readFileWhole(name: string, root: string, pages: bool): ReadResult {
   const r = new ReadResult();
   const f = openFile(name, root);
@@ -245,38 +251,94 @@ function readFileWhole(name: string, root: string, pages: bool): ReadResult {
     r.error = f.error;
     return r;
   }
+  const t0 = now();
+  const big = f.size > PROGRESS_MIN;
+  let buf: usize = 0;
   if (pages) {
     const n = (f.size + 4095) >> 12;
     if ((n << 12) + FILE_SLACK > linearRoom()) {
       r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
       return r;
     }
-    const buf = allocPages(<u32>n);
-    const CHUNK: u64 = 1 << 30; // readRange takes 32-bit lengths
-    for (let off: u64 = 0; off < f.size; off += CHUNK) {
-      const len = f.size - off < CHUNK ? f.size - off : CHUNK;
-      const e = f.fs!.readRange(f.ino, off, <u32>len, buf + <usize>off);
-      if (e != null) {
-        r.error = "'" + f.full + "': " + e!;
-        return r;
-      }
+    buf = allocPages(<u32>n);
+  } else if (big) {
+    if (f.size + FILE_SLACK > linearRoom() || f.size >= (<u64>1 << 30)) {
+      r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
+      return r;
     }
-    r.file = new LoadedFile(f.full, buf, f.size);
+    buf = heap.alloc(<usize>f.size);
+  } else {
+    const d = f.fs!.readFile(f.ino);
+    if (d.error != null) {
+      r.error = "'" + f.full + "': " + d.error!;
+      return r;
+    }
+    r.file = new LoadedFile(f.full, d.data, d.size);
+    bootReport.phase("read", f.full, f.size, 0, now() - t0);
     return r;
   }
-  const d = f.fs!.readFile(f.ino);
-  if (d.error != null) {
-    r.error = "'" + f.full + "': " + d.error!;
-    return r;
+  // readRange takes 32-bit lengths; a big file goes in pieces the progress line follows
+  const CHUNK: u64 = big ? 4 << 20 : 1 << 30;
+  const progress = new Progress("reading " + f.full, f.size);
+  for (let off: u64 = 0; off < f.size; off += CHUNK) {
+    const len = f.size - off < CHUNK ? f.size - off : CHUNK;
+    const e = f.fs!.readRange(f.ino, off, <u32>len, buf + <usize>off);
+    if (e != null) {
+      progress.end();
+      r.error = "'" + f.full + "': " + e!;
+      return r;
+    }
+    progress.update(off + len);
   }
-  r.file = new LoadedFile(f.full, d.data, d.size);
+  progress.end();
+  r.file = new LoadedFile(f.full, buf, f.size);
+  bootReport.phase("read", f.full, f.size, 0, now() - t0);
   return r;
+}
+
+// The unpacking under way, for the progress line (the decompressors call back through
+// src/loader/decompress/output.ts setProgress).
+let unpacking: Progress | null = null;
+
+function unpackProgress(len: usize): void {
+  const p = unpacking;
+  if (p != null) p.update(<u64>len);
+}
+
+function startUnpacking(label: string, expected: u64): void {
+  unpacking = new Progress(label, expected);
+  setProgress(unpackProgress, 1 << 20);
+}
+
+function endUnpacking(): void {
+  setProgress(null, 0);
+  const p = unpacking;
+  if (p != null) p.end();
+  unpacking = null;
+}
+
+// The unpacked size a compressed stream ends with (Linux appends it; gzip's ISIZE), for the
+// progress line: a bzImage's payload's, or the file's; 0 when it does not look like one.
+function statedSize(p: usize, n: u64): u64 {
+  if (isBzImage(p, n)) {
+    const b = parseBzImage(p, n);
+    if (b.error != null) return 0;
+    p += <usize>b.payloadOffset;
+    n = b.payloadLength;
+  }
+  if (n < 8) return 0;
+  const v = <u64>load<u32>(p + <usize>n - 4);
+  return v >= n && v / 64 <= n ? v : 0;
 }
 
 // Read everything `boot` needs and say what it is. Paths are those the commands resolved
 // ("(hd0,0)/boot/vmlinuz"), so a later `root` does not change them.
-export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool): Loaded {
+// `unzip[i]`: module i is decompressed when it is compressed (`module`; `modulenounzip` and
+// the initrd never are, as in GRUB 0.97).
+export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool,
+  unzip: Array<bool> | null = null): Loaded {
   const out = new Loaded();
+  bootReport.quiet = quiet;
   const k = readFileWhole(kernel, "", false);
   if (k.error != null) {
     out.error = k.error;
@@ -293,13 +355,18 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   if (!quiet) console.line(new Text().str("  kernel ").str(kf.name).str(": ").str(fmt.detail).str(", ").u(kf.size).str(" bytes"));
   // Unpacked and checked now, before the initrd is read: a kernel that cannot run as a PV
   // guest of this width (no Xen notes, 32-bit, a corrupt payload) fails the entry here.
+  const u0 = now();
+  startUnpacking("unpacking " + kf.name, statedSize(kf.data, kf.size));
   const img = unpackKernel(kf.data, kf.size, unpackRoom(initrd, modules), !pv32());
+  endUnpacking();
+  if (img.error == null && img.compression.length > 0) bootReport.phase("unpack", img.compression, kf.size, img.elfSize, now() - u0);
   if (img.error != null) {
     out.error = "'" + kf.name + "': " + img.error!;
     if (img.unpackedSize > 0) out.error = out.error! + " (the domain has " + (startInfo.nrPages >> 8).toString() + " MiB: give it more with memory = in its config)";
     return out;
   }
   out.image = img;
+  for (let i = 0; i < img.warnings.length; i++) console.line(new Text().str("  warning: '").str(kf.name).str("': ").str(img.warnings[i]));
   if (!quiet) {
     console.line(new Text().str("  image: ").str(img.describe()).str(", entry ").str(hex(img.xen!.entry))
       .str(", virt_base ").str(hex(img.xen!.virtBase)));
@@ -314,7 +381,8 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     if (!quiet) console.line(new Text().str("  initrd ").str(i.file!.name).str(": ").u(i.file!.size).str(" bytes"));
   }
   for (let n = 0; n < modules.length; n++) {
-    const m = readFileWhole(modules[n], "", true);
+    let m = readFileWhole(modules[n], "", true);
+    if (m.error == null && unzip != null && n < unzip.length && unzip[n]) m = unzipModule(m.file!, quiet);
     if (m.error != null) {
       out.error = m.error;
       return out;
@@ -323,6 +391,36 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     if (!quiet) console.line(new Text().str("  module ").str(m.file!.name).str(": ").u(m.file!.size).str(" bytes"));
   }
   return out;
+}
+
+// A module in one of the seven compressions, decompressed into pages of its own (zero past
+// its end, as the package wants them); any other module as it is.
+function unzipModule(f: LoadedFile, quiet: bool): ReadResult {
+  const r = new ReadResult();
+  const fmt = detectFormat(f.data, <usize>f.size);
+  if (fmt.length == 0) {
+    r.file = f;
+    return r;
+  }
+  const room = linearRoom();
+  const u0 = now();
+  startUnpacking("unpacking " + f.name, statedSize(f.data, f.size));
+  const d = decompress(fmt, f.data, <usize>f.size, <usize>(room > FILE_SLACK ? room - FILE_SLACK : 0));
+  endUnpacking();
+  if (d.error == null) bootReport.phase("unpack", fmt, f.size, <u64>d.len, now() - u0);
+  if (d.error != null) {
+    r.error = "'" + f.name + "': " + fmt + "-compressed module: " + d.error! + " (modulenounzip loads it as it is)";
+    return r;
+  }
+  if (d.ignored > 0) console.line(new Text().str("  warning: '").str(f.name).str("': ").str(ignoredBytes(d.ignored, fmt)));
+  if (!quiet) console.line(new Text().str("  module ").str(f.name).str(": ").str(fmt).str(", ").u(f.size).str(" bytes unpacked to ").u(<u64>d.len));
+  let data = d.ptr;
+  if (!d.zeroTail) { // no room was left to zero the last page in place
+    data = allocPages(<u32>((<u64>d.len + 4095) >> 12));
+    memory.copy(data, d.ptr, d.len);
+  }
+  r.file = new LoadedFile(f.name, data, <u64>d.len);
+  return r;
 }
 
 // The one line that says the files are in memory and the new domain is laid out.
@@ -359,8 +457,10 @@ export function prepareDomain(l: Loaded, kernelArgs: string, moduleLines: Array<
   const kf = l.kernel!;
   const img = l.image!;
   const inFile = img.elfPtr >= kf.data && img.elfPtr < kf.data + <usize>kf.size;
+  const t0 = now();
   const d = buildDomain(img, initrd, pkg, kernelArgs, inFile ? null : new SpareMemory(kf.data, kf.size));
   if (d.error != null) return "'" + l.kernel!.name + "': " + d.error!;
+  bootReport.phase("layout", "", d.usedPfns << 12, 0, now() - t0);
   for (let i = 0; i < d.warnings.length; i++) console.line(new Text().str("  warning: ").str(d.warnings[i]));
   if (!quiet) console.say(describeLayout(d));
   l.domain = d;

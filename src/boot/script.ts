@@ -10,6 +10,13 @@ import { parseDevPath } from "../fs/devpath";
 import { mountDevice, searchOrder, deviceName } from "../fs/mounts";
 import { partitionTable } from "../disk/volumes";
 import { openFile, peekKernel, loadFiles, describeLoaded, prepareDomain, Loaded } from "./load";
+import * as more from "./commands";
+import { readPassword, checkPassword } from "../ui/password";
+
+export const ACTION_NONE: i32 = 0;
+export const ACTION_REBOOT: i32 = 1; // `reboot` ran: the caller reboots the domain
+export const ACTION_HALT: i32 = 2; // `halt` ran: the caller powers it off
+export const ACTION_COMMANDLINE: i32 = 3; // `commandline` in an entry: the caller opens grubdom>
 
 export class BootState {
   root: string = ""; // "(hd0,0)"; "" until `root`/`rootnoverify`/`uuid` (or the caller) sets it
@@ -25,6 +32,8 @@ export class BootState {
   configfile: string | null = null; // `configfile FILE` ran: the caller shows that menu
   loaded: Loaded | null = null; // `boot` read everything: the caller powers off (no handoff yet)
   error: string | null = null; // what stopped runEntry ("line 4: kernel: '(hd0,0)/x': file not found")
+  action: i32 = ACTION_NONE; // reboot or halt ran
+  checking: bool = false; // `pvboot check`: nothing waits for a key or asks for a password
 
   constructor(root: string = "") {
     this.root = root;
@@ -70,13 +79,8 @@ export function parseLine(s: string, lineNo: i32 = 0): ConfigLine {
   return new ConfigLine(lineNo, name, s.substring(i, end));
 }
 
-// The commands runCommand knows, for help and completion.
-export const COMMANDS: Array<string> = [
-  "boot", "chainloader", "configfile", "hide", "initrd", "kernel", "lock", "makeactive", "map",
-  "module", "modulenounzip", "quiet", "root", "rootnoverify", "savedefault", "unhide", "uuid",
-];
-
-// Run one command. Returns the error, or null.
+// Run one command (GRUB 0.97's, src/boot/commands.ts has the table). Returns the error, or
+// null. `reboot`, `halt` and `commandline` set state.action for the caller.
 export function runCommand(state: BootState, line: ConfigLine, interactive: bool): string | null {
   const name = line.name;
   const args = line.args;
@@ -95,19 +99,61 @@ export function runCommand(state: BootState, line: ConfigLine, interactive: bool
     if (!state.authenticated) return "lock: this entry needs the password (press 'p' in the menu first)";
     return null;
   }
+  if (name == "password") return password(state, args);
   if (name == "quiet") {
     state.quiet = true;
     return null;
   }
-  if (name == "makeactive" || name == "map" || name == "hide" || name == "unhide") {
-    say(state, " " + name + ": nothing to do in a Xen PV guest (no BIOS drives or boot flags); ignored");
+  if (name == "reboot" || name == "halt") {
+    state.action = name == "reboot" ? ACTION_REBOOT : ACTION_HALT;
+    return null;
+  }
+  if (name == "commandline") {
+    if (!interactive) state.action = ACTION_COMMANDLINE; // at grubdom> already: nothing to do
     return null;
   }
   if (name == "chainloader") {
     return "chainloader: chainloading is not possible in a Xen PV guest (there is no BIOS to run a boot sector); boot a kernel with 'kernel'";
   }
+  if (name == "cat") return more.cat(args, state.root);
+  if (name == "find") return more.find(args);
+  if (name == "help") return more.help(args);
+  if (name == "cmp") return more.cmp(args, state.root);
+  if (name == "testload") return more.testload(args, state.root);
+  if (name == "displaymem") return more.displaymem();
+  if (name == "geometry") return more.geometry(args);
+  if (name == "color") return more.color(args);
+  if (name == "echo") {
+    console.say(args);
+    return null;
+  }
+  if (name == "pause") return more.pause(args, !state.checking);
+  if (name == "md5crypt") {
+    if (state.checking) return null;
+    return more.md5crypt();
+  }
+  const why = more.ignoredReason(name);
+  if (why != null) {
+    say(state, " " + name + ": ignored (" + why! + ")");
+    return null;
+  }
   if (name.length == 0) return null;
   return "unknown command '" + name + "'";
+}
+
+// password [--md5] PASSWD [FILE] in an entry: GRUB asked for it before going on.
+function password(state: BootState, args: string): string | null {
+  let w = splitWord(args);
+  let md5 = false;
+  if (w.first == "--md5") {
+    md5 = true;
+    w = splitWord(w.rest);
+  }
+  if (w.first.length == 0) return "password: no password given (password [--md5] PASSWD)";
+  if (state.checking) return null;
+  const typed = readPassword("Password: ");
+  if (typed == null || !checkPassword(typed!, w.first, md5)) return "password: wrong password, the entry stops here";
+  return null;
 }
 
 // root DEVICE / rootnoverify DEVICE: "(hd0,0)", "(hd0)"; root also mounts it.
@@ -244,8 +290,12 @@ function configfile(state: BootState, args: string): string | null {
 function boot(state: BootState): string | null {
   if (state.kernel == null) return "boot: no kernel loaded (use 'kernel FILE' first)";
   const paths = new Array<string>();
-  for (let i = 0; i < state.modules.length; i++) paths.push(state.modules[i].path);
-  const l = loadFiles(state.kernel!, state.initrd, paths, state.quiet);
+  const unzip = new Array<bool>();
+  for (let i = 0; i < state.modules.length; i++) {
+    paths.push(state.modules[i].path);
+    unzip.push(!state.modules[i].nounzip);
+  }
+  const l = loadFiles(state.kernel!, state.initrd, paths, state.quiet, unzip);
   if (l.error != null) return "boot: " + l.error!;
   const lines = new Array<string>();
   for (let i = 0; i < state.modules.length; i++) lines.push(state.modules[i].args);
@@ -256,25 +306,28 @@ function boot(state: BootState): string | null {
   return null;
 }
 
-// Boot a menu entry: its lines in order (each echoed, as GRUB did), then `boot` unless the
-// entry said it. The state tells what happened: `loaded` (power off: no handoff yet),
-// `configfile` (show that menu), or `error`, what stopped it (the menu tries the fallback).
-// `authenticated`: the menu's password was given (or there is none); `lock` stops otherwise.
-export function runEntry(entry: MenuEntry, root: string, authenticated: bool = true): BootState {
+// Boot a menu entry: its lines in order (each echoed, as GRUB did, but `pause`), then `boot`
+// unless the entry said it. The state tells what happened: `loaded` (the caller hands over),
+// `configfile` (show that menu), `action` (reboot, halt or commandline ran), or `error`, what stopped it
+// (the menu tries the fallback). `authenticated`: the menu's password was given (or there is
+// none); `lock` stops otherwise. `checking` (pvboot check): pause, password and md5crypt do
+// not wait for keys.
+export function runEntry(entry: MenuEntry, root: string, authenticated: bool = true, checking: bool = false): BootState {
   const state = new BootState(root);
   state.title = entry.title;
   state.authenticated = authenticated;
+  state.checking = checking;
   console.say(" Booting '" + entry.title + "'");
   console.say("");
   for (let i = 0; i < entry.lines.length; i++) {
     const line = entry.lines[i];
-    if (!state.quiet) console.say(line.toString());
+    if (!state.quiet && line.name != "pause") console.say(line.toString()); // GRUB did not echo pause
     const e = runCommand(state, line, false);
     if (e != null) {
       state.error = "line " + line.lineNo.toString() + ": " + e;
       return state;
     }
-    if (state.configfile != null || state.loaded != null) return state;
+    if (state.configfile != null || state.loaded != null || state.action != ACTION_NONE) return state;
   }
   if (!state.quiet) console.say("boot");
   state.error = runCommand(state, new ConfigLine(0, "boot", ""), false);

@@ -54,6 +54,7 @@ export class MenuConfig {
   password: string | null = null; // the password (plain) or the crypt string (md5)
   passwordMd5: bool = false;
   passwordConfig: string | null = null; // `password PW FILE`: the config file it unlocks
+  color: string | null = null; // `color NORMAL [HIGHLIGHT]` before the first title (src/ui/colors.ts)
   entries: Array<MenuEntry> = new Array<MenuEntry>();
   warnings: Array<string> = new Array<string>(); // "menu.lst:12: unknown command 'foo', skipped"
   error: string | null = null; // set when the file could not be used at all

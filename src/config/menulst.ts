@@ -1,6 +1,6 @@
 // menu.lst bytes -> MenuConfig, with GRUB 0.97's rules (docs/config.md):
 // before the first `title`, the menu's own commands (default, fallback, timeout, hiddenmenu,
-// password) take effect and the display ones (color, splashimage, ...) are accepted and
+// password, color) take effect and the display ones (splashimage, ...) are accepted and
 // ignored; any other known command there is ignored, as GRUB did. After a title, every known
 // command is kept as a line of the entry, in order, for the runner. Unknown commands are
 // skipped with a warning. A title without commands is dropped (GRUB reused its slot).
@@ -8,6 +8,7 @@
 import { lex, LexLine } from "./lexer";
 import { ConfigLine, MenuConfig, MenuEntry, ModuleSpec, EntrySummary } from "./menu";
 import { parseDevPath } from "../fs/devpath";
+import { checkColors } from "../ui/colors";
 
 export const MAX_ENTRIES: i32 = 256;
 export const MAX_FALLBACK: i32 = 8; // GRUB 0.97's MAX_FALLBACK_ENTRIES
@@ -23,7 +24,7 @@ const ENTRY = ["root", "rootnoverify", "kernel", "initrd", "module", "modulenoun
   "chainloader", "find", "pause", "reboot", "halt", "displaymem", "geometry", "parttype",
   "partnew", "cat", "cmp", "blocklist", "read", "testload", "uppermem", "md5crypt", "ioprobe",
   "impsprobe", "displayapm", "setup", "install", "embed", "fstest", "help", "device",
-  "tftpserver", "bootp", "dhcp", "rarp", "ifconfig", "testvbe", "vbeprobe", "echo"];
+  "tftpserver", "bootp", "dhcp", "rarp", "ifconfig", "testvbe", "vbeprobe", "echo", "commandline"];
 
 function known(list: string[], name: string): bool {
   for (let i = 0; i < list.length; i++) if (list[i] == name) return true;
@@ -112,6 +113,10 @@ class Parser {
       this.entry!.lines.push(new ConfigLine(l.lineNo, name, l.args));
       return;
     }
+    if (name == "color") {
+      this.setColor(l);
+      return;
+    }
     if (isIgnored) return;
     if (!isGlobal) {
       this.warn(l.lineNo, "'" + name + "' before the first title has no effect, ignored");
@@ -165,6 +170,13 @@ class Parser {
       return;
     }
     this.cfg.timeout = v;
+  }
+
+  // color NORMAL [HIGHLIGHT]: the menu's colours; a bad one keeps the plain menu.
+  setColor(l: LexLine): void {
+    const e = checkColors(l.args);
+    if (e != null) this.warn(l.lineNo, "color: " + e! + ", ignored");
+    else this.cfg.color = l.args;
   }
 
   // password [--md5] PASSWD [FILE]

@@ -18,6 +18,7 @@ export class KernelImage {
   xen: XenParams | null = null;
   error: string | null = null;
   unpackedSize: u64 = 0; // set when the error is that the unpacked kernel does not fit
+  warnings: Array<string> = new Array<string>(); // "2048 bytes after the gzip stream ignored ..."
 
   // "bzImage (boot protocol 2.15, xz payload) -> ELF64 x86_64, 63123456 bytes, Xen notes: linux"
   describe(): string {
@@ -69,6 +70,7 @@ export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): Ker
       }
       const d = decompress(fmt, at, <usize>b.payloadLength, <usize>limit);
       if (d.error != null) return failed(k, "the bzImage's " + fmt + " payload: " + d.error!);
+      if (d.ignored > 0) k.warnings.push(ignoredBytes(d.ignored, fmt));
       elfPtr = d.ptr;
       elfSize = d.len;
     }
@@ -81,6 +83,7 @@ export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): Ker
     k.compression = fmt;
     const d = decompress(fmt, p, <usize>size, <usize>limit);
     if (d.error != null) return failed(k, d.error!);
+    if (d.ignored > 0) k.warnings.push(ignoredBytes(d.ignored, fmt));
     elfPtr = d.ptr;
     elfSize = d.len;
   }
@@ -96,6 +99,12 @@ export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): Ker
   if (x.error != null) return failed(k, x.error!);
   k.xen = x;
   return k;
+}
+
+// Trailing data after a compressed stream: Linux's own decompressor and libxenguest stop at
+// the stream's end, so xl boots such a kernel; pvboot does too, and says so.
+export function ignoredBytes(n: usize, fmt: string): string {
+  return n.toString() + " bytes after the " + fmt + " stream ignored (Linux's decompressor and libxenguest ignore them too)";
 }
 
 function mib(bytes: u64): u64 {

@@ -1,13 +1,12 @@
 // The grubdom> command line, as PV-GRUB had it: GRUB 0.97's commands typed one at a time
-// (src/boot/script.ts runs the boot ones), plus what a person needs to find a kernel: ls, cat,
-// find, uuid, help. Tab completes command names, devices and paths; Up/Down walk the history.
+// (src/boot/script.ts runs them, as it runs a menu entry's lines), plus `ls`, pvboot's own. Tab completes command names, devices and paths; Up/Down walk the history.
 // Errors are printed as "Error: " and a sentence naming the command and the file or device.
 
 import { console, KEY_ESC, KEY_TIMEOUT } from "../xen/console";
 import { Text } from "../lib/text";
 import { LineEditor, History, Completer, Completion } from "./lineedit";
-import { BootState, runCommand, parseLine, splitWord } from "../boot/script";
-import { openFile } from "../boot/load";
+import { BootState, runCommand, parseLine, splitWord, ACTION_REBOOT, ACTION_HALT } from "../boot/script";
+import { COMMANDS } from "../boot/commands";
 import { resolvePath, searchOrder, mountDevice } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
 import { FileSystem, FileType, FsStat } from "../fs/fs";
@@ -24,41 +23,6 @@ export const CLI_NO_INPUT: i32 = 6; // the console can give no more keys (only i
 
 export class CliResult {
   constructor(public action: i32, public configfile: string | null = null) {}
-}
-
-class Command {
-  constructor(public name: string, public usage: string, public help: string) {}
-}
-
-const COMMANDS: Array<Command> = [
-  new Command("boot", "boot", "Boot the kernel loaded by 'kernel' (with its initrd and modules)."),
-  new Command("cat", "cat FILE", "Print the contents of FILE (the first 64 KiB)."),
-  new Command("chainloader", "chainloader FILE", "Not possible in a Xen PV guest: there is no BIOS to run a boot sector."),
-  new Command("configfile", "configfile FILE", "Load FILE as the menu (a menu.lst) and show it."),
-  new Command("find", "find FILENAME", "Search every filesystem for FILENAME (an absolute path) and print the devices holding it."),
-  new Command("halt", "halt", "Power the domain off."),
-  new Command("help", "help [COMMAND]", "List the commands, or describe COMMAND."),
-  new Command("hide", "hide DEVICE", "Ignored: a PV guest has no BIOS partitions to hide."),
-  new Command("initrd", "initrd FILE [ARG ...]", "Load FILE as the initial ramdisk of the loaded kernel."),
-  new Command("kernel", "kernel [--type=TYPE] [--no-mem-option] FILE [ARG ...]", "Load the kernel FILE; ARGs are its command line. TYPE: linux, biglinux or multiboot."),
-  new Command("lock", "lock", "Stop here unless the password was given (for menu entries)."),
-  new Command("ls", "ls [PATH]", "List the directory PATH (a device, like (hd0,0), or a path), or the root directory of the root device."),
-  new Command("makeactive", "makeactive", "Ignored: a PV guest has no BIOS boot flag."),
-  new Command("map", "map TO FROM", "Ignored: a PV guest has no BIOS drives to map."),
-  new Command("module", "module FILE [ARG ...]", "Load a multiboot module; its command line is the whole argument."),
-  new Command("modulenounzip", "modulenounzip FILE [ARG ...]", "As module, without decompressing it."),
-  new Command("quiet", "quiet", "Print less while loading."),
-  new Command("reboot", "reboot", "Reboot the domain."),
-  new Command("root", "root [DEVICE]", "Set and mount the root device, like (hd0,0); without DEVICE, show it."),
-  new Command("rootnoverify", "rootnoverify DEVICE", "Set the root device without mounting it."),
-  new Command("savedefault", "savedefault", "Accepted; pvboot never writes the disk, so nothing is saved."),
-  new Command("unhide", "unhide DEVICE", "Ignored: a PV guest has no BIOS partitions to unhide."),
-  new Command("uuid", "uuid [UUID]", "Set the root device to the filesystem with UUID; without UUID, list every filesystem's UUID."),
-];
-
-function findCommand(name: string): Command | null {
-  for (let i = 0; i < COMMANDS.length; i++) if (COMMANDS[i].name == name) return COMMANDS[i];
-  return null;
 }
 
 const MAX_CANDIDATES = 512; // Tab lists at most this many names
@@ -134,36 +98,6 @@ function error(msg: string): void {
   console.say("Error: " + msg);
 }
 
-// Bytes to the console with "\n" as "\r\n" and control characters as '.'.
-function printText(p: usize, n: u32, out: Text): void {
-  for (let i: u32 = 0; i < n; i++) {
-    const b = <u32>load<u8>(p + i);
-    if (b == 0x0a) out.str("\r\n");
-    else if (b == 0x0d) continue;
-    else if (b == 0x09 || (b >= 0x20 && b < 0x7f)) out.ch(b);
-    else out.ch(0x2e);
-  }
-}
-
-const CAT_MAX: u64 = 65536;
-
-function cat(state: BootState, args: string): void {
-  const w = splitWord(args);
-  if (w.first.length == 0) return error("cat: no file given (cat FILE)");
-  const f = openFile(w.first, state.root);
-  if (f.error != null) return error("cat: " + f.error!);
-  const n = <u32>(f.size < CAT_MAX ? f.size : CAT_MAX);
-  const buf = heap.alloc(<usize>(n == 0 ? 1 : n));
-  const e = n > 0 ? f.fs!.readRange(f.ino, 0, n, buf) : null;
-  if (e != null) return error("cat: '" + f.full + "': " + e);
-  const out = new Text(n + n / 8 + 64);
-  printText(buf, n, out);
-  if (n > 0 && load<u8>(buf + n - 1) != 0x0a) out.str("\r\n");
-  if (f.size > CAT_MAX) out.str("[... ").u(f.size - CAT_MAX).str(" more bytes of '").str(f.full).str("' not shown]\r\n");
-  console.print(out);
-}
-
-
 const LS_MAX = 4096; // entries listed at most
 
 function ls(state: BootState, args: string): void {
@@ -209,47 +143,6 @@ function ls(state: BootState, args: string): void {
   console.print(t);
 }
 
-// find FILENAME: every device whose filesystem has it, as GRUB printed them (" (hd0,0)").
-function find(args: string): void {
-  const name = splitWord(args).first;
-  if (name.length == 0) return error("find: no file name given (find FILENAME)");
-  if (!name.startsWith("/")) return error("find: '" + name + "': give an absolute path without a device, like /boot/grub/menu.lst");
-  const devs = searchOrder();
-  let found = 0;
-  for (let i = 0; i < devs.length; i++) {
-    const dp = parseDevPath(devs[i]);
-    const m = mountDevice(dp.disk, dp.part);
-    if (m.fs == null) continue;
-    if (m.fs!.lookup(name).error == null) {
-      console.say(" " + m.device);
-      found++;
-    }
-  }
-  if (found == 0) error("find: '" + name + "' not found on any filesystem (" + devs.length.toString() + " devices searched)");
-}
-
-function help(args: string): void {
-  const name = splitWord(args).first;
-  if (name.length > 0) {
-    const c = findCommand(name);
-    if (c == null) return error("help: no command '" + name + "' (type help for the list)");
-    console.say(c!.usage);
-    console.say("    " + c!.help);
-    return;
-  }
-  // Two columns of usages, as GRUB's help listed them.
-  for (let i = 0; i < COMMANDS.length; i += 2) {
-    const t = new Text().str(COMMANDS[i].usage);
-    if (i + 1 < COMMANDS.length) {
-      let pad = 40 - COMMANDS[i].usage.length;
-      if (pad < 1) pad = 1;
-      for (let j = 0; j < pad; j++) t.ch(0x20);
-      t.str(COMMANDS[i + 1].usage);
-    }
-    console.line(t);
-  }
-}
-
 function banner(fromMenu: bool): void {
   console.say("");
   console.say("    pvboot " + VERSION + " command line (GRUB legacy commands; 'help' lists them)");
@@ -281,16 +174,13 @@ export function commandLine(state: BootState, fromMenu: bool): CliResult {
     const line = parseLine(s);
     const name = line.name;
     if (name.length == 0) continue;
-    if (name == "help") help(line.args);
-    else if (name == "cat") cat(state, line.args);
-    else if (name == "ls") ls(state, line.args);
-    else if (name == "find") find(line.args);
-    else if (name == "reboot") return new CliResult(CLI_REBOOT);
-    else if (name == "halt") return new CliResult(CLI_HALT);
+    if (name == "ls") ls(state, line.args);
     else {
       state.configfile = null;
       const e = runCommand(state, line, true);
       if (e != null) error(e);
+      else if (state.action == ACTION_REBOOT) return new CliResult(CLI_REBOOT);
+      else if (state.action == ACTION_HALT) return new CliResult(CLI_HALT);
       else if (state.loaded != null) return new CliResult(CLI_LOADED);
       else if (state.configfile != null) return new CliResult(CLI_CONFIGFILE, state.configfile);
     }

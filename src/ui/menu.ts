@@ -18,12 +18,13 @@ import { deadlineAfterMs, now, NS_PER_MS } from "../xen/time";
 import { startInfo } from "../xen/start_info";
 import { Text } from "../lib/text";
 import { MenuConfig, MenuEntry } from "../config/menu";
-import { runEntry } from "../boot/script";
+import { runEntry, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "../boot/script";
+import { setMenuColors } from "./colors";
 import { describeLoaded } from "../boot/load";
 import { screen, ListBox, BOX_ROWS, HELP_ROW, STATUS_ROW } from "./screen";
 import { checkPassword, readPassword } from "./password";
 import { editEntry, EDIT_BOOT, EDIT_OUTCOME } from "./editor";
-import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT } from "./shell";
+import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT, OUT_REBOOT } from "./shell";
 import { VERSION } from "../version";
 
 const CTRL_N: i32 = 0x0e;
@@ -36,6 +37,7 @@ export class Menu {
   root: string;
   private countdown: i32; // seconds left, -1 once stopped
   private noInput: bool = false; // the console can give no keys (no ring)
+  private backToMenu: bool = false; // an entry's `commandline` was left with Esc
 
   constructor(public config: MenuConfig) {
     this.authenticated = config.password == null;
@@ -45,6 +47,7 @@ export class Menu {
     if (d < 0 || d >= config.entries.length) d = 0;
     this.box.selected = d;
     this.countdown = config.timeout;
+    if (config.color != null) setMenuColors(config.color!); // checked when the file was read
   }
 
   // Show the menu until something leaves it: a loaded entry, configfile, reboot or halt.
@@ -218,8 +221,10 @@ export class Menu {
     let next = index;
     for (let guard = 0; guard <= this.config.entries.length; guard++) {
       tried.push(next);
+      this.backToMenu = false;
       const o = this.bootOne(this.config.entries[next], this.fallbackAfter(tried));
       if (o != null) return o;
+      if (this.backToMenu) return null;
       next = this.fallbackAfter(tried);
       if (next < 0) return null;
     }
@@ -250,6 +255,13 @@ export class Menu {
       this.authenticated = true;
     }
     const st = runEntry(entry, this.root, this.authenticated);
+    if (st.action == ACTION_REBOOT) return new Outcome(OUT_REBOOT);
+    if (st.action == ACTION_HALT) return new Outcome(OUT_HALT, "pvboot: powering off");
+    if (st.action == ACTION_COMMANDLINE) {
+      const o = openCommandLine(this.root, this.authenticated, true);
+      if (o == null) this.backToMenu = true; // Esc: the menu, as GRUB did, not the fallback
+      return o;
+    }
     if (st.loaded != null) return loadedOutcome(st.title, st.loaded!, describeLoaded(st.title, st.loaded!));
     if (st.configfile != null) return new Outcome(OUT_CONFIGFILE, "", st.configfile);
     console.say("");

@@ -4,6 +4,7 @@
 
 import { console } from "../xen/console";
 import { Text } from "../lib/text";
+import { menuColors } from "./colors";
 
 export const ROWS: i32 = 25;
 export const COLS: i32 = 80;
@@ -128,10 +129,13 @@ export class ListBox {
     if (r < 0 || r >= BOX_ROWS) return;
     const i = this.first + r;
     screen.at(BOX_TOP + 1 + r, BOX_LEFT).ch(0x7c);
-    if (i == this.selected && i < this.items.length) screen.reverse(true);
+    const hl = i == this.selected && i < this.items.length;
+    // `color` (src/ui/colors.ts) paints every row; without it, reverse video marks the entry.
+    if (menuColors.normalAttr >= 0) screen.str(hl ? menuColors.highlight : menuColors.normal);
+    else if (hl) screen.reverse(true);
     // No string building here: the runtime never frees, and this runs for every key.
     screen.ch(0x20).field(i < this.items.length ? this.items[i] : "", BOX_WIDTH - 1);
-    if (i == this.selected) screen.reverse(false);
+    if (i == this.selected || menuColors.normalAttr >= 0) screen.reverse(false);
     let edge: u32 = 0x7c;
     if (r == 0 && this.first > 0) edge = 0x5e; // '^': more above
     if (r == BOX_ROWS - 1 && this.first + BOX_ROWS < this.items.length) edge = 0x76; // 'v': more below

@@ -1,6 +1,7 @@
 // Test entry for the decompressors (src/loader/decompress): the host copies compressed bytes
 // into this module's memory, calls run(format, ptr, len, limit), then reads the result record:
-// [ptr, len, error string address or 0], three u32s at the returned address.
+// [ptr, len, error string address or 0, bytes ignored after the stream], four u32s at the
+// returned address.
 //
 // Built by test/decompress/wasm.ts to build/decompress-test.wasm; AssemblyScript's abort is
 // routed to testAbort so the message reaches the host, then the module traps.
@@ -28,10 +29,11 @@ export function reset(): void {
 // format: an index into FORMATS.
 export function run(format: u32, src: usize, len: usize, limit: usize): usize {
   const r = decompress(FORMATS[format], src, len, limit);
-  const rec = heap.alloc(12);
+  const rec = heap.alloc(16);
   store<u32>(rec, <u32>r.ptr);
   store<u32>(rec + 4, <u32>r.len);
   store<u32>(rec + 8, r.error != null ? <u32>changetype<usize>(r.error!) : 0);
+  store<u32>(rec + 12, <u32>r.ignored);
   return rec;
 }
 

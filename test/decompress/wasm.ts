@@ -76,12 +76,17 @@ class Instance {
 
 // A fresh instance per call: a trap in one case cannot poison the next.
 export function decompress(format: Format, data: Uint8Array, limit = 1 << 30): Uint8Array {
+  return decompressIgnoring(format, data, limit).out;
+}
+
+// The output and how many bytes after the stream the decoder left alone (gzip's trailing data).
+export function decompressIgnoring(format: Format, data: Uint8Array, limit = 1 << 30): { out: Uint8Array; ignored: number } {
   const i = new Instance();
   const src = i.copyIn(data);
   const rec = i.call(() => i.x.run(FORMATS.indexOf(format), src, data.length, limit));
-  const [ptr, len, err] = new Uint32Array(i.x.memory.buffer, rec, 3);
+  const [ptr, len, err, ignored] = new Uint32Array(i.x.memory.buffer, rec, 4);
   if (err) throw new Error(i.str(err));
-  return new Uint8Array(i.x.memory.buffer, ptr, len).slice();
+  return { out: new Uint8Array(i.x.memory.buffer, ptr, len).slice(), ignored };
 }
 
 export function detect(data: Uint8Array): Format | null {

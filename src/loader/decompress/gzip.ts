@@ -4,8 +4,10 @@
 //
 // After a member: another member (concatenated gzip files decompress to the concatenation),
 // or zero bytes to the end (padding, as an image or a kernel payload may carry it). Anything
-// else after a member is an error rather than "trailing garbage ignored": a damaged second
-// member header must not silently shorten a kernel.
+// else after a member is left alone, as Linux's decompressor and libxenguest leave it, and
+// counted in out.ignored: the caller warns with the count, so a damaged second member header
+// never shortens a kernel silently. Data that starts like a member is decoded as one, and
+// its errors are errors.
 
 import { OutBuf } from "./output";
 import { inflate, inflateEnd } from "./inflate";
@@ -74,10 +76,10 @@ export function gunzip(src: usize, len: usize, out: OutBuf): string | null {
     member++;
     if (pos == len) return null;
     if (load<u8>(src + pos) == 0x1f) continue;
-    // Zero padding to the end is accepted; anything else is not.
+    // Zero padding to the end is accepted; anything else is trailing data, counted.
     let q = pos;
     while (q < len && load<u8>(src + q) == 0) q++;
-    if (q == len) return null;
-    return at(q, "data after the last member is neither a gzip member nor zero padding");
+    if (q < len) out.ignored = len - pos;
+    return null;
   }
 }

@@ -10,6 +10,8 @@ import { unlz4 } from "./lz4";
 import { bunzip2 } from "./bzip2";
 import { unlzo } from "./lzo";
 
+const PAGE: usize = 4096;
+
 export const FORMATS: string[] = ["gzip", "xz", "lzma", "zstd", "lz4", "bzip2", "lzo"];
 
 function startsWith(p: usize, len: usize, magic: u8[]): bool {
@@ -56,8 +58,17 @@ export function decompress(format: string, src: usize, len: usize, limit: usize)
   else if (format == "lzo") e = unlzo(src, len, out);
   else e = "unknown compression '" + format + "'";
   if (e == null) {
+    // Zero to the end of the last page when the limit leaves room: a module's pages are
+    // handed to the new domain where they are.
+    const pad = (PAGE - (out.len & (PAGE - 1))) & (PAGE - 1);
+    const len = out.len;
+    if (pad == 0 || out.reserve(pad)) {
+      memory.fill(out.ptr + len, 0, pad);
+      r.zeroTail = true;
+    }
     r.ptr = out.ptr;
-    r.len = out.len;
+    r.len = len;
+    r.ignored = out.ignored;
   }
   r.error = e;
   return r;

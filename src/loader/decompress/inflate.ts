@@ -295,7 +295,7 @@ export function inflate(base: usize, start: usize, end: usize, out: OutBuf): str
     let bc = gBC;
     let o = out.ptr;
     let olen = out.len;
-    let cap = out.cap;
+    let cap = out.room(); // the progress hook's next step counts as the end: reserve then calls it
     let err: string | null = null;
     for (;;) {
       if (ip + 8 <= end) {
@@ -330,7 +330,7 @@ export function inflate(base: usize, start: usize, end: usize, out: OutBuf): str
             break;
           }
           o = out.ptr;
-          cap = out.cap;
+          cap = out.room();
         }
         store<u8>(o + olen, <u8>(e >>> 16));
         olen++;
@@ -368,7 +368,7 @@ export function inflate(base: usize, start: usize, end: usize, out: OutBuf): str
             break;
           }
           o = out.ptr;
-          cap = out.cap;
+          cap = out.room();
         }
         let dp = o + olen;
         let sp = dp - dist;

@@ -3,13 +3,27 @@
 // buffer while nothing else is allocated costs no copy.
 
 const PAGE: usize = 4096;
+const NEVER: usize = <usize>-1;
+
+// A caller that shows progress (src/boot/report.ts) sets a hook: every OutBuf made while it is
+// set calls it with the output's length each time the output passes another `step` bytes
+// (checked where a decoder asks for room, once per block or match: never per byte).
+let progressHook: ((len: usize) => void) | null = null;
+let progressStep: usize = 0;
+
+export function setProgress(hook: ((len: usize) => void) | null, step: usize): void {
+  progressHook = hook;
+  progressStep = step;
+}
 
 export class OutBuf {
   ptr: usize = 0; // page-aligned: a loader can hand the output's pages on where they are
   len: usize = 0;
   cap: usize = 0;
   limit: usize;
+  ignored: usize = 0; // set by a decoder that stops before the input's end (gzip's trailing data)
   private raw: usize = 0; // the block from the allocator; ptr is its first page boundary
+  private nextProgress: usize = NEVER; // the length at which progressHook is called next
 
   constructor(initial: usize, limit: usize) {
     this.limit = limit;
@@ -17,10 +31,12 @@ export class OutBuf {
     this.cap = n < limit ? n : limit;
     this.raw = heap.alloc(this.cap + PAGE - 1);
     this.ptr = (this.raw + PAGE - 1) & ~(PAGE - 1);
+    if (progressHook != null && progressStep > 0) this.nextProgress = progressStep;
   }
 
   // Room for n more bytes; false when the output would pass the limit.
   reserve(n: usize): bool {
+    if (this.len >= this.nextProgress) this.progress();
     if (this.len + n <= this.cap) return true;
     if (n > this.limit - this.len) return false;
     let want = this.cap;
@@ -33,6 +49,19 @@ export class OutBuf {
     this.ptr = ptr;
     this.cap = want;
     return true;
+  }
+
+  // The capacity as a decoder that caches it should see it: up to the next progress step, so
+  // that a decoder writing into room it reserved long ago still passes through reserve (and
+  // the hook) each step. Always more than len once reserve has run.
+  room(): usize {
+    return this.nextProgress > this.len && this.nextProgress < this.cap ? this.nextProgress : this.cap;
+  }
+
+  private progress(): void {
+    this.nextProgress = this.len + progressStep;
+    const hook = progressHook;
+    if (hook != null) hook(this.len);
   }
 
   byte(b: u32): bool {
@@ -93,4 +122,6 @@ export class Decompressed {
   ptr: usize = 0;
   len: usize = 0;
   error: string | null = null;
+  zeroTail: bool = false; // the output's last page is zero past len (room was left for it)
+  ignored: usize = 0; // bytes after the stream that the format's decoder left alone (gzip)
 }
