@@ -236,3 +236,35 @@ describe("booting the default entry in the emulated Xen", () => {
     expect(Object.values(r.json.checks).every((c) => c === "ok")).toBe(true);
   }, 300_000);
 });
+
+describe("the menu on grub-mkconfig's grub.cfg, driven through the console", () => {
+  const keys = (k: string) => {
+    const r = pvboot("run", disks.sub, "--json", "--memory", "256", "--keys", k);
+    const lines = r.stdout.trimEnd().split("\n");
+    return { status: r.status, out: r.stdout, err: r.stderr, json: JSON.parse(lines[lines.length - 1]) };
+  };
+
+  it("Enter opens the submenu, an entry there boots", () => {
+    const j = menu("sub");
+    const r = keys("<down><enter><down><down><down><enter>");
+    expect(r.status, r.err.slice(-1500)).toBe(0);
+    expect(r.json.entry).toBe(j.entries[4].title); // the submenu's fourth entry, flattened after the first
+    expect(r.json.start_info.cmd_line).toBe(j.entries[4].args);
+  }, 300_000);
+
+  it("Esc leaves the submenu for the menu above", () => {
+    const j = menu("sub");
+    const r = keys("<down><enter><esc><up><enter>");
+    expect(r.status, r.err.slice(-1500)).toBe(0);
+    expect(r.json.entry).toBe(j.entries[0].title);
+  }, 300_000);
+
+  it("'e' edits the entry's script lines; 'b' boots the edit", () => {
+    const j = menu("sub");
+    // the linux line is the entry's seventh: load_video, insmod, if, insmod, search, echo, linux
+    const r = keys("e<down><down><down><down><down><down>e<end> single<enter>b");
+    expect(r.status, r.err.slice(-1500)).toBe(0);
+    expect(r.json.entry).toBe(j.entries[0].title);
+    expect(r.json.start_info.cmd_line).toBe(j.entries[0].args + " single");
+  }, 300_000);
+});
