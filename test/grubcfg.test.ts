@@ -90,6 +90,18 @@ describe("discovery", () => {
     expect(r.full.format).toBe("grub.cfg");
   });
 
+  it("the pvboot image found there is started like any PV kernel, told where it came from", () => {
+    const image = readFileSync(fileURLToPath(new URL("../build/pvboot-x86_64.elf", import.meta.url)));
+    const disk = fsImage({ "boot/xen/pvboot-x86_64.elf": image, "boot/grub/grub.cfg": "menuentry 'g' {\n linux /k\n}\n" });
+    const r = spawnSync("node", [PVBOOT, "run", disk, "--json", "--memory", "128", "--extra", "console=hvc0"], { encoding: "utf8" });
+    expect(r.status, r.stderr.slice(-1500)).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    const j = JSON.parse(lines[lines.length - 1]);
+    expect(j.entry).toBe("pvboot from (hd0)/boot/xen/pvboot-x86_64.elf");
+    expect(j.start_info.cmd_line).toBe("pvboot.chained=(hd0)/boot/xen/pvboot-x86_64.elf console=hvc0");
+    expect(Object.values(j.checks).every((c) => c === "ok"), JSON.stringify(j.checks)).toBe(true);
+  }, 300_000);
+
   it("grub.cfg before BLS before menu.lst on one device; an earlier device wins", () => {
     const all = { "boot/grub/menu.lst": "title m\nkernel /k\n", "loader/entries/a.conf": "title b\nlinux /k\n", "grub2/grub.cfg": "menuentry 'g' {\n linux /k\n}\n" };
     expect(pvbootMenu([fsImage(all)]).full.format).toBe("grub.cfg");
