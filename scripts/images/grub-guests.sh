@@ -9,6 +9,7 @@
 #   NAME.img          one disk per variant below; NAME.img.ok marks it complete
 #
 #   bash scripts/images/grub-guests.sh KERNEL [NAME...]   (KERNEL: a Debian vmlinuz)
+#   INITRD=FILE bash scripts/images/grub-guests.sh KERNEL xen xenbls
 #
 # Variants (each a different /etc/default/grub or layout):
 #   sub       MBR, one ext4 root, submenus (Debian's default), GRUB_DEFAULT=0, timeout 5
@@ -18,6 +19,12 @@
 #   gptboot   GPT, a separate ext2 /boot, GRUB_DEFAULT=saved and grub-reboot "1>1" (next_entry)
 #   bls       a separate /boot; kernel-install (layout=bls) writes /loader/entries there;
 #             no grub.cfg
+#   xen       for real Xen (test/xen/grubcfg.test.ts): like sub, with $INITRD (a busybox
+#             initramfs) as every kernel's initrd, GRUB_TIMEOUT=1; the root's /usr and /var are
+#             emptied after grub-mkconfig ran (the guest stops in its initramfs) to keep the
+#             disk small for the Xen test host
+#   xenbls    the same with kernel-install's BLS entries on a separate /boot, no grub.cfg, a
+#             loader.conf with a timeout of 1 s (without one the menu waits for a key)
 #   fedora    a separate /boot with Fedora-format entries (as Fedora's kernel-install plugin
 #             writes them: options $kernelopts, grub_users, grub_arg, grub_class), kernelopts
 #             and saved_entry in grub2/grubenv (grub-editenv), and Fedora's grub.cfg form that
@@ -30,7 +37,7 @@ mkdir -p "$HERE/build/cache/grub-guests"
 CACHE=$(readlink -f "$HERE/build/cache/grub-guests")
 BASE="$CACHE/base-root"
 # Bump when what a variant contains changes: stale images are remade.
-KEY="v4 $(basename "$KERNEL")"
+KEY="v5 $(basename "$KERNEL")"
 
 # The Debian mirror from the machine's apt configuration.
 mirror() {
@@ -114,7 +121,8 @@ disk() {
   mkdir -p "$MNT/boot"
   for v in "$VER" "$OLD"; do
     cp "$KERNEL" "$MNT/boot/vmlinuz-$v"
-    initrd "$MNT/boot/initrd.img-$v" "initrd of $v"
+    if [ "${1#xen}" != "$1" ]; then cp "$INITRD" "$MNT/boot/initrd.img-$v"
+    else initrd "$MNT/boot/initrd.img-$v" "initrd of $v"; fi
   done
   mount --bind /dev "$MNT/dev"; mount --bind /dev/pts "$MNT/dev/pts"
   mount -t proc proc "$MNT/proc"; mount -t sysfs sys "$MNT/sys"
@@ -149,7 +157,7 @@ mkconfig() { in_chroot grub-mkconfig -o /boot/grub/grub.cfg 2>"$CACHE/$1.mkconfi
 finish() { # NAME
   sync
   cleanup
-  echo "$KEY" > "$CACHE/$1.img.ok"
+  echo "$key" > "$CACHE/$1.img.ok"
 }
 
 variant() {
@@ -249,14 +257,37 @@ insmod blscfg
 blscfg
 EOF
       ;;
+    xen)
+      disk xen mbr 0
+      defaults </dev/null
+      sed -i 's/^GRUB_TIMEOUT=5$/GRUB_TIMEOUT=1/' "$MNT/etc/default/grub"
+      mkconfig xen
+      rm -rf "$MNT/usr/"* "$MNT/var/"*
+      fstrim "$MNT" || true ;;
+    xenbls)
+      disk xenbls mbr 1
+      rm -rf "$MNT/boot/grub"
+      mkdir -p "$MNT/etc/kernel" "$MNT/boot/loader/entries"
+      echo "layout=bls" > "$MNT/etc/kernel/install.conf"
+      echo "console=hvc0 quiet bls=1" > "$MNT/etc/kernel/cmdline"
+      echo "0123456789abcdef0123456789abcdef" > "$MNT/etc/machine-id"
+      for v in "$OLD" "$VER"; do
+        in_chroot kernel-install add "$v" "/boot/vmlinuz-$v" "/boot/initrd.img-$v" 2>"$CACHE/xenbls.kernel-install.log"
+      done
+      printf 'timeout 1\n' > "$MNT/boot/loader/loader.conf"
+      rm -f "$MNT/boot/vmlinuz-"* "$MNT/boot/initrd.img-"*
+      rm -rf "$MNT/usr/"* "$MNT/var/"*
+      fstrim "$MNT" || true ;;
     *) echo "grub-guests: unknown variant $1" >&2; exit 2 ;;
   esac
   finish "$1"
 }
 
 [ $# -gt 0 ] || set -- sub flat path gptboot bls fedora
+key="$KEY"
 for v in "$@"; do
-  if [ -f "$CACHE/$v.img.ok" ] && [ "$(cat "$CACHE/$v.img.ok")" = "$KEY" ]; then continue; fi
+  key="$KEY"; [ "${v#xen}" != "$v" ] && key="$KEY $(sha256sum < "${INITRD:?xen variants need INITRD}" | cut -c1-16)"
+  if [ -f "$CACHE/$v.img.ok" ] && [ "$(cat "$CACHE/$v.img.ok")" = "$key" ]; then continue; fi
   variant "$v"
 done
 for v in "$@"; do echo "$CACHE/$v.img"; done

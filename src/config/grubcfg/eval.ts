@@ -35,8 +35,7 @@ const NOOPS = ["insmod", "rmmod", "terminal_input", "terminal_output", "terminal
   "clear", "sleep", "videoinfo", "set_background_color", "lsfonts", "export", "tpm", "fwsetup",
   "smbios", "gettext", "pager", "setparams", "savedefault", "recordfail", "boot_once"];
 // Known commands with an effect here.
-const KNOWN = ["set", "unset", "export", "[", "test", "true", "false", "return", "break",
-  "continue", "echo", "menuentry", "submenu", "search", "search.fs_uuid", "search.fs_label",
+const KNOWN = ["set", "unset", "export", "[", "test", "true", "false", "return", "break", "echo", "menuentry", "submenu", "search", "search.fs_uuid", "search.fs_label",
   "search.file", "load_env", "save_env", "source", ".", "configfile", "blscfg", "linux",
   "linux16", "linuxefi", "initrd", "initrd16", "initrdefi", "boot", "keystatus", "cpuid",
   "halt", "reboot", "shift", "chainloader", "probe"];
@@ -300,7 +299,6 @@ export class Interp {
       this.returning = true;
     }
     else if (name == "break") this.breaking = args.length > 0 ? max(1, I32.parseInt(args[0])) : 1;
-    else if (name == "continue") this.breaking = 0;
     else if (name == "shift") { if (this.positional.length > 0) this.positional.shift(); }
     else if (name == "echo") this.echo(args);
     else if (name.startsWith("search")) this.status = this.search(name, args, n.line);
