@@ -267,4 +267,14 @@ describe("the menu on grub-mkconfig's grub.cfg, driven through the console", () 
     expect(r.json.entry).toBe(j.entries[0].title);
     expect(r.json.start_info.cmd_line).toBe(j.entries[0].args + " single");
   }, 300_000);
+
+  it("'c' opens GRUB 2's grub> command line: script lines run at once, an error comes back, boot loads", () => {
+    const r = keys("cwibble<enter>search --fs-uuid --set=root nosuchuuid<enter>set v=typed<enter>" +
+      "linux /boot/vmlinuz-6.1.0-1-amd64 console=hvc0 $v=1<enter>initrd /boot/initrd.img-6.1.0-1-amd64<enter>boot<enter>");
+    expect(r.status, r.err.slice(-1500)).toBe(0);
+    expect(r.out).toContain("error: unknown command 'wibble'.");
+    expect(r.out).toContain("error: no such device: nosuchuuid.");
+    expect(r.json.start_info.cmd_line).toBe("console=hvc0 typed=1");
+    expect(Object.values(r.json.checks).every((c) => c === "ok")).toBe(true);
+  }, 300_000);
 });

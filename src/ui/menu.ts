@@ -13,8 +13,9 @@
 // continue..." leads back to the menu.
 // grub.cfg and BLS menus are driven the same way: their entries run as GRUB 2 script
 // (src/config/grubcfg/boot.ts), 'e' edits the entry's script lines, and a submenu entry opens
-// its own menu of the same kind (Enter), which Esc leaves. When the countdown ends, the default
-// is booted through its submenus ("1>2").
+// its own menu of the same kind (Enter), which Esc leaves; 'c' opens GRUB 2's grub> command
+// line (src/ui/grubsh.ts). When the countdown ends, the default is booted through its
+// submenus ("1>2").
 
 import { console, KEY_TIMEOUT, KEY_ENTER, KEY_ESC, KEY_UP, KEY_DOWN, KEY_RIGHT, KEY_HOME, KEY_END,
   KEY_PGUP, KEY_PGDN } from "../xen/console";
@@ -23,6 +24,7 @@ import { startInfo } from "../xen/start_info";
 import { Text } from "../lib/text";
 import { MenuConfig, MenuEntry, ENTRY_SCRIPT, TIMEOUT_NONE } from "../config/menu";
 import { bootScript } from "../config/grubcfg/boot";
+import { grubCommandLine } from "./grubsh";
 import { diskFiles } from "../config/find";
 import { runEntry } from "../boot/script";
 import { describeLoaded } from "../boot/load";
@@ -215,6 +217,7 @@ export class Menu {
 
   private commandLine(): Outcome | null {
     screen.clear().cursor(true).flush();
+    if (this.config.format != "menu.lst") return grubCommandLine(this.config);
     return openCommandLine(this.root, this.authenticated, true);
   }
 

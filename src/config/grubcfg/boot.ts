@@ -68,6 +68,12 @@ export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess)
     state.error = "the entry loaded no kernel (no 'linux' line ran)";
     return state;
   }
+  return loadRun(state, r);
+}
+
+// Read what a run gathered (the kernel, its initrds) and lay the new domain out: state.loaded,
+// or state.error. The grub> command line's `boot` ends here too.
+export function loadRun(state: BootState, r: RunResult): BootState {
   const more = r.initrds.length > 1 ? r.initrds.slice(1) : new Array<string>();
   const l = loadFiles(r.kernel!, r.initrds.length > 0 ? r.initrds[0] : null, new Array<string>(), false, more);
   if (l.error != null) {
@@ -82,6 +88,6 @@ export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess)
   state.kernel = r.kernel;
   state.kernelArgs = r.args;
   state.loaded = l;
-  console.say(describeLoaded(entry.title, l));
+  console.say(describeLoaded(state.title, l));
   return state;
 }
