@@ -42,6 +42,15 @@ describe("grub.cfg: bounds and warnings", () => {
       args: "lit $a dq x  y $b one two one two", initrds: [] }]);
   });
 
+  it("Ubuntu's graphics blacklist test (hwmatch) and GRUB's cpuid match nothing, without a warning", () => {
+    const cfg = "if hwmatch $prefix/gfxblacklist.txt 3; then set g=black; else set g=ok; fi\n" +
+      "if cpuid -l; then set c=64; else set c=no; fi\nmenuentry 'u' {\n  linux /k g=$g c=$c\n}\n";
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": cfg })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.warnings).toBeUndefined();
+    expect(r.full.entries[0].args).toBe("g=ok c=no");
+  });
+
   it("an unknown command: a warning with file and line when read", () => {
     const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "frobnicate --all\nmenuentry 'a' {\n  wibble\n  linux /k\n}\n" })]);
     expect(r.status, r.stderr).toBe(0);

@@ -37,7 +37,7 @@ const NOOPS = ["insmod", "rmmod", "terminal_input", "terminal_output", "terminal
 // Known commands with an effect here.
 const KNOWN = ["set", "unset", "export", "[", "test", "true", "false", "return", "break", "echo", "menuentry", "submenu", "search", "search.fs_uuid", "search.fs_label",
   "search.file", "load_env", "save_env", "source", ".", "configfile", "blscfg", "linux",
-  "linux16", "linuxefi", "initrd", "initrd16", "initrdefi", "boot", "keystatus", "cpuid",
+  "linux16", "linuxefi", "initrd", "initrd16", "initrdefi", "boot", "keystatus", "cpuid", "hwmatch",
   "halt", "reboot", "shift", "chainloader", "probe"];
 
 export function isKnownCommand(name: string): bool {
@@ -310,7 +310,8 @@ export class Interp {
     else if (name == "linux" || name == "linux16" || name == "linuxefi") this.linux(name, args, n.line);
     else if (name == "initrd" || name == "initrd16" || name == "initrdefi") this.initrd(name, args, n.line);
     else if (name == "boot") { if (!this.reading) this.run.boot = true; }
-    else if (name == "keystatus" || name == "cpuid") this.status = 1; // no modifier keys held; not an x86 CPU to GRUB's tests
+    // no modifier key is held; GRUB's CPU tests and Ubuntu's graphics blacklist match nothing
+    else if (name == "keystatus" || name == "cpuid" || name == "hwmatch") this.status = 1;
     else if (name == "halt") { if (!this.reading) { this.run.halt = true; this.stopped = true; } }
     else if (name == "reboot") { if (!this.reading) { this.run.reboot = true; this.stopped = true; } }
     else if (name == "chainloader") this.fatal(n.line, "chainloader: chainloading is not possible in a Xen PV guest");
