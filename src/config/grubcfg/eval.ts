@@ -19,9 +19,8 @@ import { Node, N_CMD, N_IF, N_WHILE, N_FOR, N_FUNCTION, N_ENTRY, parseScript } f
 import { Token, PART_LIT, PART_VAR, PART_QVAR } from "./lexer";
 import { MenuEntry, ConfigLine, ScriptContext, ENTRY_SCRIPT } from "../menu";
 import { resolveGrubPath, grubDevice } from "./devices";
-import { resolvePath, searchOrder, mountDevice } from "../../fs/mounts";
+import { searchOrder, mountDevice } from "../../fs/mounts";
 import { parseDevPath } from "../../fs/devpath";
-import { ExtType } from "../../fs/ext/ext";
 import { console } from "../../xen/console";
 
 export const MAX_STEPS: i32 = 200000;
@@ -848,4 +847,3 @@ export function parseGrubEnv(text: string): Array<string> {
   return out;
 }
 
-export { resolvePath, ExtType };
