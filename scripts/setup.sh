@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pvboot needs on a fresh Debian 12 machine, only what is missing:
 # the toolchain (Debian's wabt pinned by the Makefile, gcc, and gcc-multilib for the 32-bit
-# libgcc pvboot-x86_32.elf links), the tools the tests use to make
-# real images and data (e2fsprogs, compressors), QEMU for the real-Xen tests, and npm ci.
+# libgcc pvboot-x86_32.elf links), the tools the tests use to make real images and data
+# (e2fsprogs, compressors, debootstrap and fdisk), QEMU for the real-Xen tests, and npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,10 @@ have bzip2 || need+=(bzip2)
 have lzop || need+=(lzop)
 have gzip || need+=(gzip)
 have cpio || need+=(cpio)
+# The grub.cfg and BLS guests (scripts/images/grub-guests.sh): debootstrap, sfdisk, partx.
+have debootstrap || need+=(debootstrap)
+have sfdisk || need+=(fdisk)
+have partx || need+=(util-linux)
 have objcopy || need+=(binutils)
 have readelf || need+=(binutils)
 have openssl || need+=(openssl)

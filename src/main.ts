@@ -59,7 +59,8 @@ export function pvboot_main(): void {
   finish(bootMenus(words));
 }
 
-// menu.lst (found as src/config/find.ts says) and its menu; without one, the grubdom>
+// The configuration (grub.cfg, BLS or menu.lst, found as src/config/find.ts says) and its
+// menu; without one, the grubdom>
 // command line. `configfile` (from an entry, the command line or `password PW FILE`) replaces
 // the menu with that file's, as GRUB did; bounded, since a file may name itself.
 function bootMenus(words: string[]): Outcome {
@@ -69,7 +70,7 @@ function bootMenus(words: string[]): Outcome {
   if ((config == null || config.error != null) && firstFilesystem() == null) {
     // No menu, and no disk holds a filesystem: the command line could not load anything either.
     if (config != null) console.line(new Text().str("pvboot: ").str(config.error!));
-    return new Outcome(OUT_HALT, "pvboot: nothing to boot (no menu.lst, no filesystem on any disk), powering off");
+    return new Outcome(OUT_HALT, "pvboot: nothing to boot (no configuration, no filesystem on any disk), powering off");
   }
   for (let depth = 0; depth < MAX_CONFIGFILES; depth++) {
     let o: Outcome;

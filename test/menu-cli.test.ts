@@ -52,6 +52,13 @@ describe("finding the config on the disks", () => {
     expect(lines).toEqual([
       "pvboot: error: no config file found; tried:",
       "pvboot: error:   (hd0,0): no filesystem (no ext2/3/4 superblock: magic 0x0000 at byte 1080, not 0xef53)",
+      "pvboot: error:   (hd0,1)/boot/xen/pvboot-x86_64.elf: not found",
+      "pvboot: error:   (hd0,1)/boot/grub/grub.cfg: not found",
+      "pvboot: error:   (hd0,1)/grub/grub.cfg: not found",
+      "pvboot: error:   (hd0,1)/boot/grub2/grub.cfg: not found",
+      "pvboot: error:   (hd0,1)/grub2/grub.cfg: not found",
+      "pvboot: error:   (hd0,1)/boot/loader/entries: not found",
+      "pvboot: error:   (hd0,1)/loader/entries: not found",
       "pvboot: error:   (hd0,1)/boot/grub/menu.lst: not found",
       "pvboot: error:   (hd0,1)/boot/grub/grub.conf: not found",
       "pvboot: error:   (hd0,1)/grub/menu.lst: not found",

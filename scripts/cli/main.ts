@@ -16,7 +16,7 @@ commands:
   run DISK         boot DISK (a raw disk image, as xvda) with pvboot in the emulated Xen
   ls DISK [PATH]   list a directory (or show a file) on DISK, as the loader reads it
   cat DISK PATH    write a file from DISK to stdout, as the loader reads it
-  menu DISK...     the boot menu the loader finds on DISK (menu.lst), as a listing or JSON
+  menu DISK...     the boot menu the loader finds on DISK (grub.cfg, BLS, menu.lst), as a listing or JSON
   check DISK       will DISK boot? every entry loaded and checked, and the smallest memory
   xen DISK         boot DISK in a PV domU on real Xen (under QEMU) with the pvboot image
   help [CMD]       this text, or a command's own
@@ -83,21 +83,26 @@ Writes the file PATH on DISK to stdout, read the way the loader reads it. PATH a
 
 const MENU_USAGE = `usage: pvboot menu DISK [DISK...] [--extra ARG] [--ramdisk FILE] [--json] [--memory MB] [--verbose]
 
-Finds and reads the GRUB legacy config (menu.lst) the way the loader does at boot (the same
-core, in the emulated Xen, DISK as xvda, more disks as xvdb, ...): the file named on the
-domain's command line (--extra, xl extra=: the last word that is a path such as
-"(hd0,0)/boot/grub/menu.lst"), else the ramdisk (--ramdisk, xl ramdisk=) as the menu.lst
-itself, else /boot/grub/menu.lst, /boot/grub/grub.conf, /grub/menu.lst, /grub/grub.conf on
-each partition of hd0, hd1, ... in turn. docs/config.md has the rules.
+Finds and reads the boot configuration the way the loader does at boot (the same core, in the
+emulated Xen, DISK as xvda, more disks as xvdb, ...): the file or BLS entries folder named on
+the domain's command line (--extra, xl extra=: the last word that is a path such as
+"(hd0,0)/boot/grub/grub.cfg"; the format is known from the content), else the ramdisk
+(--ramdisk, xl ramdisk=) as a menu.lst, else on each partition of hd0, hd1, ... in turn:
+/boot/xen/pvboot-x86_64.elf, /boot/grub/grub.cfg, /grub/grub.cfg, /boot/grub2/grub.cfg,
+/grub2/grub.cfg, /boot/loader/entries, /loader/entries, /boot/grub/menu.lst,
+/boot/grub/grub.conf, /grub/menu.lst, /grub/grub.conf. docs/config.md has the rules.
 
-Without --json, one line per entry: its number (from 0), a '*' on the default, its title;
-then the menu's settings, one per line: config, default, timeout, fallback, hiddenmenu,
-password (each only when set).
+Without --json, one line per entry: its number (from 0), a '*' on the default, its title
+(after its submenus' titles, joined by " > "); then the menu's settings, one per line: format
+(when not menu.lst), config, default, timeout, fallback, hiddenmenu, password (each only when set).
 
---json: one JSON object: {"config": PATH, "default": N, "timeout": S, "fallback": [N...],
-"hiddenmenu": BOOL, "password": true, "entries": [{"title", "root", "kernel", "args",
-"initrd", "modules": [{"path", "args"}]}], "warnings": [...]}; fields absent when unset.
-Strings: valid UTF-8 in menu.lst passes through, any other byte is its Latin-1 character.
+--json: one JSON object: {"format": "grub.cfg"|"bls"|"menu.lst"|"chain", "file": PATH,
+"default": N (into entries), "timeout": S (-1: the menu waits), "hiddenmenu": BOOL,
+"entries": [{"title", "path": [submenus..., title], "id", "root", "kernel", "args",
+"initrds": [...]}], "warnings": [...]}; submenus flattened depth-first; grub.cfg and bls
+kernels and initrds with their device resolved, "(hd0,0)/boot/vmlinuz-...". menu.lst keeps its
+own fields too: "config", "fallback", "password", "initrd", "modules": [{"path", "args"}].
+Strings: valid UTF-8 passes through, any other byte is its Latin-1 character.
 
 Warnings (unknown commands, ...) go to stderr. Exit status 1 when no config is found (what
 was tried goes to stderr) or it cannot be used (binary, over-long line), 2 on a usage error.
@@ -247,20 +252,22 @@ function toolCommand(cmd: "ls" | "cat", usage: string, argv: string[]): number {
 }
 
 interface MenuJson {
-  config: string; default: number; default_saved?: boolean; timeout?: number; fallback?: number[];
-  hiddenmenu: boolean; password?: boolean; password_md5?: boolean;
-  entries: { title: string }[];
+  format?: string; file?: string; config?: string; default: number; default_saved?: boolean; timeout?: number;
+  fallback?: number[]; hiddenmenu: boolean; password?: boolean; password_md5?: boolean;
+  entries: { title: string; path?: string[] }[];
 }
 
-// The human listing of the JSON the core printed.
+// The human listing of the JSON the core printed: an entry in a submenu shows its path
+// ("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux ...").
 export function menuListing(m: MenuJson): string {
   let out = "";
   m.entries.forEach((e, i) => {
-    out += `${String(i).padStart(3)} ${i === m.default ? "*" : " "} ${e.title}\n`;
+    out += `${String(i).padStart(3)} ${i === m.default ? "*" : " "} ${(e.path ?? [e.title]).join(" > ")}\n`;
   });
-  out += `config     ${m.config}\n`;
+  if (m.format && m.format !== "menu.lst") out += `format     ${m.format}\n`;
+  out += `config     ${m.file ?? m.config}\n`;
   out += `default    ${m.default}${m.default_saved ? " (saved)" : ""}\n`;
-  if (m.timeout !== undefined) out += `timeout    ${m.timeout}\n`;
+  if (m.timeout !== undefined && m.timeout >= 0) out += `timeout    ${m.timeout}\n`;
   if (m.fallback) out += `fallback   ${m.fallback.join(" ")}\n`;
   if (m.hiddenmenu) out += `hiddenmenu yes\n`;
   if (m.password) out += `password   ${m.password_md5 ? "md5" : "plain"}\n`;

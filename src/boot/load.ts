@@ -334,9 +334,11 @@ function statedSize(p: usize, n: u64): u64 {
 // Read everything `boot` needs and say what it is. Paths are those the commands resolved
 // ("(hd0,0)/boot/vmlinuz"), so a later `root` does not change them.
 // `unzip[i]`: module i is decompressed when it is compressed (`module`; `modulenounzip` and
-// the initrd never are, as in GRUB 0.97).
+// the initrd never are, as in GRUB 0.97). `more`: further initrds (GRUB 2's `initrd A B ...`),
+// appended to the first in one block as GRUB concatenates them: each file starts on a 4-byte
+// boundary, zeros between.
 export function loadFiles(kernel: string, initrd: string | null, modules: Array<string>, quiet: bool,
-  unzip: Array<bool> | null = null): Loaded {
+  unzip: Array<bool> | null = null, more: Array<string> = []): Loaded {
   const out = new Loaded();
   bootReport.quiet = quiet;
   const k = readFileWhole(kernel, "", false);
@@ -379,6 +381,13 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
     }
     out.initrd = i.file;
     if (!quiet) console.line(new Text().str("  initrd ").str(i.file!.name).str(": ").u(i.file!.size).str(" bytes"));
+    if (more.length > 0) {
+      const e = appendInitrds(out, more, quiet);
+      if (e != null) {
+        out.error = e;
+        return out;
+      }
+    }
   }
   for (let n = 0; n < modules.length; n++) {
     let m = readFileWhole(modules[n], "", true);
@@ -421,6 +430,31 @@ function unzipModule(f: LoadedFile, quiet: bool): ReadResult {
   }
   r.file = new LoadedFile(f.name, data, <u64>d.len);
   return r;
+}
+
+// The initrds after the first, joined to it in fresh pages (see loadFiles).
+function appendInitrds(out: Loaded, more: Array<string>, quiet: bool): string | null {
+  const parts = new Array<LoadedFile>();
+  parts.push(out.initrd!);
+  let total: u64 = (out.initrd!.size + 3) & ~(<u64>3);
+  for (let n = 0; n < more.length; n++) {
+    const r = readFileWhole(more[n], "", false);
+    if (r.error != null) return r.error;
+    parts.push(r.file!);
+    if (!quiet) console.line(new Text().str("  initrd ").str(r.file!.name).str(": ").u(r.file!.size).str(" bytes"));
+    total += n == more.length - 1 ? r.file!.size : (r.file!.size + 3) & ~(<u64>3);
+  }
+  const pages = (total + 4095) >> 12;
+  if ((pages << 12) + FILE_SLACK > linearRoom()) return "the initrds' " + total.toString() + " bytes do not fit in the memory left";
+  const buf = allocPages(<u32>pages);
+  memory.fill(buf, 0, <usize>(pages << 12));
+  let at: u64 = 0;
+  for (let i = 0; i < parts.length; i++) {
+    memory.copy(buf + <usize>at, parts[i].data, <usize>parts[i].size);
+    at += (parts[i].size + 3) & ~(<u64>3);
+  }
+  out.initrd = new LoadedFile(out.initrd!.name + " +" + more.length.toString(), buf, total);
+  return null;
 }
 
 // The one line that says the files are in memory and the new domain is laid out.

@@ -5,10 +5,20 @@
 //      options. A named file that cannot be read is not replaced by a search;
 //   2. a ramdisk given to the domain (start_info's module) is the menu.lst itself, as PV-GRUB
 //      took it: "(ramdisk)";
-//   3. every device in search order (hd0's partitions, hd1's, ...) for CANDIDATES.
+//   3. every device in search order (hd0's partitions, hd1's, ...), on each in turn:
+//      /boot/xen/pvboot-ARCH.elf (a pvboot the guest ships, chainloaded as a PV kernel; skipped
+//      when this domain was itself started that way: CHAINED on its command line), the
+//      grub.cfg names (GRUB_CFGS), the BLS entry folders (BLS_DIRS), then CANDIDATES (menu.lst).
+// A named file (1.) may be a menu.lst, a grub.cfg or a BLS entries folder: the content tells
+// (a folder is BLS; a file is grub.cfg when its commands are GRUB 2's, see looksLikeGrubCfg).
 // What was tried, and why each failed, is kept for the caller to print.
 
-import { MenuConfig, EntrySummary } from "./menu";
+import { MenuConfig, EntrySummary, MenuEntry, ConfigLine, ENTRY_SCRIPT, TIMEOUT_NONE } from "./menu";
+import { readGrubCfg } from "./grubcfg/reader";
+import { readBlsConfig, blsEntries } from "./bls/bls";
+import { FileAccess, FileText } from "./grubcfg/eval";
+import { grubDevice } from "./grubcfg/devices";
+import { summarizeScript } from "./grubcfg/boot";
 import { parseMenuLst, applySavedDefault, checkDefault, entrySummary, UuidResolver, baseName } from "./menulst";
 import { MAX_FILE } from "./lexer";
 import { resolvePath, searchOrder, mountDevice, Mounted } from "../fs/mounts";
@@ -16,11 +26,21 @@ import { parseDevPath } from "../fs/devpath";
 import { FileSystem, FileType, FsStat } from "../fs/fs";
 import { readRamdisk } from "./ramdisk";
 import { console } from "../xen/console";
+import { pv32 } from "../xen/arch";
 import { startInfo } from "../xen/start_info";
 import { cmdlineWords } from "../lib/cmdline";
 import { Text } from "../lib/text";
 
 export const CANDIDATES = ["/boot/grub/menu.lst", "/boot/grub/grub.conf", "/grub/menu.lst", "/grub/grub.conf"];
+export const GRUB_CFGS = ["/boot/grub/grub.cfg", "/grub/grub.cfg", "/boot/grub2/grub.cfg", "/grub2/grub.cfg"];
+export const BLS_DIRS = ["/boot/loader/entries", "/loader/entries"];
+// On the command line of a domain pvboot chainloads from /boot/xen: that one does not look there.
+export const CHAINED = "pvboot.chained";
+
+// "x86_64" or "x86_32": the width of this image, as the contract reports it (src/xen/arch.ts).
+export function imageArch(): string {
+  return pv32() ? "x86_32" : "x86_64";
+}
 
 export class ConfigSearch {
   config: MenuConfig | null = null;
@@ -97,8 +117,29 @@ function readWhole(m: Mounted, maxSize: u32, head: u32 = 0): FileBytes {
   return f;
 }
 
+// GRUB 2's script rather than GRUB legacy's commands: a line starting with one of the words
+// only grub.cfg has (menuentry, set x=, if, function, insmod, search, ...).
+export function looksLikeGrubCfg(text: string): bool {
+  const ls = text.split("\n");
+  for (let i = 0; i < ls.length && i < 20000; i++) {
+    const l = ls[i].trim();
+    if (l.startsWith("menuentry ") || l.startsWith("submenu ") || l.startsWith("set ") || l.startsWith("if ") ||
+      l.startsWith("function ") || l.startsWith("insmod ") || l.startsWith("search ") || l.startsWith("load_env") ||
+      l.startsWith("blscfg") || l.startsWith("source ") || l == "fi") return true;
+  }
+  return false;
+}
+
+function textOf(p: usize, n: u32): string {
+  const codes = new Array<i32>(<i32>n);
+  for (let i: u32 = 0; i < n; i++) codes[i] = <i32>load<u8>(p + i);
+  return String.fromCharCodes(codes);
+}
+
 function configFrom(f: FileBytes): MenuConfig {
   const path = f.device + f.path;
+  const text = textOf(f.data, f.size);
+  if (looksLikeGrubCfg(text)) return readGrubCfg(text, path, f.device, diskFiles);
   const cfg = parseMenuLst(f.data, f.size, path);
   cfg.root = f.device;
   if (cfg.error == null && cfg.defaultSaved) savedDefault(cfg, f.device, f.path);
@@ -125,6 +166,7 @@ function savedDefault(cfg: MenuConfig, device: string, path: string): void {
 // name has none. A config that cannot be read comes back with error set.
 export function loadConfigFile(path: string, root: string): MenuConfig {
   const m = resolvePath(path, root);
+  if (m.fs != null && diskFiles.kind(m.device + m.path) == 2) return readBlsConfig(m.device + trimSlash(m.path), diskFiles);
   const f = readWhole(m, MAX_FILE);
   if (f.error != null) {
     const cfg = new MenuConfig();
@@ -137,9 +179,59 @@ export function loadConfigFile(path: string, root: string): MenuConfig {
   return configFrom(f);
 }
 
+function trimSlash(p: string): string {
+  return p.length > 1 && p.endsWith("/") ? p.substring(0, p.length - 1) : p;
+}
+
+// A BLS folder with at least one entry.
+function tryBls(s: ConfigSearch, device: string, dir: string): bool {
+  const k = diskFiles.kind(device + dir);
+  if (k != 2) {
+    s.tried.push(device + dir + ": " + (k == 0 ? "not found" : "not a folder"));
+    return false;
+  }
+  const cfg = readBlsConfig(device + dir, diskFiles);
+  if (cfg.entries.length == 0) {
+    s.tried.push(device + dir + ": no entries");
+    return false;
+  }
+  s.config = cfg;
+  return true;
+}
+
+// /boot/xen/pvboot-ARCH.elf: a one-entry menu that boots it at once, telling it not to look
+// again (CHAINED) and passing this domain's own command line on.
+function tryChain(s: ConfigSearch, device: string, words: string[]): bool {
+  const path = "/boot/xen/pvboot-" + imageArch() + ".elf";
+  const k = diskFiles.kind(device + path);
+  if (k != 1) {
+    s.tried.push(device + path + ": " + (k == 0 ? "not found" : "not a regular file"));
+    return false;
+  }
+  const cfg = new MenuConfig();
+  cfg.format = "chain";
+  cfg.path = device + path;
+  cfg.root = device;
+  cfg.timeout = 0;
+  const e = new MenuEntry("pvboot from " + device + path, 1);
+  e.kind = ENTRY_SCRIPT;
+  e.file = "pvboot-" + imageArch() + ".elf";
+  const rest = new Array<string>();
+  for (let i = 0; i < words.length; i++) if (!words[i].startsWith("pvboot.tool") && !words[i].startsWith("pvboot.path")) rest.push(words[i]);
+  e.lines.push(new ConfigLine(1, "linux", "(" + grubDevice(device) + ")" + path + " " + CHAINED + "=" + device + path + (rest.length > 0 ? " " + rest.join(" ") : "")));
+  cfg.entries.push(e);
+  cfg.defaultPath = [0];
+  s.config = cfg;
+  return true;
+}
+
 function tryFile(s: ConfigSearch, device: string, path: string): bool {
   const m = resolvePath(device + path, "");
   if (m.fs == null) return false;
+  if (s.named != null && diskFiles.kind(device + path) == 2) {
+    s.config = readBlsConfig(device + trimSlash(path), diskFiles);
+    return true;
+  }
   const f = readWhole(m, MAX_FILE);
   if (f.error != null) {
     s.tried.push(device + path + ": " + f.error!);
@@ -183,6 +275,8 @@ export function searchConfig(words: string[]): ConfigSearch {
     if (devices.length == 0) s.tried.push("no disks to look on");
     return s;
   }
+  let chained = false;
+  for (let i = 0; i < words.length; i++) if (words[i].startsWith(CHAINED + "=") || words[i] == CHAINED) chained = true;
   const rd = readRamdisk();
   let rdProblem: string | null = null;
   if (rd.present) {
@@ -206,8 +300,12 @@ export function searchConfig(words: string[]): ConfigSearch {
       s.tried.push(noFilesystem(devices[i], m));
       continue;
     }
-    for (let j = 0; j < CANDIDATES.length; j++) {
-      if (!tryFile(s, devices[i], CANDIDATES[j])) continue;
+    let found = false;
+    if (!chained) found = tryChain(s, devices[i], words);
+    for (let j = 0; j < GRUB_CFGS.length && !found; j++) found = tryFile(s, devices[i], GRUB_CFGS[j]);
+    for (let j = 0; j < BLS_DIRS.length && !found; j++) found = tryBls(s, devices[i], BLS_DIRS[j]);
+    for (let j = 0; j < CANDIDATES.length && !found; j++) found = tryFile(s, devices[i], CANDIDATES[j]);
+    if (found) {
       if (rdProblem != null) s.config!.warnings.unshift(rdProblem! + "; not used");
       return s;
     }
@@ -250,7 +348,11 @@ export const mountsUuidResolver: UuidResolver = new MountsUuidResolver();
 // entrySummary with the config's root and UUIDs resolved on the disks.
 // An entry whose `uuid` names no filesystem gets a warning (once).
 export function summarize(cfg: MenuConfig, index: i32): EntrySummary {
-  const e = cfg.entries[index];
+  return summarizeEntry(cfg, cfg.entries[index]);
+}
+
+export function summarizeEntry(cfg: MenuConfig, e: MenuEntry): EntrySummary {
+  if (e.kind == ENTRY_SCRIPT) return summarizeScript(e, cfg, diskFiles);
   const s = entrySummary(e, cfg.root, mountsUuidResolver);
   if (s.uuid != null && mountsUuidResolver.resolve(s.uuid!) == null) {
     for (let i = 0; i < e.lines.length; i++) {
@@ -261,3 +363,60 @@ export function summarize(cfg: MenuConfig, index: i32): EntrySummary {
   }
   return s;
 }
+
+// Files on the guest's disks for the grub.cfg evaluator and the BLS reader, through the mounts.
+class DiskFiles extends FileAccess {
+  read(full: string, max: u32): FileText {
+    const t = new FileText();
+    const m = resolvePath(full, "");
+    const f = readWhole(m, max);
+    if (f.error != null) {
+      t.error = f.error;
+      return t;
+    }
+    t.text = textOf(f.data, f.size);
+    return t;
+  }
+
+  kind(full: string): i32 {
+    const m = resolvePath(full, "");
+    if (m.fs == null) return 0;
+    const l = m.fs!.lookup(m.path);
+    if (l.error != null) return 0;
+    const st = m.fs!.stat(l.ino);
+    if (st.error != null) return 0;
+    return st.type == FileType.Dir ? 2 : st.type == FileType.File ? 1 : 3;
+  }
+
+  size(full: string): i64 {
+    const m = resolvePath(full, "");
+    if (m.fs == null) return -1;
+    const l = m.fs!.lookup(m.path);
+    if (l.error != null) return -1;
+    const st = m.fs!.stat(l.ino);
+    if (st.error != null || st.type != FileType.File) return -1;
+    return <i64>st.size;
+  }
+
+  list(dir: string): Array<string> | null {
+    const m = resolvePath(dir, "");
+    if (m.fs == null) return null;
+    const l = m.fs!.lookup(m.path);
+    if (l.error != null) return null;
+    const d = m.fs!.list(l.ino);
+    if (d.error != null) return null;
+    const out = new Array<string>();
+    for (let i = 0; i < d.entries.length && i < 4096; i++) {
+      const n = d.entries[i].name;
+      if (n != "." && n != "..") out.push(n);
+    }
+    out.sort();
+    return out;
+  }
+
+  bls(dir: string, warnings: Array<string>): Array<MenuEntry> | null {
+    return blsEntries(dir, this, warnings);
+  }
+}
+
+export const diskFiles: FileAccess = new DiskFiles();

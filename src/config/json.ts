@@ -6,7 +6,8 @@
 
 import { Text } from "../lib/text";
 import { MenuConfig, TIMEOUT_NONE } from "./menu";
-import { summarize } from "./find";
+import { summarizeEntry } from "./find";
+import { flatten, flatIndex } from "./grubcfg/reader";
 
 // Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0.
 function utf8Length(s: string, i: i32): i32 {
@@ -64,14 +65,25 @@ function key(t: Text, name: string, first: bool = false): Text {
   return t.ch(0x3a);
 }
 
+// The shape of docs/config.md for every format: format, file, default (an index into the
+// flattened entries), timeout (-1: the menu waits), entries depth-first with their path through
+// the submenus; menu.lst's own fields (config, fallback, hiddenmenu, password...) kept.
 export function menuJson(cfg: MenuConfig): Text {
   const t = new Text(4096);
+  const menulst = cfg.format == "menu.lst";
+  const flat = flatten(cfg.entries);
   t.ch(0x7b);
-  key(t, "config", true);
+  key(t, "format", true);
+  jsonString(t, cfg.format);
+  key(t, "file");
   jsonString(t, cfg.path);
-  key(t, "default").u(<u64>cfg.defaultEntry);
+  if (menulst) {
+    key(t, "config");
+    jsonString(t, cfg.path);
+  }
+  key(t, "default").u(<u64>(menulst ? cfg.defaultEntry : flatIndex(cfg.entries, cfg.defaultPath)));
   if (cfg.defaultSaved) key(t, "default_saved").str("true");
-  if (cfg.timeout != TIMEOUT_NONE) key(t, "timeout").u(<u64>cfg.timeout);
+  key(t, "timeout").i(<i64>cfg.timeout);
   if (cfg.fallback.length > 0) {
     key(t, "fallback").ch(0x5b);
     for (let i = 0; i < cfg.fallback.length; i++) {
@@ -90,13 +102,23 @@ export function menuJson(cfg: MenuConfig): Text {
     }
   }
   key(t, "entries").ch(0x5b);
-  for (let i = 0; i < cfg.entries.length; i++) {
+  for (let i = 0; i < flat.length; i++) {
     if (i > 0) t.ch(0x2c);
-    const e = cfg.entries[i];
-    const s = summarize(cfg, i);
+    const e = flat[i].entry;
+    const s = summarizeEntry(cfg, e);
     t.ch(0x7b);
     key(t, "title", true);
     jsonString(t, e.title);
+    key(t, "path").ch(0x5b);
+    for (let k = 0; k < flat[i].path.length; k++) {
+      if (k > 0) t.ch(0x2c);
+      jsonString(t, flat[i].path[k]);
+    }
+    t.ch(0x5d);
+    if (e.id != null) {
+      key(t, "id");
+      jsonString(t, e.id!);
+    }
     if (s.root.length > 0) {
       key(t, "root");
       jsonString(t, s.root);
@@ -115,10 +137,16 @@ export function menuJson(cfg: MenuConfig): Text {
       key(t, "args");
       jsonString(t, s.args);
     }
-    if (s.initrd != null) {
+    if (menulst && s.initrd != null) {
       key(t, "initrd");
       jsonString(t, s.initrd!);
     }
+    key(t, "initrds").ch(0x5b);
+    for (let k = 0; k < s.initrds.length; k++) {
+      if (k > 0) t.ch(0x2c);
+      jsonString(t, s.initrds[k]);
+    }
+    t.ch(0x5d);
     if (s.modules.length > 0) {
       key(t, "modules").ch(0x5b);
       for (let m = 0; m < s.modules.length; m++) {

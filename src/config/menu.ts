@@ -1,6 +1,10 @@
-// A parsed menu.lst (GRUB 0.97's format): what the menu (src/ui/menu.ts), the command line
-// (src/ui/grubdom.ts), the boot script runner (src/boot/script.ts) and `pvboot menu` share.
-// src/config/menulst.ts makes these from the file's bytes; nothing here reads a disk.
+// A parsed menu (menu.lst, grub.cfg or Boot Loader Spec entries): what the menu
+// (src/ui/menu.ts), the command line (src/ui/grubdom.ts), the boot script runners
+// (src/boot/script.ts for menu.lst, src/config/grubcfg/boot.ts for the others) and `pvboot menu`
+// share. src/config/menulst.ts, src/config/grubcfg/reader.ts and src/config/bls/bls.ts make
+// these from the files' bytes; nothing here reads a disk.
+
+import { Node } from "./grubcfg/parser";
 
 // One command line of the file after GRUB 0.97's lexing: CR dropped, tabs as spaces,
 // backslash-newline joined, leading blanks gone. `name` is the command ("kernel"), `args`
@@ -28,12 +32,21 @@ export class ModuleSpec {
   ) {}
 }
 
-// A title and the commands under it, in file order. Booting the entry runs them as a script
-// (src/boot/script.ts), exactly as typed at the command line, then `boot`.
+export const ENTRY_MENULST: i32 = 0; // GRUB 0.97 commands, run by src/boot/script.ts
+export const ENTRY_SCRIPT: i32 = 1; // GRUB 2 script (grub.cfg, BLS), run by src/config/grubcfg/boot.ts
+
+// A title and the commands under it, in file order. Booting a menu.lst entry runs them as a
+// script (src/boot/script.ts), exactly as typed at the command line, then `boot`. A grub.cfg
+// or BLS entry's lines are its body's lines of GRUB 2 script, parsed and run when it boots.
 export class MenuEntry {
   title: string;
-  lineNo: i32; // line of the `title` command
+  lineNo: i32; // line of the `title` command (`menuentry`, or the BLS file's first line)
   lines: Array<ConfigLine> = new Array<ConfigLine>();
+  kind: i32 = ENTRY_MENULST;
+  id: string | null = null; // GRUB 2's --id, or the BLS file name without .conf
+  children: Array<MenuEntry> | null = null; // a submenu's entries
+  positional: Array<string> = new Array<string>(); // menuentry's extra arguments: $1, $2, ...
+  file: string = ""; // the file it came from, for messages: "grub.cfg", "entries/x.conf"
 
   constructor(title: string, lineNo: i32) {
     this.title = title;
@@ -43,11 +56,29 @@ export class MenuEntry {
 
 export const TIMEOUT_NONE: i32 = -1; // no `timeout` line: wait for a key forever
 
+// A grub.cfg's state once read: its variables and functions, which every entry starts from.
+export class ScriptContext {
+  env: Map<string, string> = new Map<string, string>();
+  funcs: Map<string, Node> = new Map<string, Node>();
+
+  clone(): ScriptContext {
+    const c = new ScriptContext();
+    const keys = this.env.keys();
+    for (let i = 0; i < keys.length; i++) c.env.set(keys[i], this.env.get(keys[i]));
+    const fk = this.funcs.keys();
+    for (let i = 0; i < fk.length; i++) c.funcs.set(fk[i], this.funcs.get(fk[i]));
+    return c;
+  }
+}
+
 export class MenuConfig {
-  path: string = ""; // where it was read: "(hd0,0)/boot/grub/menu.lst", or "(ramdisk)"
+  format: string = "menu.lst"; // "menu.lst", "grub.cfg", "bls", or "chain" (a pvboot image to start)
+  path: string = ""; // where it was read: "(hd0,0)/boot/grub/menu.lst", "(ramdisk)"; bls: the entries folder
   root: string = ""; // the device it was read from, "(hd0,0)": each entry's root until it sets one
   defaultEntry: i32 = 0; // 0-based, after `default saved` has been resolved
   defaultSaved: bool = false; // `default saved`: the number came from the `default` file
+  defaultPath: Array<i32> = new Array<i32>(); // grub.cfg: the default through submenus ("1>2": [1, 2])
+  script: ScriptContext | null = null; // grub.cfg and bls: what entries run with
   timeout: i32 = TIMEOUT_NONE; // seconds
   fallback: Array<i32> = new Array<i32>(); // 0-based entries tried, in order, when one fails
   hiddenmenu: bool = false;
@@ -69,6 +100,7 @@ export class EntrySummary {
   kernelType: string | null = null; // --type=... when given
   args: string = ""; // the kernel's command line: its arguments without the file name
   initrd: string | null = null;
+  initrds: Array<string> = new Array<string>(); // every initrd (grub.cfg and bls: several, resolved)
   modules: Array<ModuleSpec> = new Array<ModuleSpec>();
   configfile: string | null = null; // an entry that loads another config file
   chainloader: string | null = null;

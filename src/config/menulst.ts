@@ -341,10 +341,12 @@ export function entrySummary(entry: MenuEntry, inheritedRoot: string, resolver: 
       s.args = k.args;
       s.modules = new Array<ModuleSpec>(); // GRUB: a new kernel forgets the modules before it
       s.initrd = null;
+      s.initrds = new Array<string>();
       sawKernel = true;
       kernelRoot = root;
     } else if (n == "initrd") {
       s.initrd = firstWord(l.args);
+      s.initrds = [s.initrd!]; // GRUB 0.97 loaded one initrd: the last line's
     } else if (n == "module" || n == "modulenounzip") {
       s.modules.push(new ModuleSpec(firstWord(l.args), l.args, n == "modulenounzip"));
     } else if (n == "configfile") {

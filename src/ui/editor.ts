@@ -13,6 +13,7 @@ import { console, KEY_TIMEOUT, KEY_ENTER, KEY_ESC, KEY_UP, KEY_DOWN, KEY_PGUP, K
   KEY_END } from "../xen/console";
 import { ConfigLine, MenuEntry } from "../config/menu";
 import { parseLine, BootState } from "../boot/script";
+import { ENTRY_SCRIPT } from "../config/menu";
 import { LineEditor } from "./lineedit";
 import { screen, ListBox, BOX_ROWS, HELP_ROW } from "./screen";
 import { openCommandLine, Outcome } from "./shell";
@@ -122,12 +123,24 @@ class Editor {
   // The entry as edited: a new MenuEntry, blank lines left out (GRUB skipped them too).
   private edited(): MenuEntry {
     const e = new MenuEntry(this.entry.title, this.entry.lineNo);
+    e.kind = this.entry.kind;
+    e.id = this.entry.id;
+    e.file = this.entry.file;
+    e.positional = this.entry.positional;
     for (let i = 0; i < this.box.items.length; i++) {
-      const line: ConfigLine = parseLine(this.box.items[i], this.lineNos[i]);
+      // GRUB 2 script lines split at the first blank only ('=' belongs to the words there)
+      const line: ConfigLine = e.kind == ENTRY_SCRIPT ? scriptLine(this.box.items[i], this.lineNos[i]) : parseLine(this.box.items[i], this.lineNos[i]);
       if (line.name.length > 0) e.lines.push(line);
     }
     return e;
   }
+}
+
+function scriptLine(s: string, lineNo: i32): ConfigLine {
+  const t = s.trim();
+  let i = 0;
+  while (i < t.length && t.charCodeAt(i) != 0x20 && t.charCodeAt(i) != 0x09) i++;
+  return new ConfigLine(lineNo, t.substring(0, i), t.substring(i).trim());
 }
 
 // AssemblyScript's splice cannot insert.

@@ -11,13 +11,21 @@
 // shows the menu. An entry that fails prints its error; the `fallback` entries are tried in
 // order (without waiting, as GRUB did), and once every one has failed, "Press any key to
 // continue..." leads back to the menu.
+// grub.cfg and BLS menus are driven the same way: their entries run as GRUB 2 script
+// (src/config/grubcfg/boot.ts), 'e' edits the entry's script lines, and a submenu entry opens
+// its own menu of the same kind (Enter), which Esc leaves; 'c' opens GRUB 2's grub> command
+// line (src/ui/grubsh.ts). When the countdown ends, the default is booted through its
+// submenus ("1>2").
 
 import { console, KEY_TIMEOUT, KEY_ENTER, KEY_ESC, KEY_UP, KEY_DOWN, KEY_RIGHT, KEY_HOME, KEY_END,
   KEY_PGUP, KEY_PGDN } from "../xen/console";
 import { deadlineAfterMs, now, NS_PER_MS } from "../xen/time";
 import { startInfo } from "../xen/start_info";
 import { Text } from "../lib/text";
-import { MenuConfig, MenuEntry } from "../config/menu";
+import { MenuConfig, MenuEntry, ENTRY_SCRIPT, TIMEOUT_NONE } from "../config/menu";
+import { bootScript } from "../config/grubcfg/boot";
+import { grubCommandLine } from "./grubsh";
+import { diskFiles } from "../config/find";
 import { runEntry, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "../boot/script";
 import { setMenuColors } from "./colors";
 import { describeLoaded } from "../boot/load";
@@ -27,6 +35,7 @@ import { editEntry, EDIT_BOOT, EDIT_OUTCOME } from "./editor";
 import { openCommandLine, loadedOutcome, Outcome, OUT_LOADED, OUT_CONFIGFILE, OUT_HALT, OUT_REBOOT } from "./shell";
 import { VERSION } from "../version";
 
+const OUT_BACK: i32 = 100; // Esc in a submenu: back to the menu above (never leaves this file)
 const CTRL_N: i32 = 0x0e;
 const CTRL_P: i32 = 0x10;
 const SECOND_NS: u64 = 1000 * NS_PER_MS;
@@ -38,6 +47,7 @@ export class Menu {
   private countdown: i32; // seconds left, -1 once stopped
   private noInput: bool = false; // the console can give no keys (no ring)
   private backToMenu: bool = false; // an entry's `commandline` was left with Esc
+  isSubmenu: bool = false;
 
   constructor(public config: MenuConfig) {
     this.authenticated = config.password == null;
@@ -55,11 +65,11 @@ export class Menu {
     if (this.config.entries.length == 0) return this.commandLineOnly();
     if (this.config.hiddenmenu && this.countdown != 0) {
       if (this.hiddenCountdown()) {
-        const o = this.bootWithFallback(this.box.selected);
+        const o = this.bootDefault();
         if (o != null) return o!;
       }
     } else if (this.countdown == 0) {
-      const o = this.bootWithFallback(this.box.selected);
+      const o = this.bootDefault();
       if (o != null) return o!;
     }
     // Bounded: each pass is a key; 1 << 30 keys is more than anyone types.
@@ -143,13 +153,13 @@ export class Menu {
           // Waiting for good came back empty: there is no console input. Boot, once.
           if (this.noInput) return new Outcome(OUT_HALT, "pvboot: no console input, and the menu's entries failed");
           this.noInput = true;
-          return this.bootWithFallback(this.box.selected);
+          return this.bootDefault();
         }
         this.countdown--;
         tick += SECOND_NS;
         if (this.countdown == 0) {
           this.countdown = -1;
-          return this.bootWithFallback(this.box.selected);
+          return this.bootDefault();
         }
         this.drawCountdown();
         continue;
@@ -168,7 +178,15 @@ export class Menu {
       else if (k == KEY_END) this.box.moveTo(this.config.entries.length - 1);
       else if (k >= 0x30 && k <= 0x39) {
         if (k - 0x30 < this.config.entries.length) this.box.moveTo(k - 0x30);
-      } else if (k == KEY_ENTER || k == KEY_RIGHT) return this.bootWithFallback(sel);
+      } else if (k == KEY_ENTER || k == KEY_RIGHT) {
+        if (this.config.entries[sel].children != null) {
+          const o = this.openSubmenu(sel);
+          if (o != null) return o;
+          return null;
+        }
+        return this.bootWithFallback(sel);
+      }
+      else if (k == KEY_ESC && this.isSubmenu) return new Outcome(OUT_BACK);
       else if (k == 0x70 && !this.authenticated) return this.askPassword(); // 'p'
       else if (k == 0x65 && this.authenticated) return this.edit(sel); // 'e'
       else if (k == 0x63 && this.authenticated) return this.commandLine(); // 'c'
@@ -202,6 +220,7 @@ export class Menu {
 
   private commandLine(): Outcome | null {
     screen.clear().cursor(true).flush();
+    if (this.config.format != "menu.lst") return grubCommandLine(this.config);
     return openCommandLine(this.root, this.authenticated, true);
   }
 
@@ -212,6 +231,43 @@ export class Menu {
       if (o != null) return o!;
     }
     return new Outcome(OUT_HALT, "pvboot: the command line gave up");
+  }
+
+  // A submenu: its entries in a menu of their own, from this config's variables; Esc comes
+  // back (null), anything else that leaves it is the outcome.
+  private openSubmenu(index: i32): Outcome | null {
+    const c = new MenuConfig();
+    c.format = this.config.format;
+    c.path = this.config.path;
+    c.root = this.config.root;
+    c.script = this.config.script;
+    c.timeout = TIMEOUT_NONE;
+    c.entries = this.config.entries[index].children!;
+    const m = new Menu(c);
+    m.isSubmenu = true;
+    m.authenticated = this.authenticated;
+    const o = m.run();
+    if (o.action == OUT_BACK) return null;
+    return o;
+  }
+
+  // The countdown ended: the default, through its submenus when it is in one.
+  private bootDefault(): Outcome | null {
+    const p = this.config.defaultPath;
+    if (p.length <= 1 || this.isSubmenu) {
+      if (this.config.entries[this.box.selected].children != null) return this.openSubmenu(this.box.selected);
+      return this.bootWithFallback(this.box.selected);
+    }
+    let level = this.config.entries;
+    let e: MenuEntry | null = null;
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] < 0 || p[i] >= level.length) break;
+      e = level[p[i]];
+      if (e!.children == null) break;
+      level = e!.children!;
+    }
+    if (e == null || e!.children != null) return this.bootWithFallback(this.box.selected);
+    return this.bootOne(e!, -1);
   }
 
   // Boot entry `index`; when it fails, the fallback entries in order (each tried once).
@@ -254,7 +310,7 @@ export class Menu {
       }
       this.authenticated = true;
     }
-    const st = runEntry(entry, this.root, this.authenticated);
+    const st = entry.kind == ENTRY_SCRIPT ? bootScript(entry, this.config, diskFiles) : runEntry(entry, this.root, this.authenticated);
     if (st.action == ACTION_REBOOT) return new Outcome(OUT_REBOOT);
     if (st.action == ACTION_HALT) return new Outcome(OUT_HALT, "pvboot: powering off");
     if (st.action == ACTION_COMMANDLINE) {

@@ -58,7 +58,31 @@ export interface MenuRun {
   status: number | null;
   stdout: string;
   stderr: string;
-  json: any; // the parsed stdout when --json and status 0
+  json: any; // the parsed stdout when --json and status 0; for menu.lst, menuLstView of it
+  full: any; // the parsed stdout as it is
+}
+
+// menu.lst's JSON as it was before grub.cfg and BLS joined it (issue 18): the fields every
+// format now has (format, file, path, initrds, a timeout of -1) are checked against menu.lst's
+// own (config, title, initrd, no timeout) and taken out, so these tests keep their shape.
+export function menuLstView(j: any): any {
+  if (j?.format !== "menu.lst") return j;
+  const { format: _f, file, timeout, entries, ...rest } = j;
+  if (file !== j.config) throw new Error(`menu.lst JSON: file ${file} is not config ${j.config}`);
+  const out: any = { ...rest };
+  if (timeout !== -1) out.timeout = timeout;
+  out.entries = entries.map((e: any) => {
+    const { path, initrds, ...old } = e;
+    if (JSON.stringify(path) !== JSON.stringify([e.title])) throw new Error(`menu.lst JSON: path ${JSON.stringify(path)} is not [title]`);
+    const want = e.initrd !== undefined ? [e.initrd] : [];
+    if (JSON.stringify(initrds) !== JSON.stringify(want)) throw new Error(`menu.lst JSON: initrds ${JSON.stringify(initrds)} is not ${JSON.stringify(want)}`);
+    return old;
+  });
+  // keys in the order the old output had them
+  const order = ["config", "default", "default_saved", "timeout", "fallback", "hiddenmenu", "password", "password_md5", "password_config", "entries", "warnings"];
+  const sorted: any = {};
+  for (const k of order) if (k in out) sorted[k] = out[k];
+  return sorted;
 }
 
 export function pvbootMenu(disks: string[], opts: { extra?: string; ramdisk?: string; json?: boolean } = {}): MenuRun {
@@ -67,8 +91,11 @@ export function pvbootMenu(disks: string[], opts: { extra?: string; ramdisk?: st
   if (opts.ramdisk !== undefined) args.push("--ramdisk", opts.ramdisk);
   if (opts.json !== false) args.push("--json");
   const r = spawnSync("node", [PVBOOT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  const run: MenuRun = { status: r.status, stdout: r.stdout, stderr: r.stderr, json: null };
-  if (r.status === 0 && opts.json !== false) run.json = JSON.parse(r.stdout);
+  const run: MenuRun = { status: r.status, stdout: r.stdout, stderr: r.stderr, json: null, full: null };
+  if (r.status === 0 && opts.json !== false) {
+    run.full = JSON.parse(r.stdout);
+    run.json = menuLstView(run.full);
+  }
   return run;
 }
 

@@ -1,0 +1,93 @@
+// Running a grub.cfg or BLS entry: its lines (as the editor left them) parsed as GRUB 2 script
+// and run from the config's variables and functions (each run on its own copy, as GRUB runs
+// an entry in a fresh context), with $1.. its menuentry arguments. `dry` (for `pvboot menu`)
+// opens no file and prints nothing: it resolves `search` and `set root` to say which kernel
+// and initrds the entry would load. Booting then reads them (several initrds are concatenated
+// as GRUB does, src/boot/load.ts) and lays the new domain out.
+
+import { MenuConfig, MenuEntry, ScriptContext, EntrySummary } from "../menu";
+import { parseScript } from "./parser";
+import { Interp, RunResult, FileAccess } from "./eval";
+import { BootState } from "../../boot/script";
+import { loadFiles, prepareDomain, describeLoaded } from "../../boot/load";
+import { console } from "../../xen/console";
+
+export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, dry: bool): RunResult {
+  const ctx = cfg.script != null ? cfg.script!.clone() : new ScriptContext();
+  const it = new Interp(ctx, files);
+  it.reading = false;
+  it.dry = dry;
+  it.file = entry.file.length > 0 ? entry.file : "grub.cfg";
+  it.positional = entry.positional.slice(0);
+  let text = "";
+  const map = new Array<i32>();
+  for (let i = 0; i < entry.lines.length; i++) {
+    text += entry.lines[i].toString() + "\n";
+    map.push(entry.lines[i].lineNo);
+  }
+  it.lineMap = map;
+  const parsed = parseScript(text);
+  if (parsed.error != null) {
+    it.run.error = it.file + ":" + it.line(parsed.errorLine).toString() + ": syntax error: " + parsed.error!.substring(parsed.error!.indexOf(":") + 2);
+    return it.run;
+  }
+  it.block(parsed.nodes);
+  return it.run;
+}
+
+export function summarizeScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess): EntrySummary {
+  const r = runScript(entry, cfg, files, true);
+  const s = new EntrySummary();
+  if (r.kernel != null) {
+    s.kernel = r.kernel;
+    s.root = r.kernel!.substring(0, r.kernel!.indexOf(")") + 1);
+  }
+  s.args = r.args;
+  s.initrds = r.initrds;
+  if (r.initrds.length > 0) s.initrd = r.initrds[0];
+  s.configfile = r.configfile;
+  return s;
+}
+
+// Boot the entry: what src/ui/menu.ts gets back for a menu.lst entry from runEntry.
+export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess): BootState {
+  const state = new BootState(cfg.root);
+  state.title = entry.title;
+  console.say(" Booting '" + entry.title + "'");
+  console.say("");
+  const r = runScript(entry, cfg, files, false);
+  if (r.configfile != null) {
+    state.configfile = r.configfile;
+    return state;
+  }
+  if (r.error != null) {
+    state.error = r.error;
+    return state;
+  }
+  if (r.kernel == null) {
+    state.error = "the entry loaded no kernel (no 'linux' line ran)";
+    return state;
+  }
+  return loadRun(state, r);
+}
+
+// Read what a run gathered (the kernel, its initrds) and lay the new domain out: state.loaded,
+// or state.error. The grub> command line's `boot` ends here too.
+export function loadRun(state: BootState, r: RunResult): BootState {
+  const more = r.initrds.length > 1 ? r.initrds.slice(1) : new Array<string>();
+  const l = loadFiles(r.kernel!, r.initrds.length > 0 ? r.initrds[0] : null, new Array<string>(), false, null, more);
+  if (l.error != null) {
+    state.error = "boot: " + l.error!;
+    return state;
+  }
+  const e = prepareDomain(l, r.args, new Array<string>(), false);
+  if (e != null) {
+    state.error = "boot: " + e!;
+    return state;
+  }
+  state.kernel = r.kernel;
+  state.kernelArgs = r.args;
+  state.loaded = l;
+  console.say(describeLoaded(state.title, l));
+  return state;
+}

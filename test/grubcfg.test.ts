@@ -1,0 +1,148 @@
+// grub.cfg given what no tool writes, as a hostile or broken guest may: the bounds on loops and
+// recursion, warnings naming file and line, an entry that needs an unknown command failing
+// into its fallback, GRUB's quoting, a syntax error, and discovery's order with
+// /boot/xen/pvboot-x86_64.elf and its loop guard. The configurations GRUB's tools really
+// write are tested in grubcfg-guests.test.ts.
+
+import { beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { fsImage, pvbootMenu } from "./config/helpers";
+import { debianKernel } from "../scripts/kernels/fetch";
+
+const PVBOOT = fileURLToPath(new URL("../scripts/pvboot.mjs", import.meta.url));
+
+describe("grub.cfg: bounds and warnings", () => {
+  it("a loop that never ends stops after its command budget, with a warning naming the line", () => {
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "menuentry 'first' {\n linux /k\n}\nwhile true; do\n  set x=y\ndone\nmenuentry 'after' {\n linux /k\n}\n" })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries.map((e: any) => e.title)).toEqual(["first"]);
+    expect(r.full.warnings).toEqual(["grub.cfg:4: more than 200000 commands run (a loop that does not end?), stopped"]);
+  });
+
+  it("a function calling itself stops at 32 calls deep", () => {
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "function f {\n  f\n}\nf\nmenuentry 'ok' {\n linux /k\n}\n" })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.warnings).toEqual(["grub.cfg:2: function 'f' nested more than 32 deep, stopped"]);
+    expect(r.full.entries.map((e: any) => e.title)).toEqual(["ok"]);
+  });
+
+  it("GRUB's quoting: single quotes literal, double quotes expand, backslash escapes, unquoted values split", () => {
+    const cfg = [
+      'set a="x  y"',
+      "set b=one\\ two",
+      `menuentry "T $a" --id 'the-id' {`,
+      `  linux /k 'lit $a' "dq $a" \\$b $b "\${b}"`,
+      "}",
+    ].join("\n");
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": cfg })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries).toEqual([{ title: "T x  y", path: ["T x  y"], id: "the-id", root: "(hd0)", kernel: "(hd0)/k",
+      args: "lit $a dq x  y $b one two one two", initrds: [] }]);
+  });
+
+  it("Ubuntu's graphics blacklist test (hwmatch) and GRUB's cpuid match nothing, without a warning", () => {
+    const cfg = "if hwmatch $prefix/gfxblacklist.txt 3; then set g=black; else set g=ok; fi\n" +
+      "if cpuid -l; then set c=64; else set c=no; fi\nmenuentry 'u' {\n  linux /k g=$g c=$c\n}\n";
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": cfg })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.warnings).toBeUndefined();
+    expect(r.full.entries[0].args).toBe("g=ok c=no");
+  });
+
+  it("an unknown command: a warning with file and line when read", () => {
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "frobnicate --all\nmenuentry 'a' {\n  wibble\n  linux /k\n}\n" })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.warnings).toEqual(["grub.cfg:1: unknown command 'frobnicate'", "grub.cfg:3: unknown command 'wibble' in 'a'; the entry fails if it runs it"]);
+  });
+
+  it("a syntax error: what came before is kept, the line is named", () => {
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "menuentry 'kept' {\n linux /k\n}\nmenuentry 'broken {\n linux /k\n}\n" })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries.map((e: any) => e.title)).toEqual(["kept"]);
+    expect(r.full.warnings[0]).toBe("grub.cfg:4: syntax error: unterminated '; the rest of the file is not read");
+  });
+
+  it("search by label and file, set root, ${root} in paths, GRUB 2's (hdN,msdosM) names", () => {
+    const cfg = [
+      "search --no-floppy --label --set=lab other",
+      "search --file --set /marker",
+      "menuentry 'by label' {",
+      "  linux ($lab)/k root=x",
+      "  initrd /i1 (hd0)/i2",
+      "}",
+      "menuentry 'named' {",
+      "  set root='hd1'",
+      "  linux /k",
+      "}",
+    ].join("\n");
+    const hd0 = fsImage({ "boot/grub/grub.cfg": cfg });
+    const hd1 = fsImage({ marker: "" });
+    spawnSync("e2label", [hd1, "other"]);
+    const r = pvbootMenu([hd0, hd1]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries[0]).toMatchObject({ kernel: "(hd1)/k", args: "root=x", initrds: ["(hd1)/i1", "(hd0)/i2"] });
+    expect(r.full.entries[1]).toMatchObject({ kernel: "(hd1)/k" });
+  });
+});
+
+describe("discovery", () => {
+  it("/boot/xen/pvboot-x86_64.elf comes first, chainloaded with the loop guard; a domain it started skips it", () => {
+    const disk = fsImage({ "boot/xen/pvboot-x86_64.elf": "x", "boot/grub/grub.cfg": "menuentry 'g' {\n linux /k\n}\n" });
+    let r = pvbootMenu([disk], { extra: "console=hvc0" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full).toMatchObject({ format: "chain", file: "(hd0)/boot/xen/pvboot-x86_64.elf", default: 0, timeout: 0 });
+    expect(r.full.entries[0]).toMatchObject({ kernel: "(hd0)/boot/xen/pvboot-x86_64.elf", args: "pvboot.chained=(hd0)/boot/xen/pvboot-x86_64.elf console=hvc0" });
+    r = pvbootMenu([disk], { extra: "pvboot.chained=(hd0)/boot/xen/pvboot-x86_64.elf console=hvc0" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.format).toBe("grub.cfg");
+  });
+
+  it("the pvboot image found there is started like any PV kernel, told where it came from", () => {
+    const image = readFileSync(fileURLToPath(new URL("../build/pvboot-x86_64.elf", import.meta.url)));
+    const disk = fsImage({ "boot/xen/pvboot-x86_64.elf": image, "boot/grub/grub.cfg": "menuentry 'g' {\n linux /k\n}\n" });
+    const r = spawnSync("node", [PVBOOT, "run", disk, "--json", "--memory", "128", "--extra", "console=hvc0"], { encoding: "utf8" });
+    expect(r.status, r.stderr.slice(-1500)).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    const j = JSON.parse(lines[lines.length - 1]);
+    expect(j.entry).toBe("pvboot from (hd0)/boot/xen/pvboot-x86_64.elf");
+    expect(j.start_info.cmd_line).toBe("pvboot.chained=(hd0)/boot/xen/pvboot-x86_64.elf console=hvc0");
+    expect(Object.values(j.checks).every((c) => c === "ok"), JSON.stringify(j.checks)).toBe(true);
+  }, 300_000);
+
+  it("grub.cfg before BLS before menu.lst on one device; an earlier device wins", () => {
+    const all = { "boot/grub/menu.lst": "title m\nkernel /k\n", "loader/entries/a.conf": "title b\nlinux /k\n", "grub2/grub.cfg": "menuentry 'g' {\n linux /k\n}\n" };
+    expect(pvbootMenu([fsImage(all)]).full.format).toBe("grub.cfg");
+    const noCfg = { ...all } as Record<string, string>;
+    delete noCfg["grub2/grub.cfg"];
+    expect(pvbootMenu([fsImage(noCfg)]).full.format).toBe("bls");
+    expect(pvbootMenu([fsImage({ "boot/grub/menu.lst": "title m\nkernel /k\n" }), fsImage(all)]).full.format).toBe("menu.lst");
+  });
+
+  it("extra naming a grub.cfg under another name: read as grub.cfg from its content", () => {
+    const r = pvbootMenu([fsImage({ "etc/boot.conf": "set timeout=7\nmenuentry 'x' {\n linux /k\n}\n" })], { extra: "(hd0)/etc/boot.conf" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full).toMatchObject({ format: "grub.cfg", file: "(hd0)/etc/boot.conf", timeout: 7 });
+  });
+});
+
+describe("booting: a failing entry falls back", () => {
+  let kernel: Buffer;
+  beforeAll(() => {
+    kernel = readFileSync(debianKernel());
+  });
+
+  it("the default needs an unknown command: its error names file and line, the fallback boots", () => {
+    const cfg = "set default=0\nset fallback=1\nset timeout=0\nmenuentry 'needs wibble' {\n  wibble\n  linux /vmlinuz\n}\nmenuentry 'good' {\n  linux /vmlinuz ro quiet\n}\n";
+    const disk = fsImage({ "boot/grub/grub.cfg": cfg, vmlinuz: kernel }, { sizeMiB: 24 });
+    const r = spawnSync("node", [PVBOOT, "run", disk, "--json", "--memory", "256"], { encoding: "utf8" });
+    expect(r.status, r.stderr.slice(-1500)).toBe(0);
+    expect(r.stdout).toContain("Error: grub.cfg:5: unknown command 'wibble'");
+    expect(r.stdout).toContain("Falling back to entry 1 ('good')");
+    const lines = r.stdout.trimEnd().split("\n");
+    const j = JSON.parse(lines[lines.length - 1]);
+    expect(j.entry).toBe("good");
+    expect(j.start_info.cmd_line).toBe("ro quiet");
+  }, 300_000);
+});
