@@ -1,7 +1,9 @@
 // The next kernel's view of pvboot's handoff on real Xen (issue 7, case 8): the probe
 // (src/probe/main.ts, build/probe-x86_64.elf: the same shim as pvboot, its own core) reports
 // what it finds, and this file compares that with what the menu.lst asked for and with the
-// teardown rules (docs/loader.md). Three guests in one Xen boot:
+// teardown rules (docs/loader.md). For each width (x86_64 on Debian's hypervisor; x86_32 PAE,
+// build/probe-x86_32.elf booted by build/pvboot-x86_32.elf, on the hypervisor rebuilt with
+// CONFIG_PV32), three guests in one Xen boot:
 //   direct     xl kernel=probe, ramdisk=a file: what libxenguest itself hands over (the baseline)
 //   modules    pvboot boots the probe from menu.lst with three `module` lines (SIF_MULTIBOOT_MOD)
 //   initrd     pvboot boots the probe from menu.lst with an `initrd` line
@@ -14,10 +16,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
 import { makeDisk } from "../../scripts/images/make-disk";
-import { runGuests, type GuestsRun, type GuestResult } from "../../scripts/xen-host/guests";
+import { PVBOOT_IMAGE, PVBOOT_IMAGE_X86_32, runGuests, type GuestsRun, type GuestResult } from "../../scripts/xen-host/guests";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const PROBE_ELF = join(ROOT, "build/probe-x86_64.elf");
 const MEMORY_MB = 128;
 const SIF_MULTIBOOT_MOD = 4;
 const XENBUS = { Initialising: 1, InitWait: 2, Closed: 6 };
@@ -97,10 +98,10 @@ function check(errors: string[], guest: string, field: string, got: unknown, wan
 }
 
 // What the teardown rules and libxenguest's layout say every next kernel finds.
-function checkCommon(g: string, r: Report, errors: string[], opts: { memoryMB: number; flags: number; args: string }): void {
+function checkCommon(g: string, r: Report, errors: string[], opts: { memoryMB: number; flags: number; args: string; magic: string }): void {
   const si = r.startInfo;
   check(errors, g, "done", r.done, true);
-  check(errors, g, "start_info.magic", si.magic, "xen-3.0-x86_64");
+  check(errors, g, "start_info.magic", si.magic, opts.magic);
   check(errors, g, "start_info.nr_pages", si.nr_pages, opts.memoryMB * 256);
   check(errors, g, "start_info.flags", Number(si.flags), opts.flags);
   check(errors, g, "cmd_line", r.cmdline, opts.args);
@@ -193,12 +194,20 @@ function checkVbd(g: string, r: Report, errors: string[]): void {
   }
 }
 
-let dir = "";
-let run: GuestsRun;
-const guest = (name: string): GuestResult => run.guests.find((x) => x.name === name)!;
-const report = (name: string) => parseReport(guest(name).lines.map((l) => l.text));
+// The same three guests for each width: the probe and pvboot of that width, on a hypervisor
+// that runs it.
+const WIDTHS = [
+  { arch: "x86_64", probe: join(ROOT, "build/probe-x86_64.elf"), pvboot: PVBOOT_IMAGE, hypervisor: "debian", magic: "xen-3.0-x86_64" },
+  { arch: "x86_32", probe: join(ROOT, "build/probe-x86_32.elf"), pvboot: PVBOOT_IMAGE_X86_32, hypervisor: "pv32", magic: "xen-3.0-x86_32p" },
+] as const;
 
-describe("the probe: what the next kernel finds after pvboot's handoff on real Xen 4.17", () => {
+for (const w of WIDTHS) describe(`the probe (${w.arch}): what the next kernel finds after pvboot's handoff on real Xen 4.17`, () => {
+  const PROBE_ELF = w.probe;
+  let dir = "";
+  let run: GuestsRun;
+  const guest = (name: string): GuestResult => run.guests.find((x) => x.name === name)!;
+  const report = (name: string) => parseReport(guest(name).lines.map((l) => l.text));
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "pvboot-probe-"));
     const a = join(dir, "a");
@@ -220,12 +229,12 @@ describe("the probe: what the next kernel finds after pvboot's handoff on real X
     const done = [/^probe: done$/];
     run = await runGuests([
       { name: "direct", kernel: PROBE_ELF, ramdisk: join(dir, "rd.bin"), extra: DIRECT_ARGS, memoryMB: MEMORY_MB, expect: done },
-      { name: "modules", disk: join(dir, "a.img"), hotplug: "block-quick", memoryMB: MEMORY_MB, expect: done },
-      { name: "initrd", disk: join(dir, "b.img"), hotplug: "block-quick", memoryMB: MEMORY_MB, expect: done },
-    ], { timeoutMs: 240_000, echo: !!process.env.PVBOOT_ECHO });
+      { name: "modules", kernel: w.pvboot, disk: join(dir, "a.img"), hotplug: "block-quick", memoryMB: MEMORY_MB, expect: done },
+      { name: "initrd", kernel: w.pvboot, disk: join(dir, "b.img"), hotplug: "block-quick", memoryMB: MEMORY_MB, expect: done },
+    ], { timeoutMs: 240_000, echo: !!process.env.PVBOOT_ECHO, hypervisor: w.hypervisor });
     if (!run.ok) console.error(run.xen.lines.slice(-40).join("\n"));
     const s = (ms: number) => (ms / 1000).toFixed(1);
-    console.log(`probe run: ${s(run.elapsedMs)} s; Xen + dom0 with xl up at ${s(run.xlReadyMs)} s`);
+    console.log(`probe run (${w.arch}): ${s(run.elapsedMs)} s; Xen + dom0 with xl up at ${s(run.xlReadyMs)} s`);
     for (const g of run.guests) console.log(`  ${g.name}: xl create at ${s(g.createMs)} s; done +${s(g.matchedMs[0] - g.createMs)} s`);
   }, 300_000);
 
@@ -240,7 +249,7 @@ describe("the probe: what the next kernel finds after pvboot's handoff on real X
   it("direct boot (libxenguest's own handoff) is the baseline the checks assume", () => {
     const errors: string[] = [];
     const r = report("direct");
-    checkCommon("direct", r, errors, { memoryMB: MEMORY_MB, flags: 0, args: DIRECT_ARGS });
+    checkCommon("direct", r, errors, { memoryMB: MEMORY_MB, flags: 0, args: DIRECT_ARGS, magic: w.magic });
     checkInitrd("direct", r, errors);
     check(errors, "direct", "vbd count", r.vbds.length, 0);
     expect(errors).toEqual([]);
@@ -249,7 +258,7 @@ describe("the probe: what the next kernel finds after pvboot's handoff on real X
   it("pvboot with three `module` lines: start_info, the module package, the teardown", () => {
     const errors: string[] = [];
     const r = report("modules");
-    checkCommon("modules", r, errors, { memoryMB: MEMORY_MB, flags: SIF_MULTIBOOT_MOD, args: KERNEL_ARGS });
+    checkCommon("modules", r, errors, { memoryMB: MEMORY_MB, flags: SIF_MULTIBOOT_MOD, args: KERNEL_ARGS, magic: w.magic });
     checkModules("modules", r, errors);
     checkVbd("modules", r, errors);
     expect(errors).toEqual([]);
@@ -258,7 +267,7 @@ describe("the probe: what the next kernel finds after pvboot's handoff on real X
   it("pvboot with an `initrd` line: start_info, the initrd, the teardown", () => {
     const errors: string[] = [];
     const r = report("initrd");
-    checkCommon("initrd", r, errors, { memoryMB: MEMORY_MB, flags: 0, args: INITRD_ARGS });
+    checkCommon("initrd", r, errors, { memoryMB: MEMORY_MB, flags: 0, args: INITRD_ARGS, magic: w.magic });
     checkInitrd("initrd", r, errors);
     checkVbd("initrd", r, errors);
     expect(errors).toEqual([]);
