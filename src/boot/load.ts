@@ -11,7 +11,7 @@ import { unpackKernel, KernelImage } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
 import { startInfo } from "../xen/start_info";
-import { allocPages } from "../lib/pages";
+import { attemptAlloc, attemptPages } from "../lib/attempt";
 import { buildDomain, ModuleSource, SpareMemory } from "../loader/layout";
 import { buildPackage, ModulePackage } from "../loader/multiboot";
 
@@ -178,10 +178,14 @@ export function hexStr(v: u64): string {
   return String.UTF8.decodeUnsafe(t.buf, t.len);
 }
 
+// One buffer for every peek (kept memory, allocated once: `kernel` runs outside an attempt).
+let headBuf: usize = 0;
+
 // The kernel's first bytes, for `kernel`: identifies it without reading it all.
 export function peekKernel(f: OpenedFile): KernelFormat {
   const n = <u32>(f.size < <u64>HEAD_BYTES ? f.size : <u64>HEAD_BYTES);
-  const buf = heap.alloc(<usize>(n == 0 ? 1 : n));
+  if (headBuf == 0) headBuf = heap.alloc(<usize>HEAD_BYTES);
+  const buf = headBuf;
   const e = n > 0 ? f.fs!.readRange(f.ino, 0, n, buf) : null;
   if (e != null) {
     const k = new KernelFormat();
@@ -208,7 +212,8 @@ function unpackRoom(initrd: string | null, modules: Array<string>): u64 {
   return room > margin ? room - margin : 0;
 }
 
-// A file read whole: its bytes stay for the loader (the runtime never frees anyway).
+// A file read whole into the boot attempt's memory (src/lib/attempt.ts): its bytes stay for
+// the loader, and go back with the attempt when it fails.
 export class LoadedFile {
   constructor(public name: string, public data: usize, public size: u64) {}
 }
@@ -229,8 +234,8 @@ class ReadResult {
   error: string | null = null;
 }
 
-// `name` whole into fresh memory; errors name the file. `pages`: into whole pages of their own
-// (zero after the end), so that the new domain can take them where they are.
+// `name` whole into the attempt's memory; errors name the file. `pages`: into whole pages of
+// their own (zero after the end), so that the new domain can take them where they are.
 function readFileWhole(name: string, root: string, pages: bool): ReadResult {
   const r = new ReadResult();
   const f = openFile(name, root);
@@ -238,31 +243,27 @@ function readFileWhole(name: string, root: string, pages: bool): ReadResult {
     r.error = f.error;
     return r;
   }
-  if (pages) {
-    const n = (f.size + 4095) >> 12;
-    if ((n << 12) + FILE_SLACK > linearRoom()) {
-      r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
+  const n = (f.size + 4095) >> 12;
+  const room = linearRoom();
+  if ((n << 12) + (pages ? FILE_SLACK : 0) > room) {
+    r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (room >> 20).toString() + " MiB)";
+    return r;
+  }
+  const buf = pages ? attemptPages(<usize>n) : attemptAlloc(<usize>(f.size == 0 ? 1 : f.size), false);
+  if (buf == 0) {
+    r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
+    return r;
+  }
+  const CHUNK: u64 = 1 << 30; // readRange takes 32-bit lengths
+  for (let off: u64 = 0; off < f.size; off += CHUNK) {
+    const len = f.size - off < CHUNK ? f.size - off : CHUNK;
+    const e = f.fs!.readRange(f.ino, off, <u32>len, buf + <usize>off);
+    if (e != null) {
+      r.error = "'" + f.full + "': " + e!;
       return r;
     }
-    const buf = allocPages(<u32>n);
-    const CHUNK: u64 = 1 << 30; // readRange takes 32-bit lengths
-    for (let off: u64 = 0; off < f.size; off += CHUNK) {
-      const len = f.size - off < CHUNK ? f.size - off : CHUNK;
-      const e = f.fs!.readRange(f.ino, off, <u32>len, buf + <usize>off);
-      if (e != null) {
-        r.error = "'" + f.full + "': " + e!;
-        return r;
-      }
-    }
-    r.file = new LoadedFile(f.full, buf, f.size);
-    return r;
   }
-  const d = f.fs!.readFile(f.ino);
-  if (d.error != null) {
-    r.error = "'" + f.full + "': " + d.error!;
-    return r;
-  }
-  r.file = new LoadedFile(f.full, d.data, d.size);
+  r.file = new LoadedFile(f.full, buf, f.size);
   return r;
 }
 

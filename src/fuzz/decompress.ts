@@ -6,7 +6,7 @@
 //   - a good result is within the limit and its bytes can be read;
 //   - the same stream with a limit one byte below what it produced is refused, not cut short.
 //
-// Built with scripts/fuzz/build.sh: runtime stub, imported memory, abort -> src/fuzz/abort.
+// Built with scripts/fuzz/build.sh: runtime stub (src/lib/runtime.ts in its place), imported memory, abort -> src/fuzz/abort.
 
 import { decompress, detectFormat, FORMATS } from "../loader/decompress/index";
 import { abortRecord, fuzzFail } from "./abort";

@@ -7,6 +7,7 @@ import * as abi from "../xen/abi";
 import { mfn_of, pfn_of, pfn_to_mfn, va_of, hypercall_page } from "../xen/hypercall";
 import { startInfo } from "../xen/start_info";
 import { allocPages } from "../lib/pages";
+import { checkedPages, memoryTop } from "../lib/attempt";
 import { KernelImage } from "./kernel";
 import { hex } from "./elf";
 import { PageTables, linkTables, mapPage } from "./pagetable";
@@ -87,16 +88,15 @@ function failed(d: NewDomain, why: string): NewDomain {
 
 // What the linear memory can still take, in bytes: the domain's RAM above where it starts
 // (pfn_of(0)), less what the platform keeps for the page tables that map it and the 64 KiB
-// steps it grows in, less what the allocator has handed out. (Not less what the memory has
-// grown to: the stub runtime's allocator doubles the memory when it can, so a 300 KiB initrd
-// read after a 64 MiB kernel may grow it by 64 MiB that later allocations then fill.)
+// steps it grows in, less what the allocator has handed out (src/lib/runtime.ts: memory a
+// failed attempt gave back counts as free again, though the linear memory stays grown).
 export function linearRoom(): u64 {
   const nr = startInfo.nrPages;
   const base = pfn_of(0);
   const reserve = (nr >> 9) + 8 + 16;
   if (base >= nr || nr - base <= reserve) return 0;
   const ram = (nr - base - reserve) << 12;
-  const used = <u64>heap.alloc(0); // the allocator's current end
+  const used = memoryTop(); // the allocator's current end
   return ram > used ? ram - used : 0;
 }
 
@@ -140,7 +140,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   // trampoline needs: a page of ours mapped at its own address in the new tables too, so it
   // must lie outside what the new kernel has mapped (the start-of-day page, else a fresh one).
   const tables = new PageTables(true);
-  let tramp: usize = reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
+  let tramp: usize = reservedTrampoline != 0 ? reservedTrampoline : checkedPages(1, "the layout");
   let trampVa = va_of(tramp);
   let tryEnd: u64 = 0;
   for (let tries = 0; ; tries++) {
@@ -150,7 +150,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
     const inP2m = initP2m && trampVa >= x.initP2m && trampVa < x.initP2m + d.p2mPages * PAGE + (1 << 30);
     if (!inKernel && !inP2m) break;
     if (tries == 4) return failed(d, "no page of the loader lies outside the new kernel's address space (virt_base " + hex(x.virtBase) + ") for the trampoline");
-    tramp = allocPages(1);
+    tramp = checkedPages(1, "the layout");
     trampVa = va_of(tramp);
   }
   d.trampoline = tramp;
@@ -225,11 +225,11 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
   }
 
   // The P2M pages (written once every pfn has its frame, below).
-  d.p2m = allocPages(<u32>d.p2mPages);
+  d.p2m = checkedPages(<usize>d.p2mPages, "the layout");
   setPages(d.p2mPfn, d.p2m, d.p2mPages, src);
 
   // start_info; the xenstore and console frames are placed by frame number below.
-  d.startInfo = allocPages(1);
+  d.startInfo = checkedPages(1, "the layout");
   setPages(d.startInfoPfn, d.startInfo, 1, src);
 
   // The page tables: the main mapping, then what the trampoline needs, then (INIT_P2M) the
@@ -326,7 +326,7 @@ function fillKernelPages(img: KernelImage, out: StaticArray<usize>): void {
   const e = img.elf!;
   const pages = <u64>out.length;
   const fresh = countFresh(out);
-  const block = fresh > 0 ? allocPages(<u32>fresh) : 0;
+  const block = fresh > 0 ? checkedPages(<usize>fresh, "the layout") : 0;
   let next: usize = block;
   for (let k: u64 = 0; k < pages; k++) {
     if (out[<i32>k] != 0) continue;
@@ -406,7 +406,7 @@ function zeroPages(first: u64, n: u64, recycled: Array<usize>, next: i32, src: S
     memory.fill(page, 0, <usize>PAGE);
     src[<i32>(first + i)] = <i32>(page >> 12);
   }
-  if (i < n) setPages(first + i, allocPages(<u32>(n - i)), n - i, src);
+  if (i < n) setPages(first + i, checkedPages(<usize>(n - i), "the layout"), n - i, src);
   return next;
 }
 
@@ -422,7 +422,7 @@ export function reserveTrampolinePage(): void {
 // name stay at their pfn when that pfn is free in the new layout, else take a free one.
 function assignFrames(d: NewDomain, src: StaticArray<i32>): string | null {
   const nr = d.nrPages;
-  const old = allocPages(<u32>d.p2mPages);
+  const old = checkedPages(<usize>d.p2mPages, "the layout");
   d.oldP2m = old;
   for (let p: u64 = 0; p < nr; p++) {
     const m = pfn_to_mfn(p);

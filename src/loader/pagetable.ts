@@ -3,7 +3,7 @@
 // an L1 per 2 MiB) and taken from a pool of pages in the order libxenguest uses: the L4, then
 // the L3s, the L2s and the L1s of each area mapped. Entries hold machine frames.
 
-import { allocPages } from "../lib/pages";
+import { checkedPages } from "../lib/attempt";
 
 export const PTE_PRESENT: u64 = 0x001;
 export const PTE_RW: u64 = 0x002;
@@ -30,7 +30,7 @@ export class PageTables {
 
   constructor(withL4: bool) {
     if (withL4) {
-      this.l4 = allocPages(1);
+      this.l4 = checkedPages(1, "page tables");
       this.order.push(this.l4);
     }
   }
@@ -67,7 +67,7 @@ export class PageTables {
       const b = (to & VA_MASK) >> s;
       for (let key = a; key <= b; key++) {
         if (this.has(level, key) || (other != null && other!.has(level, key))) continue;
-        const page = allocPages(1);
+        const page = checkedPages(1, "page tables");
         this.keys[level].push(key);
         this.pages[level].push(page);
         this.order.push(page);

@@ -1,8 +1,8 @@
-// Allocation of caller-sized buffers without risking a trap: the stub runtime's allocator
+// Allocation of caller-sized buffers without risking a trap: the runtime's allocator
 // traps when the memory cannot grow and aborts above 1 GiB, so sizes that come from disk
 // are checked here first and the memory is grown (or the request refused) beforehand.
 
-// The largest block the stub runtime hands out (its BLOCK_MAXSIZE, minus its header).
+// The largest block the runtime hands out (BLOCK_MAXSIZE, src/lib/runtime.ts, minus its header).
 export const ALLOC_MAX: u64 = (<u64>1 << 30) - 64;
 
 // size bytes of fresh memory, or 0 if they cannot be had.
