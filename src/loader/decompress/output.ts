@@ -3,7 +3,7 @@
 // the attempt fails; the newest block grows in place, so growing the buffer while nothing
 // else is allocated costs no copy.
 
-import { attemptAlloc, attemptExtend } from "../../lib/attempt";
+import { attemptAlloc, attemptExtend, attemptOpen } from "../../lib/attempt";
 
 const PAGE: usize = 4096;
 
@@ -37,6 +37,18 @@ export class OutBuf {
     while (want < this.len + n) want = want > (this.limit >> 1) ? this.limit : want << 1;
     if (this.raw != 0 && attemptExtend(this.raw, this.rawSize, want + PAGE - 1)) {
       this.rawSize = want + PAGE - 1;
+      this.cap = want;
+      return true;
+    }
+    if (this.raw != 0 && !attemptOpen()) {
+      // Kept memory (no boot attempt: the tools, the benchmark): the newest block grows in place.
+      const at = this.ptr - this.raw;
+      const raw = heap.realloc(this.raw, want + PAGE - 1);
+      const ptr = (raw + PAGE - 1) & ~(PAGE - 1);
+      if (raw + at != ptr) memory.copy(ptr, raw + at, this.len); // moved: back to a page boundary
+      this.raw = raw;
+      this.rawSize = want + PAGE - 1;
+      this.ptr = ptr;
       this.cap = want;
       return true;
     }
