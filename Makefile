@@ -25,7 +25,7 @@ PROBE_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/probe-$(a).elf)
 # wasm2c's generated names and runtime API changed after 1.0.32 (w2c_ prefix): pin it.
 WABT_VERSION := 1.0.32
 
-CORE_SRC := $(shell find src -name '*.ts') asconfig.json
+CORE_SRC := $(shell find src -name '*.ts') asconfig.json asconfig-runtime.mjs
 
 CC := gcc
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
@@ -170,10 +170,13 @@ clean:
 	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
 	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
 
-# ---- Fuzzing (scripts/fuzz/README.md): the partition and ext readers under libFuzzer ----------
+# ---- Fuzzing (scripts/fuzz/README.md, docs/fuzzing.md): the parsers under libFuzzer ----------
 #   make fuzz-build       build every target (installs clang + libFuzzer when missing)
 #   make fuzz             a bounded smoke run of each target (FUZZ_SECONDS, default 60)
-.PHONY: fuzz fuzz-build
+#   make fuzz-campaign    one run per target (FUZZ_CAMPAIGN_SECONDS, default 3600; FUZZ_TARGETS=
+#                         to choose), logged to build/fuzz/logs/campaign-<target>.log
+#   make fuzz-report      the table of docs/fuzzing.md, from those logs
+.PHONY: fuzz fuzz-build fuzz-campaign fuzz-report
 FUZZ_TARGETS := $(basename $(notdir $(shell grep -l 'export function fuzz_one' src/fuzz/*.ts 2>/dev/null)))
 FUZZ_SECONDS ?= 60
 
@@ -185,6 +188,15 @@ fuzz: fuzz-build
 	  log=$(BUILD)/fuzz/logs/smoke-$$t.log; st=0; bash scripts/fuzz/run $$t $(FUZZ_SECONDS) >$$log 2>&1 || st=$$?; \
 	  grep -E '^(stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|pvboot-fuzz|==[0-9]+==|SUMMARY|Test unit)' $$log; \
 	  [ $$st -eq 0 ] || { echo "fuzz $$t: FOUND SOMETHING (exit $$st): $$log, $(BUILD)/fuzz/crashes/$$t/"; exit 1; }; done
+
+FUZZ_CAMPAIGN_SECONDS ?= 3600
+fuzz-campaign: fuzz-build
+	@mkdir -p $(BUILD)/fuzz/logs; for t in $(FUZZ_TARGETS); do echo "== fuzz campaign $$t: $(FUZZ_CAMPAIGN_SECONDS) s"; \
+	  bash scripts/fuzz/run $$t $(FUZZ_CAMPAIGN_SECONDS) >$(BUILD)/fuzz/logs/campaign-$$t.log 2>&1 || \
+	  echo "fuzz campaign $$t: FOUND SOMETHING: $(BUILD)/fuzz/logs/campaign-$$t.log, $(BUILD)/fuzz/crashes/$$t/"; done
+
+fuzz-report:
+	@npx tsx scripts/fuzz/report.ts
 
 # The test suite's libFuzzer part (test/fuzz.test.ts) needs the compiler: build it first.
 test test-unit: fuzz-build

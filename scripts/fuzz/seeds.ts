@@ -15,6 +15,7 @@
 // indirect blocks, a sparse file, hard links, fast/slow/dangling/looping symlinks).
 // Regression inputs are the nasty cases: loops, overflows, zero sizes, self-references.
 
+import { menulstSeeds, menulstRegressions, kernelSeeds, kernelRegressions, multibootSeeds, multibootRegressions } from "./seeds-loader";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -762,7 +763,7 @@ function main(): void {
     writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
     return;
   }
-  const targets = want.length ? want : ["partitions", "ext", "decompress"];
+  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot"];
   if (mode !== "corpus" && mode !== "regressions") {
     console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
     process.exit(2);
@@ -773,7 +774,10 @@ function main(): void {
       const files = t === "partitions"
         ? (mode === "corpus" ? partitionSeeds() : partitionRegressions())
         : t === "ext" ? (mode === "corpus" ? extSeeds(work) : extRegressions(work))
-        : t === "decompress" ? (mode === "corpus" ? decompressSeeds() : decompressRegressions()) : null;
+        : t === "decompress" ? (mode === "corpus" ? decompressSeeds() : decompressRegressions())
+        : t === "menulst" ? (mode === "corpus" ? menulstSeeds() : menulstRegressions())
+        : t === "kernel" ? (mode === "corpus" ? kernelSeeds() : kernelRegressions())
+        : t === "multiboot" ? (mode === "corpus" ? multibootSeeds() : multibootRegressions()) : null;
       if (!files) throw new Error(`unknown target ${t}`);
       const out = mode === "corpus" ? process.env.PVBOOT_SEEDS_OUT ?? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t);
       write(out, files, mode === "regressions");

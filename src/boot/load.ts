@@ -12,7 +12,7 @@ import { unpackKernel, KernelImage, ignoredBytes } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
 import { startInfo } from "../xen/start_info";
-import { allocPages } from "../lib/pages";
+import { attemptAlloc, attemptPages } from "../lib/attempt";
 import { buildDomain, ModuleSource, SpareMemory } from "../loader/layout";
 import { buildPackage, ModulePackage } from "../loader/multiboot";
 import { decompress, detectFormat } from "../loader/decompress/index";
@@ -190,10 +190,14 @@ export function hexStr(v: u64): string {
   return String.UTF8.decodeUnsafe(t.buf, t.len);
 }
 
+// One buffer for every peek (kept memory, allocated once: `kernel` runs outside an attempt).
+let headBuf: usize = 0;
+
 // The kernel's first bytes, for `kernel`: identifies it without reading it all.
 export function peekKernel(f: OpenedFile): KernelFormat {
   const n = <u32>(f.size < <u64>HEAD_BYTES ? f.size : <u64>HEAD_BYTES);
-  const buf = heap.alloc(<usize>(n == 0 ? 1 : n));
+  if (headBuf == 0) headBuf = heap.alloc(<usize>HEAD_BYTES);
+  const buf = headBuf;
   const e = n > 0 ? f.fs!.readRange(f.ino, 0, n, buf) : null;
   if (e != null) {
     const k = new KernelFormat();
@@ -220,7 +224,8 @@ function unpackRoom(initrd: string | null, modules: Array<string>): u64 {
   return room > margin ? room - margin : 0;
 }
 
-// A file read whole: its bytes stay for the loader (the runtime never frees anyway).
+// A file read whole into the boot attempt's memory (src/lib/attempt.ts): its bytes stay for
+// the loader, and go back with the attempt when it fails.
 export class LoadedFile {
   constructor(public name: string, public data: usize, public size: u64) {}
 }
@@ -241,9 +246,9 @@ class ReadResult {
   error: string | null = null;
 }
 
-// `name` whole into fresh memory; errors name the file. `pages`: into whole pages of their own
-// (zero after the end), so that the new domain can take them where they are. A file over
-// 8 MiB is read in 4 MiB pieces under a progress line; the report says how fast it came.
+// `name` whole into the attempt's memory; errors name the file. `pages`: into whole pages of
+// their own (zero after the end), so that the new domain can take them where they are. A file
+// over 8 MiB is read in 4 MiB pieces under a progress line; the report says how fast it came.
 function readFileWhole(name: string, root: string, pages: bool): ReadResult {
   const r = new ReadResult();
   const f = openFile(name, root);
@@ -253,28 +258,15 @@ function readFileWhole(name: string, root: string, pages: bool): ReadResult {
   }
   const t0 = now();
   const big = f.size > PROGRESS_MIN;
-  let buf: usize = 0;
-  if (pages) {
-    const n = (f.size + 4095) >> 12;
-    if ((n << 12) + FILE_SLACK > linearRoom()) {
-      r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
-      return r;
-    }
-    buf = allocPages(<u32>n);
-  } else if (big) {
-    if (f.size + FILE_SLACK > linearRoom() || f.size >= (<u64>1 << 30)) {
-      r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
-      return r;
-    }
-    buf = heap.alloc(<usize>f.size);
-  } else {
-    const d = f.fs!.readFile(f.ino);
-    if (d.error != null) {
-      r.error = "'" + f.full + "': " + d.error!;
-      return r;
-    }
-    r.file = new LoadedFile(f.full, d.data, d.size);
-    bootReport.phase("read", f.full, f.size, 0, now() - t0);
+  const n = (f.size + 4095) >> 12;
+  const room = linearRoom();
+  if ((n << 12) + (pages ? FILE_SLACK : 0) > room) {
+    r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (room >> 20).toString() + " MiB)";
+    return r;
+  }
+  const buf = pages ? attemptPages(<usize>n) : attemptAlloc(<usize>(f.size == 0 ? 1 : f.size), false);
+  if (buf == 0) {
+    r.error = "'" + f.full + "': " + f.size.toString() + " bytes do not fit in the memory left (" + (linearRoom() >> 20).toString() + " MiB)";
     return r;
   }
   // readRange takes 32-bit lengths; a big file goes in pieces the progress line follows
@@ -425,7 +417,11 @@ function unzipModule(f: LoadedFile, quiet: bool): ReadResult {
   if (!quiet) console.line(new Text().str("  module ").str(f.name).str(": ").str(fmt).str(", ").u(f.size).str(" bytes unpacked to ").u(<u64>d.len));
   let data = d.ptr;
   if (!d.zeroTail) { // no room was left to zero the last page in place
-    data = allocPages(<u32>((<u64>d.len + 4095) >> 12));
+    data = attemptPages(<usize>((<u64>d.len + 4095) >> 12));
+    if (data == 0) {
+      r.error = "'" + f.name + "': " + fmt + "-compressed module: no memory for its " + d.len.toString() + " unpacked bytes";
+      return r;
+    }
     memory.copy(data, d.ptr, d.len);
   }
   r.file = new LoadedFile(f.name, data, <u64>d.len);
@@ -446,8 +442,8 @@ function appendInitrds(out: Loaded, more: Array<string>, quiet: bool): string | 
   }
   const pages = (total + 4095) >> 12;
   if ((pages << 12) + FILE_SLACK > linearRoom()) return "the initrds' " + total.toString() + " bytes do not fit in the memory left";
-  const buf = allocPages(<u32>pages);
-  memory.fill(buf, 0, <usize>(pages << 12));
+  const buf = attemptPages(<usize>pages); // zeroed
+  if (buf == 0) return "the initrds' " + total.toString() + " bytes do not fit in the memory left";
   let at: u64 = 0;
   for (let i = 0; i < parts.length; i++) {
     memory.copy(buf + <usize>at, parts[i].data, <usize>parts[i].size);

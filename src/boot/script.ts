@@ -17,6 +17,7 @@ export const ACTION_NONE: i32 = 0;
 export const ACTION_REBOOT: i32 = 1; // `reboot` ran: the caller reboots the domain
 export const ACTION_HALT: i32 = 2; // `halt` ran: the caller powers it off
 export const ACTION_COMMANDLINE: i32 = 3; // `commandline` in an entry: the caller opens grubdom>
+import { beginAttempt, endAttempt } from "../lib/attempt";
 
 export class BootState {
   root: string = ""; // "(hd0,0)"; "" until `root`/`rootnoverify`/`uuid` (or the caller) sets it
@@ -287,8 +288,20 @@ function configfile(state: BootState, args: string): string | null {
   return null;
 }
 
+// One boot attempt: its buffers are the attempt's memory (src/lib/attempt.ts), given back
+// when it fails, so that the next entry (a fallback, an edit, a command) has all of it again.
 function boot(state: BootState): string | null {
   if (state.kernel == null) return "boot: no kernel loaded (use 'kernel FILE' first)";
+  if (!beginAttempt()) return "boot: another boot attempt is still open";
+  const e = loadAndLayOut(state);
+  endAttempt(e != null);
+  if (e != null) return "boot: " + e!;
+  console.say(describeLoaded(state.title, state.loaded!));
+  return null;
+}
+
+// What `boot` does inside its attempt: state.loaded on success, else the error.
+function loadAndLayOut(state: BootState): string | null {
   const paths = new Array<string>();
   const unzip = new Array<bool>();
   for (let i = 0; i < state.modules.length; i++) {
@@ -296,13 +309,12 @@ function boot(state: BootState): string | null {
     unzip.push(!state.modules[i].nounzip);
   }
   const l = loadFiles(state.kernel!, state.initrd, paths, state.quiet, unzip);
-  if (l.error != null) return "boot: " + l.error!;
+  if (l.error != null) return l.error;
   const lines = new Array<string>();
   for (let i = 0; i < state.modules.length; i++) lines.push(state.modules[i].args);
   const e = prepareDomain(l, state.kernelArgs, lines, state.quiet);
-  if (e != null) return "boot: " + e!;
+  if (e != null) return e;
   state.loaded = l;
-  console.say(describeLoaded(state.title, l));
   return null;
 }
 

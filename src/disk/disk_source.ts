@@ -24,14 +24,34 @@ export class DiskSource extends BlockSource {
     const first = offset / unit * unit;
     const end = (offset + <u64>len + unit - 1) / unit * unit;
     if (first == offset && end == offset + <u64>len) return this.disk.read(offset / 512, len / 512, dst);
-    const span = <u32>(end - first);
-    if (span > this.scratchSize) {
-      this.scratch = heap.alloc(span);
-      this.scratchSize = span;
+    // The partial sectors at either end through a one-sector bounce buffer (kept memory, so
+    // its size must not follow the read's: a large unaligned read would keep that much), the
+    // whole sectors between straight into dst.
+    if (this.scratch == 0) {
+      this.scratch = heap.alloc(<usize>unit);
+      this.scratchSize = <u32>unit;
     }
-    const e = this.disk.read(first / 512, span / 512, this.scratch);
-    if (e != null) return e;
-    memory.copy(dst, this.scratch + <usize>(offset - first), len);
+    let at = offset;
+    const stop = offset + <u64>len;
+    let out = dst;
+    for (let guard = 0; guard < 3 && at < stop; guard++) {
+      const sector = at / unit * unit;
+      if (sector == at && stop - at >= unit) {
+        const whole = (stop - at) / unit * unit;
+        const e = this.disk.read(at / 512, <u32>(whole / 512), out);
+        if (e != null) return e;
+        at += whole;
+        out += <usize>whole;
+        continue;
+      }
+      const e = this.disk.read(sector / 512, <u32>(unit / 512), this.scratch);
+      if (e != null) return e;
+      const from = at - sector;
+      const n = min<u64>(unit - from, stop - at);
+      memory.copy(out, this.scratch + <usize>from, <usize>n);
+      at += n;
+      out += <usize>n;
+    }
     return null;
   }
 }

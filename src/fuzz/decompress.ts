@@ -4,9 +4,10 @@
 // Output is limited to 16 MiB. Anything that traps is a finding; so is a broken invariant:
 //   - an error result carries no data, and its message names the format ("xz: ...");
 //   - a good result is within the limit and its bytes can be read;
-//   - the same stream with a limit one byte below what it produced is refused, not cut short.
+//   - the same stream with a limit one byte below what it produced is refused, not cut short;
+//   - decompressing it a second time gives the same result: no state kept from the first.
 //
-// Built with scripts/fuzz/build.sh: runtime stub, imported memory, abort -> src/fuzz/abort.
+// Built with scripts/fuzz/build.sh: runtime stub (src/lib/runtime.ts in its place), imported memory, abort -> src/fuzz/abort.
 
 import { decompress, detectFormat, FORMATS } from "../loader/decompress/index";
 import { abortRecord, fuzzFail } from "./abort";
@@ -22,9 +23,12 @@ export function fuzz_abort_record(): usize {
   return abortRecord();
 }
 
+let lastError: string | null = null;
+
 function check(fmt: string, p: usize, n: usize, limit: usize): usize {
   const d = decompress(fmt, p, n, limit);
   const e = d.error;
+  lastError = e;
   if (e != null) {
     if (d.len != 0 || d.ptr != 0) fuzzFail("an error result with data");
     if (!e.startsWith(fmt + ": ")) fuzzFail("an error message that does not name its format");
@@ -51,7 +55,13 @@ export function fuzz_one(ptr: usize, len: usize): void {
     fmt = detectFormat(p, n);
     if (fmt.length == 0) return;
   }
+  // Nothing is kept from one call to the next (a boot decompresses again after a failed
+  // entry): the same stream a second time gives the same result, error message included.
+  const d0 = decompress(fmt, p, n, LIMIT);
   const got = check(fmt, p, n, LIMIT);
+  const e0 = d0.error;
+  if ((e0 != null) != (got == usize.MAX_VALUE) || (e0 == null && got != d0.len) ||
+    (e0 != null && e0 != lastError)) fuzzFail("a second call gives another result");
   if (got != usize.MAX_VALUE && got > 0) {
     if (check(fmt, p, n, got - 1) != usize.MAX_VALUE) fuzzFail("output cut short at the limit instead of refused");
   }

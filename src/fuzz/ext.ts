@@ -33,7 +33,7 @@ const MAX_DEPTH: i32 = 12; // directory levels below the root
 const MAX_ENTRIES: i32 = 2048; // entries visited per input
 const MAX_DIRS: i32 = 256; // directories listed per input
 const WHOLE_FILE_CAP: u64 = 4 << 20; // files up to this are read whole with readFile
-const READ_BUDGET: u64 = 64 << 20; // bytes readFile may allocate per input (the stub never frees)
+const READ_BUDGET: u64 = 64 << 20; // bytes readFile may allocate per input (kept memory: never freed)
 const RANGE: u32 = 4096;
 const LOOKUPS_PER_DIR: i32 = 16;
 

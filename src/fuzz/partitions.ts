@@ -3,7 +3,7 @@
 // fresh instance. Anything that traps (out-of-bounds, unreachable, an abort, stack exhaustion,
 // memory beyond the driver's cap) is a finding; so is a broken invariant checked below.
 //
-// Built with scripts/fuzz/build.sh: runtime stub, imported memory, abort -> src/fuzz/abort.
+// Built with scripts/fuzz/build.sh: runtime stub (src/lib/runtime.ts in its place), imported memory, abort -> src/fuzz/abort.
 
 import { MemorySource, SliceSource } from "../disk/source";
 import { readPartitions } from "../disk/partitions";

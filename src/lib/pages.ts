@@ -1,5 +1,6 @@
-// Page-aligned allocations from the AssemblyScript heap.
-// The stub runtime's heap.alloc is only 16-byte aligned, so over-allocate and round.
+// Page-aligned kept memory (src/lib/runtime.ts): heap.alloc is only 16-byte aligned, so
+// over-allocate and round. The loader's pages for one boot attempt come from attemptPages
+// (src/lib/attempt.ts) instead.
 
 import { PAGE_SIZE } from "../xen/abi";
 

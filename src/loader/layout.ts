@@ -9,6 +9,7 @@ import * as abi from "../xen/abi";
 import { mfn_of, pfn_of, pfn_to_mfn, va_of, hypercall_page } from "../xen/hypercall";
 import { startInfo } from "../xen/start_info";
 import { allocPages } from "../lib/pages";
+import { attemptPages, checkedPages, memoryTop } from "../lib/attempt";
 import { KernelImage } from "./kernel";
 import { hex } from "./elf";
 import { PageTables, linkTables, mapPage } from "./pagetable";
@@ -95,16 +96,15 @@ function failed(d: NewDomain, why: string): NewDomain {
 
 // What the linear memory can still take, in bytes: the domain's RAM above where it starts
 // (pfn_of(0)), less what the platform keeps for the page tables that map it and the 64 KiB
-// steps it grows in, less what the allocator has handed out. (Not less what the memory has
-// grown to: the stub runtime's allocator doubles the memory when it can, so a 300 KiB initrd
-// read after a 64 MiB kernel may grow it by 64 MiB that later allocations then fill.)
+// steps it grows in, less what the allocator has handed out (src/lib/runtime.ts: memory a
+// failed attempt gave back counts as free again, though the linear memory stays grown).
 export function linearRoom(): u64 {
   const nr = startInfo.nrPages;
   const base = pfn_of(0);
   const reserve = (nr >> 9) + 8 + 16;
   if (base >= nr || nr - base <= reserve) return 0;
   const ram = (nr - base - reserve) << 12;
-  const used = <u64>heap.alloc(0); // the allocator's current end
+  const used = memoryTop(); // the allocator's current end
   return ram > used ? ram - used : 0;
 }
 
@@ -156,7 +156,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
     tables.l4 = low;
     tables.order[0] = low;
   }
-  let tramp: usize = reservedTrampoline != 0 ? reservedTrampoline : allocPages(1);
+  let tramp: usize = reservedTrampoline != 0 ? reservedTrampoline : checkedPages(1, "the layout");
   let trampVa = va_of(tramp);
   let tryEnd: u64 = 0;
   for (let tries = 0; ; tries++) {
@@ -170,7 +170,7 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
     const inP2m = initP2m && trampVa >= x.initP2m && trampVa < x.initP2m + d.p2mPages * PAGE + (1 << 30);
     if (!inKernel && !inP2m) break;
     if (tries == 4) return failed(d, "no page of the loader lies outside the new kernel's address space (virt_base " + hex(x.virtBase) + ") for the trampoline");
-    tramp = allocPages(1);
+    tramp = checkedPages(1, "the layout");
     trampVa = va_of(tramp);
   }
   d.trampoline = tramp;
@@ -248,12 +248,12 @@ export function buildDomain(img: KernelImage, initrd: ModuleSource | null, pkg: 
 
   // The P2M pages (written once every pfn has its frame, below): the u64 P2M itself, or on
   // x86_32 a list of u32 entries beside it.
-  d.p2m = allocPages(<u32>(pae ? pagesFor(nr * 8) : d.p2mPages));
-  d.p2mList = pae ? allocPages(<u32>d.p2mPages) : d.p2m;
+  d.p2m = checkedPages(<usize>(pae ? pagesFor(nr * 8) : d.p2mPages), "the layout");
+  d.p2mList = pae ? checkedPages(<usize>d.p2mPages, "the layout") : d.p2m;
   setPages(d.p2mPfn, d.p2mList, d.p2mPages, src);
 
   // start_info; the xenstore and console frames are placed by frame number below.
-  d.startInfo = allocPages(1);
+  d.startInfo = checkedPages(1, "the layout");
   setPages(d.startInfoPfn, d.startInfo, 1, src);
 
   // The page tables: the main mapping, then what the trampoline needs, then (INIT_P2M) the
@@ -358,7 +358,7 @@ function fillKernelPages(img: KernelImage, out: StaticArray<usize>): void {
   const e = img.elf!;
   const pages = <u64>out.length;
   const fresh = countFresh(out);
-  const block = fresh > 0 ? allocPages(<u32>fresh) : 0;
+  const block = fresh > 0 ? checkedPages(<usize>fresh, "the layout") : 0;
   let next: usize = block;
   for (let k: u64 = 0; k < pages; k++) {
     if (out[<i32>k] != 0) continue;
@@ -434,7 +434,8 @@ function sparePages(from: usize, size: u64, plan: StaticArray<usize>, out: Array
 // above are left allocated: at most LOW_L3_TRIES of them, once per layout.
 function lowPage(): usize {
   for (let i = 0; i < LOW_L3_TRIES; i++) {
-    const p = allocPages(1);
+    const p = attemptPages(1);
+    if (p == 0) return 0; // no memory left
     if (mfn_of(p) < BELOW_4G_MFN) return p;
   }
   return 0;
@@ -449,7 +450,7 @@ function zeroPages(first: u64, n: u64, recycled: Array<usize>, next: i32, src: S
     memory.fill(page, 0, <usize>PAGE);
     src[<i32>(first + i)] = <i32>(page >> 12);
   }
-  if (i < n) setPages(first + i, allocPages(<u32>(n - i)), n - i, src);
+  if (i < n) setPages(first + i, checkedPages(<usize>(n - i), "the layout"), n - i, src);
   return next;
 }
 
@@ -465,7 +466,7 @@ export function reserveTrampolinePage(): void {
 // name stay at their pfn when that pfn is free in the new layout, else take a free one.
 function assignFrames(d: NewDomain, src: StaticArray<i32>): string | null {
   const nr = d.nrPages;
-  const old = allocPages(<u32>pagesFor(nr * 8)); // u64 entries at both widths
+  const old = checkedPages(<usize>pagesFor(nr * 8), "the layout"); // u64 entries at both widths
   d.oldP2m = old;
   for (let p: u64 = 0; p < nr; p++) {
     const m = pfn_to_mfn(p);

@@ -3,7 +3,7 @@
 // then each module's command line in a page of its own (docs/loader.md). Offsets are from the
 // package's start; mod_end is one past the module's last byte, as GNU Mach reads it.
 
-import { allocPages } from "../lib/pages";
+import { attemptPages } from "../lib/attempt";
 
 const PAGE: u64 = 4096;
 const DESC_SIZE: u32 = 16;
@@ -19,13 +19,17 @@ export class ModulePackage {
   error: string | null = null;
 }
 
-// `data[i]` are page-aligned (and zero past `sizes[i]` to the page's end); `cmdlines[i]` the
+// Its pages are the boot attempt's memory (src/lib/attempt.ts). `data[i]` are page-aligned (and zero past `sizes[i]` to the page's end); `cmdlines[i]` the
 // module's whole line, file name first.
 export function buildPackage(data: Array<usize>, sizes: Array<u64>, cmdlines: Array<string>): ModulePackage {
   const pkg = new ModulePackage();
   const n = data.length;
   const descPages = (<u64>(n + 1) * DESC_SIZE + PAGE - 1) / PAGE;
-  const desc = allocPages(<u32>descPages);
+  const desc = attemptPages(<usize>descPages);
+  if (desc == 0) {
+    pkg.error = "no memory left for the module package's descriptors";
+    return pkg;
+  }
   pkg.pieces.push(new PackagePiece(0, desc, descPages));
   let page = descPages;
   const starts = new Array<u64>();
@@ -42,7 +46,11 @@ export function buildPackage(data: Array<usize>, sizes: Array<u64>, cmdlines: Ar
       pkg.error = "module " + (i + 1).toString() + ": its command line has " + len.toString() + " bytes; the package gives each 4095";
       return pkg;
     }
-    const cl = allocPages(1);
+    const cl = attemptPages(1);
+    if (cl == 0) {
+      pkg.error = "no memory left for module " + (i + 1).toString() + "'s command line";
+      return pkg;
+    }
     memory.copy(cl, changetype<usize>(line), len);
     pkg.pieces.push(new PackagePiece(page, cl, 1));
     const d = desc + <usize>i * DESC_SIZE;

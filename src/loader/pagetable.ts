@@ -5,7 +5,7 @@
 // L3s, the L2s and the L1s of each area mapped. Entries are 8 bytes and hold machine frames
 // at both widths.
 
-import { allocPages } from "../lib/pages";
+import { checkedPages } from "../lib/attempt";
 
 export const PTE_PRESENT: u64 = 0x001;
 export const PTE_RW: u64 = 0x002;
@@ -42,7 +42,7 @@ export class PageTables {
       this.vaMask = VA_MASK_32;
     }
     if (withL4) {
-      this.l4 = allocPages(1);
+      this.l4 = checkedPages(1, "page tables");
       this.order.push(this.l4);
     }
   }
@@ -79,7 +79,7 @@ export class PageTables {
       const b = (to & this.vaMask) >> s;
       for (let key = a; key <= b; key++) {
         if (this.has(level, key) || (other != null && other!.has(level, key))) continue;
-        const page = allocPages(1);
+        const page = checkedPages(1, "page tables");
         this.keys[level].push(key);
         this.pages[level].push(page);
         this.order.push(page);
@@ -90,7 +90,7 @@ export class PageTables {
   // One table at `level` for `key`, unless this set has it already.
   addTable(level: i32, key: u64): void {
     if (this.has(level, key)) return;
-    const page = allocPages(1);
+    const page = checkedPages(1, "page tables");
     this.keys[level].push(key);
     this.pages[level].push(page);
     this.order.push(page);

@@ -5,9 +5,10 @@
 // last are the kernel's appended size, checked. Old "randomised" blocks are refused.
 //
 // Memory: one array of u32 per block (the BWT's links: up to 900000 of them), allocated
-// once per call, for the largest block size seen.
+// once per call, for the largest block size seen, from the boot attempt's memory.
 
 import { OutBuf } from "./output";
+import { attemptAlloc } from "../../lib/attempt";
 
 const BLOCK_MAGIC: u64 = 0x314159265359;
 const END_MAGIC: u64 = 0x177245385090;
@@ -345,7 +346,11 @@ function stream(out: OutBuf): bool {
   ip += 4;
   blockMax = <usize>level * 100000;
   if (ttCap < blockMax) {
-    tt = heap.alloc(blockMax * 4);
+    tt = attemptAlloc(blockMax * 4, false);
+    if (tt == 0) {
+      ttCap = 0;
+      return fail("no memory for a block of " + blockMax.toString() + " bytes");
+    }
     ttCap = blockMax;
   }
   let combined: u32 = 0;

@@ -8,7 +8,7 @@
 // whatever follows it (the kernel build appends the uncompressed size, 4 bytes) is ignored.
 
 import { OutBuf } from "./output";
-import { lzmaProps, lzmaReset, lzmaDictReset, rcInit, rcFinish, lzmaRun, rcIp, lzErr, ST_STOP, ST_END, ST_FULL, ST_ERR } from "./lzma_dec";
+import { lzmaProps, lzmaReset, lzmaDictReset, rcInit, rcFinish, lzmaRun, rcIp, lzErr, ST_STOP, ST_END, ST_FULL, ST_ERR, lzmaForget } from "./lzma_dec";
 
 function at(pos: usize, what: string): string {
   return "lzma: byte " + pos.toString() + ": " + what;
@@ -21,6 +21,7 @@ function limitMsg(src: usize, out: OutBuf): string {
 
 export function unlzma(src: usize, len: usize, out: OutBuf): string | null {
   if (len < 13) return at(len, "header truncated (13 bytes needed)");
+  lzmaForget();
   let e = lzmaProps(<u32>load<u8>(src), 12);
   if (e != null) return at(0, e);
   // Bytes 1..4, the dictionary size, only bound what the encoder used: the whole output is

@@ -15,6 +15,8 @@
 // would keep range, code and the input pointer in memory. Input past the end reads as zeros
 // and is caught by the pointer check at the top of every symbol; output never passes `stop`.
 
+import { attemptAlloc } from "../../lib/attempt";
+
 import { OutBuf } from "./output";
 
 // Probability array layout (u16 entries, each starting at 1024 = one half).
@@ -72,9 +74,10 @@ export function lzmaProps(b: u32, maxLcLp: u32): string | null {
   if (nlc + nlp > maxLcLp) return "LZMA lc + lp = " + (nlc + nlp).toString() + " (at most " + maxLcLp.toString() + ")";
   const need = LITERAL + (<u32>0x300 << (nlc + nlp));
   if (need > SMALL_PROBS) {
-    // A fresh block each time (rare: legacy .lzma only, once per stream); not kept across
-    // calls, as the heap may have been reset in between.
-    probs = heap.alloc(<usize>need * 2);
+    // A fresh block each time (rare: legacy .lzma only, once per stream), the boot attempt's
+    // memory: not kept across calls, as it is given back when the attempt fails.
+    probs = attemptAlloc(<usize>need * 2, false);
+    if (probs == 0) return "no memory for " + need.toString() + " LZMA probabilities";
   } else {
     probs = smallProbs;
   }
@@ -94,6 +97,12 @@ export function lzmaReset(): void {
   rep1 = 0;
   rep2 = 0;
   rep3 = 0;
+  pending = 0;
+}
+
+// A new stream: nothing carried over from the last call, which may have stopped at an error
+// in the middle of a match (a second decompression in the same boot, after a failed entry).
+export function lzmaForget(): void {
   pending = 0;
 }
 

@@ -1,6 +1,9 @@
 // Where a decompressor writes: one buffer that grows as the output does, up to a limit (what
-// the domain can hold). The stub allocator extends its newest block in place, so growing the
-// buffer while nothing else is allocated costs no copy.
+// the domain can hold). It is the boot attempt's memory (src/lib/attempt.ts), given back when
+// the attempt fails; the newest block grows in place, so growing the buffer while nothing
+// else is allocated costs no copy.
+
+import { attemptAlloc, attemptExtend, attemptOpen } from "../../lib/attempt";
 
 const PAGE: usize = 4096;
 const NEVER: usize = <usize>-1;
@@ -24,28 +27,53 @@ export class OutBuf {
   ignored: usize = 0; // set by a decoder that stops before the input's end (gzip's trailing data)
   private raw: usize = 0; // the block from the allocator; ptr is its first page boundary
   private nextProgress: usize = NEVER; // the length at which progressHook is called next
+  private rawSize: usize = 0;
 
   constructor(initial: usize, limit: usize) {
     this.limit = limit;
     const n: usize = initial < 4096 ? 4096 : initial;
-    this.cap = n < limit ? n : limit;
-    this.raw = heap.alloc(this.cap + PAGE - 1);
-    this.ptr = (this.raw + PAGE - 1) & ~(PAGE - 1);
+    const cap = n < limit ? n : limit;
+    const raw = attemptAlloc(cap + PAGE - 1, false);
+    if (raw != 0) { // else no memory: cap stays 0, and reserve tries again
+      this.raw = raw;
+      this.rawSize = cap + PAGE - 1;
+      this.cap = cap;
+      this.ptr = (raw + PAGE - 1) & ~(PAGE - 1);
+    }
     if (progressHook != null && progressStep > 0) this.nextProgress = progressStep;
   }
 
-  // Room for n more bytes; false when the output would pass the limit.
+  // Room for n more bytes; false when the output would pass the limit (or the memory).
   reserve(n: usize): bool {
     if (this.len >= this.nextProgress) this.progress();
     if (this.len + n <= this.cap) return true;
     if (n > this.limit - this.len) return false;
-    let want = this.cap;
+    let want: usize = this.cap;
+    if (want == 0) want = this.limit < 4096 ? this.limit : 4096;
     while (want < this.len + n) want = want > (this.limit >> 1) ? this.limit : want << 1;
-    const at = this.ptr - this.raw;
-    const raw = heap.realloc(this.raw, want + PAGE - 1);
+    if (this.raw != 0 && attemptExtend(this.raw, this.rawSize, want + PAGE - 1)) {
+      this.rawSize = want + PAGE - 1;
+      this.cap = want;
+      return true;
+    }
+    if (this.raw != 0 && !attemptOpen()) {
+      // Kept memory (no boot attempt: the tools, the benchmark): the newest block grows in place.
+      const at = this.ptr - this.raw;
+      const raw = heap.realloc(this.raw, want + PAGE - 1);
+      const ptr = (raw + PAGE - 1) & ~(PAGE - 1);
+      if (raw + at != ptr) memory.copy(ptr, raw + at, this.len); // moved: back to a page boundary
+      this.raw = raw;
+      this.rawSize = want + PAGE - 1;
+      this.ptr = ptr;
+      this.cap = want;
+      return true;
+    }
+    const raw = attemptAlloc(want + PAGE - 1, false);
+    if (raw == 0) return false;
     const ptr = (raw + PAGE - 1) & ~(PAGE - 1);
-    if (raw + at != ptr) memory.copy(ptr, raw + at, this.len); // moved: back to a page boundary
+    if (this.len > 0) memory.copy(ptr, this.ptr, this.len);
     this.raw = raw;
+    this.rawSize = want + PAGE - 1;
     this.ptr = ptr;
     this.cap = want;
     return true;

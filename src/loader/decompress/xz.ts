@@ -18,7 +18,7 @@
 import { OutBuf } from "./output";
 import { crc32Update, crc64Update, sha256 } from "./checks";
 import { bcjX86Decode } from "./bcj_x86";
-import { lzmaProps, lzmaReset, lzmaDictReset, rcInit, rcFinish, lzmaRun, rcIp, lzErr, pending, ST_STOP, ST_ERR } from "./lzma_dec";
+import { lzmaForget, lzmaProps, lzmaReset, lzmaDictReset, rcInit, rcFinish, lzmaRun, rcIp, lzErr, pending, ST_STOP, ST_ERR } from "./lzma_dec";
 
 // Nothing here allocates on the heap unless it fails (messages): the output buffer is the
 // newest heap block and grows in place only while it stays so.
@@ -297,6 +297,7 @@ function stream(src: usize, len: usize, pos: usize, out: OutBuf): string | null 
 
 export function unxz(src: usize, len: usize, out: OutBuf): string | null {
   if (len == 0) return at(0, "empty input (no xz stream)");
+  lzmaForget();
   let pos: usize = 0;
   for (;;) {
     const e = stream(src, len, pos, out);

@@ -1,0 +1,206 @@
+// Seeds and hand-made regression inputs of the loader's fuzz targets (src/fuzz/menulst.ts,
+// kernel.ts, multiboot.ts), made from real inputs where there are some: the menu.lst files
+// of test/config (Debian's, Ubuntu's, the Hurd's), Debian 12's bzImage and vmlinux and GNU
+// Mach's image (scripts/kernels/fetch.ts, cached), the module lines of the Hurd's menu.lst.
+// scripts/fuzz/seeds.ts calls these.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { pvElf } from "../../test/loader/pv-elf";
+import { debianKernel, gnuMach } from "../kernels/fetch";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const MAX = 256 << 10; // scripts/fuzz/run's -max_len
+
+// ---- menulst -------------------------------------------------------------------------------
+
+export function menulstSeeds(): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  const dir = join(ROOT, "test/config");
+  for (const f of readdirSync(dir)) if (f.endsWith(".lst")) out[`config-${f}`] = readFileSync(join(dir, f));
+  out["saved-menu.lst"] = readFileSync(join(dir, "saved/menu.lst"));
+  out["saved-default"] = readFileSync(join(dir, "saved/default"));
+  return { ...out, ...menulstRegressions() };
+}
+
+export function menulstRegressions(): Record<string, Buffer> {
+  return {
+    "hand-every-command.bin": Buffer.from(
+      "default saved\ntimeout=5\nfallback 1 2 3 4 5 6 7 8 9\nhiddenmenu\npassword --md5 $1$abc$xyz /boot/grub/other.lst\n" +
+      "color normal/blue\nserial --unit=0\nterminal serial\n" +
+      "title A\\\n continued\n\troot\t(hd0,0)\n  kernel --type=multiboot --no-mem-option /boot/k a=b\n  module /m1 x\n modulenounzip /m2\n" +
+      "  initrd=/boot/i\n uuid 1234\n lock\n savedefault\n quiet\n configfile (hd0,1)/x.lst\n chainloader +1\n" +
+      "title\ntitle B\nrootnoverify (hd1)\nkernel\n"),
+    "hand-crlf-tabs-nul.bin": Buffer.from("title x\r\n\tkernel\t/k\r\n\0\0title y\r\n"),
+    "hand-long-line.bin": Buffer.from(`title ${"x".repeat(5000)}\nkernel /k ${"y".repeat(70000)}\n`),
+    "hand-backslash-end.bin": Buffer.from("title a\nkernel /k \\"),
+    "hand-default-huge.bin": Buffer.from("default 99999999999999999999\nfallback -1 2147483648 0x10\ntitle a\n"),
+    "hand-empty.bin": Buffer.alloc(0),
+  };
+}
+
+// ---- kernel --------------------------------------------------------------------------------
+
+// Input: a width byte (1: x86_64, 0: x86_32 PAE), then the kernel file.
+const w64 = (b: Buffer) => Buffer.concat([Buffer.from([1]), b]);
+const w32 = (b: Buffer) => Buffer.concat([Buffer.from([0]), b]);
+
+// Debian's real setup header with `payload` as its protected-mode payload (payload_offset and
+// payload_length, syssize set to match), the unpacked size appended as Linux's build does.
+let debianBz: Buffer | undefined;
+function debian(): Buffer {
+  return (debianBz ??= readFileSync(debianKernel()));
+}
+
+function bzImage(payload: Buffer, unpacked: number): Buffer {
+  const bz = debian();
+  const setup = ((bz[0x1f1] || 4) + 1) * 512;
+  const head = Buffer.from(bz.subarray(0, setup + 0x200));
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(unpacked);
+  const body = Buffer.concat([payload, size]);
+  head.writeUInt32LE(0x200, 0x248); // payload_offset, from the protected-mode code's start
+  head.writeUInt32LE(body.length, 0x24c);
+  const file = Buffer.concat([head, body]);
+  file.writeUInt32LE(Math.ceil((file.length - setup) / 16), 0x1f4); // syssize
+  return file;
+}
+
+// An ELF64 with Debian's vmlinux's ELF and program headers and its real PT_NOTE segment (the
+// Xen notes), the notes moved to after the headers and the PT_LOADs given no file bytes.
+function vmlinuxHeaders(vmlinux: Buffer): Buffer {
+  const phoff = Number(vmlinux.readBigUInt64LE(32));
+  const phnum = vmlinux.readUInt16LE(56);
+  const head = Buffer.from(vmlinux.subarray(0, phoff + phnum * 56));
+  head.writeBigUInt64LE(0n, 40); // no section headers
+  head.writeUInt16LE(0, 60);
+  head.writeUInt16LE(0, 62);
+  const notes: Buffer[] = [];
+  let at = head.length;
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * 56;
+    const type = head.readUInt32LE(p);
+    const off = Number(head.readBigUInt64LE(p + 8));
+    const size = Number(head.readBigUInt64LE(p + 32));
+    if (type === 4) {
+      notes.push(vmlinux.subarray(off, off + size));
+      head.writeBigUInt64LE(BigInt(at), p + 8);
+      at += size;
+    } else if (type === 1) {
+      head.writeBigUInt64LE(0n, p + 32); // p_filesz
+    }
+  }
+  return Buffer.concat([head, ...notes]);
+}
+
+// A 32-bit PAE kernel of the old kind: no notes, a "__xen_guest" section with the parameters
+// as a string.
+function xenGuestElf32(guest: string): Buffer {
+  const shstr = Buffer.from("\0__xen_guest\0.shstrtab\0");
+  const text = Buffer.alloc(0x1000, 0x90);
+  const g = Buffer.from(guest + "\0");
+  const textOff = 0x1000, gOff = textOff + text.length, strOff = gOff + g.length, shOff = (strOff + shstr.length + 3) & ~3;
+  const b = Buffer.alloc(shOff + 3 * 40);
+  b.write("\x7fELF", 0, "latin1");
+  b[4] = 1; b[5] = 1; b[6] = 1;
+  b.writeUInt16LE(2, 16); b.writeUInt16LE(3, 18); b.writeUInt32LE(1, 20);
+  b.writeUInt32LE(0xc0100000, 24); // entry
+  b.writeUInt32LE(52, 28); b.writeUInt32LE(shOff, 32);
+  b.writeUInt16LE(52, 40); b.writeUInt16LE(32, 42); b.writeUInt16LE(1, 44);
+  b.writeUInt16LE(40, 46); b.writeUInt16LE(3, 48); b.writeUInt16LE(2, 50);
+  // PT_LOAD: the text at 0xc0100000 (paddr 0x100000)
+  b.writeUInt32LE(1, 52); b.writeUInt32LE(textOff, 56); b.writeUInt32LE(0xc0100000, 60); b.writeUInt32LE(0x100000, 64);
+  b.writeUInt32LE(text.length, 68); b.writeUInt32LE(0x20000, 72); b.writeUInt32LE(5, 76); b.writeUInt32LE(0x1000, 80);
+  text.copy(b, textOff);
+  g.copy(b, gOff);
+  shstr.copy(b, strOff);
+  const sh = (i: number, name: number, type: number, off: number, size: number) => {
+    const p = shOff + i * 40;
+    b.writeUInt32LE(name, p); b.writeUInt32LE(type, p + 4); b.writeUInt32LE(off, p + 16); b.writeUInt32LE(size, p + 20);
+  };
+  sh(1, 1, 1, gOff, g.length); // __xen_guest, PROGBITS
+  sh(2, 13, 3, strOff, shstr.length); // .shstrtab
+  return b;
+}
+
+function tool(cmd: string, args: string[], input: Buffer): Buffer {
+  return execFileSync(cmd, args, { input, maxBuffer: 256 << 20 });
+}
+
+export function kernelSeeds(): Record<string, Buffer> {
+  const elf = pvElf(0x40);
+  const out: Record<string, Buffer> = {
+    "pv-elf": w64(elf),
+    "pv-elf-no-notes": w64(pvElf(0x40, false)),
+    "pv-elf-32-domain": w32(elf),
+    "pv-elf-gzip": w64(gzipSync(elf)),
+    "bzimage-debian-setup-gzip": w64(bzImage(gzipSync(elf), elf.length)),
+    "bzimage-debian-setup-xz": w64(bzImage(tool("xz", ["-c", "--check=crc32", "--x86", "--lzma2"], elf), elf.length)),
+    "bzimage-debian-setup-lz4": w64(bzImage(tool("lz4", ["-c", "-l", "-9"], elf), elf.length)),
+    "bzimage-debian-setup-zstd": w64(bzImage(tool("zstd", ["-c", "-19", "-q"], elf), elf.length)),
+    "xen-guest-elf32": w32(xenGuestElf32("GUEST_OS=linux,GUEST_VER=2.6,XEN_VER=xen-3.0,VIRT_BASE=0xC0000000,ELF_PADDR_OFFSET=0xC0000000,HYPERCALL_PAGE=0x101,LOADER=generic,PAE=yes[extended-cr3]")),
+  };
+  const bz = debian();
+  out["bzimage-debian-head"] = w64(bz.subarray(0, MAX - 1)); // its payload cut short
+  const setup = ((bz[0x1f1] || 4) + 1) * 512;
+  const off = setup + bz.readUInt32LE(0x248);
+  const vmlinux = tool("xz", ["-dc", "--single-stream"], bz.subarray(off, off + bz.readUInt32LE(0x24c)));
+  out["vmlinux-debian-headers-notes"] = w64(vmlinuxHeaders(vmlinux));
+  const mach = readFileSync(gnuMach());
+  out["gnumach-1.8-xen-486-head"] = w32(mach.subarray(0, MAX - 1));
+  for (const f of ["gnumach-xen-amd64-2_1.8+git20221224-2-fixed.elf"]) {
+    const p = join(ROOT, "build/cache/kernels", f);
+    if (existsSync(p)) out["gnumach-amd64-head"] = w64(readFileSync(p).subarray(0, MAX - 1));
+  }
+  return { ...out, ...kernelRegressions() };
+}
+
+export function kernelRegressions(): Record<string, Buffer> {
+  const elf = pvElf(0x40);
+  const bad = Buffer.from(elf);
+  bad.writeBigUInt64LE(0xffffffffffff0000n, 64 + 8); // the PT_LOAD's offset far past the file
+  const wrap = Buffer.from(elf);
+  wrap.writeBigUInt64LE(0xfffffffffffff000n, 64 + 24); // p_paddr near the top: paddr + memsz wraps
+  const manyPh = Buffer.from(elf);
+  manyPh.writeUInt16LE(0xffff, 56);
+  return {
+    "hand-empty-64.bin": Buffer.from([1]),
+    "hand-elf-load-past-file.bin": w64(bad),
+    "hand-elf-paddr-wraps.bin": w64(wrap),
+    "hand-elf-65535-phdrs.bin": w64(manyPh),
+    "hand-bzimage-header-only.bin": w64(bzImage(Buffer.alloc(0), 0).subarray(0, 0x300)),
+    "hand-xen-guest-no-terminator.bin": w32(xenGuestElf32("GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=").subarray(0, 0x1000 + 0x1000 + 40)),
+  };
+}
+
+// ---- multiboot -----------------------------------------------------------------------------
+
+// Input: n, n u32 sizes, then the command lines separated by '\n' (src/fuzz/multiboot.ts).
+function pkg(sizes: number[], lines: string[]): Buffer {
+  const s = Buffer.alloc(4 * sizes.length);
+  sizes.forEach((v, i) => s.writeUInt32LE(v, 4 * i));
+  return Buffer.concat([Buffer.from([sizes.length]), s, Buffer.from(lines.join("\n"))]);
+}
+
+export function multibootSeeds(): Record<string, Buffer> {
+  // The Hurd's module lines as its menu.lst has them (test/config/hurd.lst).
+  const hurd = readFileSync(join(ROOT, "test/config/hurd.lst"), "utf8").split("\n")
+    .map((l) => l.trim()).filter((l) => l.startsWith("module")).map((l) => l.replace(/^module\s+/, ""));
+  return {
+    "hurd-modules": pkg(hurd.map((_, i) => [614400, 1048576, 123457, 5000][i % 4]), hurd),
+    "gnumach-test-modules": pkg([123457, 5000, 4096], ["/boot/m1.bin --alpha", "/boot/m2.bin beta gamma", "/boot/m3.bin"]),
+    ...multibootRegressions(),
+  };
+}
+
+export function multibootRegressions(): Record<string, Buffer> {
+  return {
+    "hand-no-modules.bin": pkg([], []),
+    "hand-eight-empty.bin": pkg([0, 0, 0, 0, 0, 0, 0, 0], ["", "", "", "", "", "", "", ""]),
+    "hand-line-4095.bin": pkg([1], ["x".repeat(4095)]),
+    "hand-line-4096.bin": pkg([1], ["x".repeat(4096)]),
+    "hand-page-sizes.bin": pkg([4096, 4095, 4097, 1048576], ["a", "b", "c", "d"]),
+  };
+}
