@@ -165,7 +165,11 @@ describe("pvboot check", () => {
     r = await pvboot("check", disk, "--ramdisk", rd);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}0 \* From the ramdisk: ok\nmemory = \d+ /);
-    expect((await pvboot("check", disk, "--arch", "x86_32")).status).toBe(2);
+    // --arch x86_32 checks as pvboot-x86_32.elf would: the 64-bit kernel is refused by width
+    r = await pvboot("check", disk, "--ramdisk", rd, "--arch", "x86_32");
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}0 \* From the ramdisk: .*a 64-bit \(x86_64\) kernel: this is pvboot-x86_32\.elf/);
+    expect((await pvboot("check", disk, "--arch", "arm64")).status).toBe(2);
     expect((await pvboot("check", disk, "--memory", "8")).status).toBe(2);
     expect((await pvboot("help", "check")).stdout).toContain("usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64|x86_32] [--json]");
   }, 120_000);

@@ -56,6 +56,13 @@ beforeAll(() => {
   writeFileSync(join(root, "boot", "legacy-above.elf"), pvElf32Legacy(legacy + ",FEATURES=pae_pgdir_above_4gb"));
   menu("legacy", "title Legacy PAE\nroot (hd0,0)\nkernel /boot/legacy.elf old\n");
   menu("legacy-above", "title Legacy PAE above\nroot (hd0,0)\nkernel /boot/legacy-above.elf old\n");
+  // GRUB 2's form, as Debian's 10_hurd writes it: multiboot, then each module with its
+  // command line after the file name (the module gzip-compressed, unpacked as GRUB 2 does).
+  writeFileSync(join(root, "boot", "busybox.gz"), execFileSync("gzip", ["-c", "-n", "-9", join(root, "boot", "busybox")]));
+  writeFileSync(join(root, "boot", "grub", "hurd.cfg"), "set timeout=0\nmenuentry 'GNU/Hurd' {\n  set root='hd0,msdos1'\n" +
+    "  multiboot /boot/gnumach.gz root=part:1:device:hd0 console=hvc0\n" +
+    `  module /boot/busybox.gz ${EXT2FS.replace("/boot/busybox ", "").replace(/\$/g, "\\$")}\n` +
+    `  module --nounzip /boot/busybox ${EXEC.replace("/boot/busybox ", "").replace(/\$/g, "\\$")}\n}\n`);
   makeDisk(disk, 40, [{ fsType: "ext2", sizeMiB: 38, dir: root }]);
 }, 120_000);
 
@@ -100,6 +107,16 @@ describe("the x86_32 PAE handoff in the emulator", () => {
     // both request kinds went through it: direct ones and indirect ones (the 2 MiB modules)
     expect(dom.blkbacks[0].stats.indirectRequests).toBeGreaterThan(0);
     expect(dom.blkbacks[0].stats.requests).toBeGreaterThan(dom.blkbacks[0].stats.indirectRequests);
+  }, 120_000);
+
+  it("GNU Mach from a grub.cfg (multiboot, module): GRUB 2's module lines, without the file name", () => {
+    const lines = [EXT2FS, EXEC].map((l) => l.replace("/boot/busybox ", ""));
+    const r = runLoader({
+      arch: "x86_32", memoryMB: 128, disks: [disk], cmdline: "(hd0,0)/boot/grub/hurd.cfg",
+      expect: { elf: mach, cmdline: "root=part:1:device:hd0 console=hvc0", modules: lines.map((line) => ({ bytes: busybox, cmdline: line })) },
+    });
+    expectAllOk(r);
+    expect(r.handoff!.modules).toEqual(lines.map((cmdline) => ({ size: busybox.length, cmdline })));
   }, 120_000);
 
   it("a minimal 32-bit PAE kernel with PT_NOTE notes (4-byte numbers): every check passes", () => {

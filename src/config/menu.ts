@@ -27,7 +27,8 @@ export class ConfigLine {
 export class ModuleSpec {
   constructor(
     public path: string, // as written, device included when given: "(hd0,0)/hurd/ext2fs.static"
-    public args: string, // the whole argument of the line, file name included
+    public args: string, // its command line: menu.lst, the whole argument, file name included (GRUB 0.97);
+    // grub.cfg, the arguments after the file name (GRUB 2)
     public nounzip: bool = false,
   ) {}
 }

@@ -9,8 +9,9 @@ import { MenuConfig, MenuEntry, ScriptContext, EntrySummary } from "../menu";
 import { parseScript } from "./parser";
 import { Interp, RunResult, FileAccess } from "./eval";
 import { BootState } from "../../boot/script";
-import { loadFiles, prepareDomain, describeLoaded } from "../../boot/load";
+import { loadFiles, prepareDomain, describeLoaded, Loaded } from "../../boot/load";
 import { console } from "../../xen/console";
+import { beginAttempt, endAttempt } from "../../lib/attempt";
 
 export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, dry: bool): RunResult {
   const ctx = cfg.script != null ? cfg.script!.clone() : new ScriptContext();
@@ -45,6 +46,7 @@ export function summarizeScript(entry: MenuEntry, cfg: MenuConfig, files: FileAc
   s.args = r.args;
   s.initrds = r.initrds;
   if (r.initrds.length > 0) s.initrd = r.initrds[0];
+  s.modules = r.modules;
   s.configfile = r.configfile;
   return s;
 }
@@ -65,29 +67,52 @@ export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess)
     return state;
   }
   if (r.kernel == null) {
-    state.error = "the entry loaded no kernel (no 'linux' line ran)";
+    state.error = "the entry loaded no kernel (no 'linux' or 'multiboot' line ran)";
     return state;
   }
   return loadRun(state, r);
 }
 
-// Read what a run gathered (the kernel, its initrds) and lay the new domain out: state.loaded,
-// or state.error. The grub> command line's `boot` ends here too.
+// Read what a run gathered (the kernel, its initrds or modules) and lay the new domain out:
+// state.loaded, or state.error. The grub> command line's `boot` ends here too. One boot
+// attempt (src/lib/attempt.ts): a failure gives its memory back for the next entry.
 export function loadRun(state: BootState, r: RunResult): BootState {
-  const more = r.initrds.length > 1 ? r.initrds.slice(1) : new Array<string>();
-  const l = loadFiles(r.kernel!, r.initrds.length > 0 ? r.initrds[0] : null, new Array<string>(), false, null, more);
-  if (l.error != null) {
-    state.error = "boot: " + l.error!;
+  if (!beginAttempt()) {
+    state.error = "boot: another boot attempt is still open";
     return state;
   }
-  const e = prepareDomain(l, r.args, new Array<string>(), false);
+  const e = loadAndLayOut(r);
+  endAttempt(e != null);
   if (e != null) {
     state.error = "boot: " + e!;
     return state;
   }
+  const l = loaded!;
+  loaded = null;
   state.kernel = r.kernel;
   state.kernelArgs = r.args;
   state.loaded = l;
   console.say(describeLoaded(state.title, l));
   return state;
+}
+
+let loaded: Loaded | null = null; // what loadAndLayOut gives loadRun
+
+// Inside loadRun's attempt: null and `loaded`, or the error.
+function loadAndLayOut(r: RunResult): string | null {
+  const more = r.initrds.length > 1 ? r.initrds.slice(1) : new Array<string>();
+  const paths = new Array<string>();
+  const unzip = new Array<bool>();
+  const lines = new Array<string>();
+  for (let i = 0; i < r.modules.length; i++) {
+    paths.push(r.modules[i].path);
+    unzip.push(!r.modules[i].nounzip);
+    lines.push(r.modules[i].args);
+  }
+  const l = loadFiles(r.kernel!, r.initrds.length > 0 ? r.initrds[0] : null, paths, false, unzip, more);
+  if (l.error != null) return l.error;
+  const e = prepareDomain(l, r.args, lines, false);
+  if (e != null) return e;
+  loaded = l;
+  return null;
 }

@@ -9,7 +9,7 @@
 //   - search (--fs-uuid, --label, --file; --set; hints accepted), load_env/save_env (grubenv),
 //     source/configfile, blscfg (Boot Loader Spec entries, src/config/bls/bls.ts);
 //   - linux/linux16/linuxefi and initrd/initrd16/initrdefi (recorded, resolved to pvboot's
-//     device names), boot;
+//     device names), multiboot and module (GNU Mach's, as Debian's 10_hurd writes them), boot;
 //   - commands for graphics and firmware accepted, doing nothing (insmod, terminal_*, font...).
 // Anything else is a warning naming the file and line; in an entry being booted it stops it.
 // Bounds: MAX_STEPS commands per run, MAX_CALLS nested function calls or sourced files, loops
@@ -17,7 +17,7 @@
 
 import { Node, N_CMD, N_IF, N_WHILE, N_FOR, N_FUNCTION, N_ENTRY, parseScript } from "./parser";
 import { Token, PART_LIT, PART_VAR, PART_QVAR } from "./lexer";
-import { MenuEntry, ConfigLine, ScriptContext, ENTRY_SCRIPT } from "../menu";
+import { MenuEntry, ConfigLine, ScriptContext, ENTRY_SCRIPT, ModuleSpec } from "../menu";
 import { resolveGrubPath, grubDevice } from "./devices";
 import { searchOrder, mountDevice } from "../../fs/mounts";
 import { parseDevPath } from "../../fs/devpath";
@@ -36,7 +36,7 @@ const NOOPS = ["insmod", "rmmod", "terminal_input", "terminal_output", "terminal
 // Known commands with an effect here.
 const KNOWN = ["set", "unset", "export", "[", "test", "true", "false", "return", "break", "echo", "menuentry", "submenu", "search", "search.fs_uuid", "search.fs_label",
   "search.file", "load_env", "save_env", "source", ".", "configfile", "blscfg", "linux",
-  "linux16", "linuxefi", "initrd", "initrd16", "initrdefi", "boot", "keystatus", "cpuid", "hwmatch",
+  "linux16", "linuxefi", "initrd", "initrd16", "initrdefi", "multiboot", "module", "boot", "keystatus", "cpuid", "hwmatch",
   "halt", "reboot", "shift", "chainloader", "probe"];
 
 export function isKnownCommand(name: string): bool {
@@ -65,6 +65,9 @@ export class RunResult {
   kernel: string | null = null;
   args: string = "";
   initrds: Array<string> = new Array<string>();
+  // `module` lines after `multiboot`: the resolved file, and (GRUB 2's) the arguments after
+  // the file name as the module's command line; decompressed unless --nounzip.
+  modules: Array<ModuleSpec> = new Array<ModuleSpec>();
   boot: bool = false; // `boot` ran
   configfile: string | null = null;
   error: string | null = null; // what stops the entry: "grub.cfg:12: linux: ..."
@@ -308,6 +311,8 @@ export class Interp {
     else if (name == "blscfg") this.status = this.blscfg(n.line);
     else if (name == "linux" || name == "linux16" || name == "linuxefi") this.linux(name, args, n.line);
     else if (name == "initrd" || name == "initrd16" || name == "initrdefi") this.initrd(name, args, n.line);
+    else if (name == "multiboot") this.linux(name, args, n.line);
+    else if (name == "module") this.module(name, args, n.line);
     else if (name == "boot") { if (!this.reading) this.run.boot = true; }
     // no modifier key is held; GRUB's CPU tests and Ubuntu's graphics blacklist match nothing
     else if (name == "keystatus" || name == "cpuid" || name == "hwmatch") this.status = 1;
@@ -577,6 +582,7 @@ export class Interp {
     this.run.kernel = p.full;
     this.run.args = args.slice(1).join(" ");
     this.run.initrds = new Array<string>(); // a new kernel forgets the initrds before it
+    this.run.modules = new Array<ModuleSpec>(); // and the modules
     if (!this.reading && !this.dry) {
       const k = this.files.kind(p.full);
       if (k != 1) this.fatal(line, name + ": '" + p.full + "': " + (k == 2 ? "is a directory" : "file not found"));
@@ -610,6 +616,37 @@ export class Interp {
       list.push(p.full);
     }
     this.run.initrds = list;
+  }
+
+  // module [--nounzip] FILE [ARGS...]: GRUB 2 gives the module ARGS as its command line (the
+  // file name is not part of it: Debian's 10_hurd names each task first, `ext2fs ...`).
+  module(name: string, args: Array<string>, line: i32): void {
+    if (this.run.kernel == null) {
+      this.fatal(line, name + ": load the kernel first (multiboot FILE)");
+      return;
+    }
+    let nounzip = false;
+    let i = 0;
+    for (; i < args.length && args[i].startsWith("--"); i++) {
+      if (args[i] == "--nounzip") nounzip = true;
+    }
+    if (i >= args.length) {
+      this.fatal(line, name + ": no file given");
+      return;
+    }
+    const p = resolveGrubPath(args[i], this.get("root"));
+    if (p.error != null) {
+      this.fatal(line, name + ": " + p.error!);
+      return;
+    }
+    if (!this.reading && !this.dry) {
+      const k = this.files.kind(p.full);
+      if (k != 1) {
+        this.fatal(line, name + ": '" + p.full + "': " + (k == 2 ? "is a directory" : "file not found"));
+        return;
+      }
+    }
+    this.run.modules.push(new ModuleSpec(p.full, args.slice(i + 1).join(" "), nounzip));
   }
 
   // menuentry/submenu [--class C] [--id ID] [--users U] [--unrestricted] [--hotkey K] TITLE [ARG...] { body }
