@@ -63,7 +63,7 @@ function tagged(n: number, seed: number): Buffer {
   return b;
 }
 
-// ---- the sparse image form (src/fuzz/ext.ts) ---------------------------------------------
+// ---- the sparse image form (src/fuzz/ext.ts, src/fuzz/btrfs.ts) ---------------------------
 
 const SPARSE_MAGIC = Buffer.from("PVZ1", "latin1");
 
@@ -753,6 +753,22 @@ function write(dir: string, files: Record<string, Buffer>, gzip: boolean): void 
   console.log(`seeds: ${Object.keys(files).length} files, ${(total / 1024).toFixed(0)} KiB -> ${dir}`);
 }
 
+// ---- btrfs images -------------------------------------------------------------------------
+
+// Small images from scripts/images/btrfs.sh (mkfs.btrfs, and the kernel on a loop mount for
+// compression and subvolumes: needs root), in the sparse form src/fuzz/btrfs.ts reads in place.
+// Regression inputs for btrfs are the fuzzer's findings, kept by hand in test/fuzz/btrfs/.
+function btrfsSeeds(work: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const name of ["mini", "mini-zstd", "mini-subvol"]) {
+    const img = join(work, `btrfs-${name}.img`);
+    sh(join(ROOT, "scripts/images/btrfs.sh"), [name, img]);
+    out[`btrfs-${name}`] = toSparse(readFileSync(img));
+    rmSync(img, { force: true });
+  }
+  return out;
+}
+
 function main(): void {
   const [mode, ...want] = process.argv.slice(2);
   if ((mode === "expand" || mode === "sparse") && want.length === 2) {
@@ -762,7 +778,7 @@ function main(): void {
     writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
     return;
   }
-  const targets = want.length ? want : ["partitions", "ext", "decompress"];
+  const targets = want.length ? want : ["partitions", "ext", "decompress", "btrfs"];
   if (mode !== "corpus" && mode !== "regressions") {
     console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
     process.exit(2);
@@ -773,7 +789,8 @@ function main(): void {
       const files = t === "partitions"
         ? (mode === "corpus" ? partitionSeeds() : partitionRegressions())
         : t === "ext" ? (mode === "corpus" ? extSeeds(work) : extRegressions(work))
-        : t === "decompress" ? (mode === "corpus" ? decompressSeeds() : decompressRegressions()) : null;
+        : t === "decompress" ? (mode === "corpus" ? decompressSeeds() : decompressRegressions())
+        : t === "btrfs" ? (mode === "corpus" ? btrfsSeeds(work) : {}) : null;
       if (!files) throw new Error(`unknown target ${t}`);
       const out = mode === "corpus" ? process.env.PVBOOT_SEEDS_OUT ?? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t);
       write(out, files, mode === "regressions");
