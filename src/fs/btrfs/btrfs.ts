@@ -271,8 +271,11 @@ export class BtrfsFs extends FileSystem {
       const e = ents[i];
       let h: u64;
       if (e.subvol) {
-        const j = this.subvols.index(e.oid);
-        if (j < 0) {
+        const a = this.subvols.attached(this.subvols.get(idx).id, node.ino, e.oid);
+        const j = a == 1 ? this.subvols.index(e.oid) : -1;
+        if (a == 0) {
+          h = this.subvols.handle(idx, EMPTY_SUBVOL_DIR_OBJECTID); // not attached here: empty, as in Linux
+        } else if (j < 0) {
           this.vol.warn("directory " + node.ino.toString() + " of subvolume " + this.subvols.get(idx).id.toString() + ": entry \"" + e.name + "\": " + strip(this.vol.error!));
           h = this.subvols.handle(idx, EMPTY_SUBVOL_DIR_OBJECTID);
         } else {

@@ -16,7 +16,7 @@ import { Inode, readInode } from "./inode";
 import { DirEntry, findEntry } from "./dir";
 import { FileReader } from "./file";
 import { printable } from "../ext/format";
-import { FS_TREE_OBJECTID, NAME_MAX } from "./layout";
+import { FS_TREE_OBJECTID, NAME_MAX, EMPTY_SUBVOL_DIR_OBJECTID } from "./layout";
 
 export const MAX_SYMLINKS: i32 = 8;
 export const SYMLINK_MAX: u64 = 4095;
@@ -124,6 +124,13 @@ export class Resolver {
       first = false;
       let child: u64;
       if (ent.subvol) {
+        const a = sv.attached(sv.get(idx).id, dir.ino, ent.oid);
+        if (a < 0) return this.fail(path, null);
+        if (a == 0) {
+          child = sv.handle(idx, EMPTY_SUBVOL_DIR_OBJECTID); // an empty directory, as in Linux
+          if (last) return child;
+          return this.fail(path, "\"" + printable(name, len) + "\" is a subvolume not attached here (an empty directory)");
+        }
         const j = sv.index(ent.oid);
         if (j < 0) return this.fail(path, null);
         child = sv.handle(j, sv.get(j).dirid);
