@@ -5,9 +5,10 @@
 // an error naming the structure, never a trap.
 
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { BtrfsImage, buildBtrfsWasm, type WalkRecord } from "./btrfs/wasm";
+import { BtrfsImage, buildBtrfsWasm, ROOT, type WalkRecord } from "./btrfs/wasm";
 import { buildImage, compressionCounts, MATRIX, type BuiltImage } from "./btrfs/images";
 import { crc32c, fixCsum, SB, SB_COPY1 } from "./btrfs/patch";
 
@@ -232,5 +233,32 @@ describe("btrfs: damaged images give errors naming the structure, never a trap",
       if (img.mountInfo.error !== null || recs.some((r) => r.e)) errors++;
     }
     expect(errors).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe("btrfs: through the pvboot command (the loader's mounts, blkfront, discovery)", () => {
+  const PVBOOT = join(ROOT, "scripts/pvboot.mjs");
+  const pvboot = (...args: string[]) => spawnSync("node", [PVBOOT, ...args], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 });
+
+  it("ls, cat and menu discovery read the default subvolume; top-level paths work too", () => {
+    const built = buildImage("subvol-suse");
+    let r = pvboot("ls", built.path, "/boot");
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.toString()).toMatch(/^-rw-r--r--\s+25 marker$/m);
+    r = pvboot("cat", built.path, "/@/boot/marker");
+    expect(r.stdout.toString()).toBe("in @ after the snapshot\n");
+    r = pvboot("cat", built.path, "(hd0)/boot/vmlinuz-6.1.0-pv");
+    expect(r.status).toBe(0);
+    expect(crc32c(r.stdout)).toBe(built.manifest["/boot/vmlinuz-6.1.0-pv"].c);
+    r = pvboot("menu", built.path);
+    expect(r.stdout.toString()).toMatch(/config\s+\(hd0\)\/boot\/grub\/menu\.lst/);
+    expect(r.stdout.toString()).toMatch(/0 \* Debian/);
+  }, 300_000);
+
+  it("a zstd-compressed kernel file reads byte for byte", () => {
+    const built = buildImage("zstd");
+    const r = pvboot("cat", built.path, "/boot/vmlinuz-6.1.0-pv");
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(crc32c(r.stdout)).toBe(built.manifest["/boot/vmlinuz-6.1.0-pv"].c);
   }, 300_000);
 });
