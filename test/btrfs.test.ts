@@ -262,3 +262,35 @@ describe("btrfs: through the pvboot command (the loader's mounts, blkfront, disc
     expect(crc32c(r.stdout)).toBe(built.manifest["/boot/vmlinuz-6.1.0-pv"].c);
   }, 300_000);
 });
+
+// The sparse "PVZ1" form of the fuzz inputs (scripts/fuzz/seeds.ts), expanded.
+function expandSparse(b: Buffer): Buffer {
+  const img = Buffer.alloc(b.readUInt32LE(4));
+  for (let r = 8; r + 516 <= b.length; r += 516) b.copy(img, b.readUInt32LE(r) * 512, r + 4, r + 516);
+  return img;
+}
+
+describe("btrfs: the hand-made fuzz regression inputs give the error they are about", () => {
+  const expected: Record<string, RegExp> = {
+    "btrfs-sb-sys-array-size-huge": /^btrfs: superblock at 65536: sys_chunk_array_size 65535 is above 2048$/,
+    "btrfs-sb-sys-chunk-0-stripes": /^btrfs: superblock sys_chunk_array at byte 0: chunk with 0 stripes/,
+    "btrfs-sb-root-level-7": /^btrfs: root tree: node \d+ has level 0 where its parent says 7|root tree: node \d+: level 0 where its parent says 7/,
+    "btrfs-sb-nodesize-huge": /^btrfs: superblock at 65536: node size 1048576 is not a power of two from the sector size to 65536$/,
+    "btrfs-leaf-nritems-huge": /^btrfs: fs tree 5: node \d+: 4294967295 items do not fit in 16384 bytes$/,
+    "btrfs-leaf-item-past-end": /^btrfs: fs tree 5: node \d+: item 1 has data at 65520 \(\d+ bytes\), outside the leaf's data area$/,
+    "btrfs-leaf-keys-unsorted": /^btrfs: fs tree 5: node \d+: key 1 is not above key 0$/,
+    "btrfs-dir-name-len-huge": /btrfs: fs tree 5: leaf \d+ item \d+ \(256 96 \d+\): directory entry name length 65535 \(1 to 255\)/,
+    "btrfs-dir-location-bad-type": /btrfs: fs tree 5: leaf \d+ item \d+ \(256 96 \d+\): directory entry location has key type 99/,
+    "btrfs-extent-ram-huge": /btrfs: fs tree 5: leaf \d+ item \d+ \(\d+ 108 0\): .*(inline extent of 1099511627776 bytes|for 1099511627776)/,
+    "btrfs-extent-type-bad": /btrfs: fs tree 5: leaf \d+ item \d+ \(\d+ 108 0\): file extent type 9 is unknown/,
+    "btrfs-extent-compression-bad": /btrfs: fs tree 5: leaf \d+ item \d+ \(\d+ 108 0\): .*compression type 7 is unknown/,
+  };
+  for (const [name, re] of Object.entries(expected)) {
+    it(name, () => {
+      const b = execFileSync("gzip", ["-dc", join(ROOT, "test/fuzz/btrfs", `${name}.gz`)], { maxBuffer: 1 << 28 });
+      const img = new BtrfsImage(expandSparse(b));
+      const errors = [img.mountInfo.error ?? "", ...(img.mountInfo.error === null ? img.walk().map((r) => r.e ?? r.re ?? "") : [])];
+      expect(errors.filter((e) => re.test(e)), errors.filter((e) => e).slice(0, 5).join("\n")).not.toEqual([]);
+    }, 120_000);
+  }
+});
