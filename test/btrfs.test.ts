@@ -84,6 +84,16 @@ describe("btrfs: images made by mkfs.btrfs and the kernel read back exactly", ()
   }, 300_000);
 });
 
+describe("btrfs: a long session", () => {
+  it("the leaf budget is per search: many lookups on one mount keep working", () => {
+    const img = mounted(buildImage("n4k-single"));
+    let last = { ino: "0", error: "none" as string | null };
+    for (let i = 0; i < 20000; i++) last = img.lookup("/deep/d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20/d21/d22/d23/d24/d25/d26/d27/d28/d29/d30/d31/d32/d33/d34/d35/d36/d37/d38/d39/bottom.txt");
+    expect(last.error).toBeNull();
+    expect(img.readFile(last.ino).data!.toString()).toBe("the bottom\n");
+  }, 300_000);
+});
+
 describe("btrfs: subvolumes", () => {
   it("reads from the default subvolume (a snapshot), and SUSE's top-level paths", () => {
     const built = buildImage("subvol-suse");

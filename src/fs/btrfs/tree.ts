@@ -4,8 +4,8 @@
 // each level's node address and slot, and re-fetches the leaf (a cache hit) when asked for
 // an item, so lookups made between steps cannot leave it with a stale pointer.
 //
-// Bounds: depth at most 8 (levels checked against the parent's); a cursor walks at most
-// MAX_LEAVES leaves in its life; keys within a node are strictly increasing (checked when
+// Bounds: depth at most 8 (levels checked against the parent's); a search and the steps
+// after it walk at most MAX_LEAVES leaves; keys within a node are strictly increasing (checked when
 // the node is read), so a walk never revisits an item.
 
 import { Volume } from "./volume";
@@ -32,6 +32,7 @@ export class Cursor {
 
   // Position at the first item >= key. 1: there is one; 0: none (past the end); -1: error.
   search(oid: u64, type: u8, off: u64): i32 {
+    this.leaves = 0; // the budget is per search and the steps after it
     let lvl = this.rootLevel;
     let addr = this.root;
     for (;;) { // one turn per level: at most 8
