@@ -44,6 +44,13 @@ function mounted(built: BuiltImage): BtrfsImage {
   return img;
 }
 
+describe("btrfs: the test module", () => {
+  it("is integer-only (no f32/f64 instruction), as the PV image must be", () => {
+    const dis = execFileSync("wasm-objdump", ["-d", buildBtrfsWasm()], { maxBuffer: 1 << 28, encoding: "utf8" });
+    expect(dis.split("\n").filter((l) => /\bf(32|64)\./.test(l)).slice(0, 3)).toEqual([]);
+  });
+});
+
 describe("btrfs: images made by mkfs.btrfs and the kernel read back exactly", () => {
   for (const spec of MATRIX) {
     it(spec.name, () => {
