@@ -232,6 +232,20 @@ describe("btrfs: damaged images give errors naming the structure, never a trap",
     expect(new BtrfsImage(data).mountInfo.error).toMatch(new RegExp(`^btrfs: chunk tree: leaf ${chunkRoot} item \\d+ \\(256 228 \\d+\\): chunk at \\d+ has bad length 0$`));
   }, 300_000);
 
+  it("two pointers to one subtree (checksum fixed): the walk stops, it does not list twice", () => {
+    const built = buildImage("n4k-single");
+    const data = readFileSync(built.path);
+    const root = fsTreeRoot(built.path);
+    const [m] = mirrors(built.path, root);
+    expect(data[m + 0x64]).toBeGreaterThan(0); // an internal node on 4 KiB nodes
+    data.writeBigUInt64LE(data.readBigUInt64LE(m + 101 + 17), m + 101 + 33 + 17);
+    fixCsum(data, m, 4096);
+    const img = new BtrfsImage(data);
+    expect(img.mountInfo.error).toBeNull();
+    const errors = img.walk().map((r) => r.e ?? "").filter((e) => e);
+    expect(errors.join("\n")).toMatch(/^btrfs: fs tree 5: leaf \d+ does not follow on from the leaf before it \(keys out of order across leaves\)$/m);
+  }, 300_000);
+
   it("seeded random damage to metadata never traps or hangs", () => {
     const built = base();
     const clean = readFileSync(built.path);

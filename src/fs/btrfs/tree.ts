@@ -6,7 +6,8 @@
 //
 // Bounds: depth at most 8 (levels checked against the parent's); a search and the steps
 // after it walk at most MAX_LEAVES leaves; keys within a node are strictly increasing (checked when
-// the node is read), so a walk never revisits an item.
+// the node is read), and each leaf a walk steps into must start beyond the one it left, so a
+// walk never meets an item twice.
 
 import { Volume } from "./volume";
 import { keyCmp } from "./key";
@@ -89,6 +90,7 @@ export class Cursor {
       }
     }
     if (lvl > this.rootLevel) return 0;
+    this.saveEdge(true);
     return this.descend(lvl, false);
   }
 
@@ -108,7 +110,33 @@ export class Cursor {
       }
     }
     if (lvl > this.rootLevel) return 0;
+    this.saveEdge(false);
     return this.descend(lvl, true);
+  }
+
+  // The key at the edge of the leaf being left (its last item going right, its first going
+  // left): the next leaf must lie strictly beyond it, so no walk meets an item twice, even
+  // when damaged nodes point at one leaf from several places.
+  private edgeOid: u64 = 0;
+  private edgeType: u8 = 0;
+  private edgeOff: u64 = 0;
+  private saveEdge(last: bool): void {
+    const p = this.vol.cache.find(unchecked(this.addr[0]));
+    if (p == 0) { // evicted: read again (checked); on failure descend reports it
+      this.edgeOid = 0; this.edgeType = 0; this.edgeOff = 0;
+      const q = this.vol.node(unchecked(this.addr[0]), 0, this.tree);
+      if (q == 0) return;
+      this.keepEdge(q, last);
+      return;
+    }
+    this.keepEdge(p, last);
+  }
+  private keepEdge(p: usize, last: bool): void {
+    const nr = <i32>load<u32>(p + HDR_NRITEMS);
+    const k = p + HDR_SIZE + <usize>(last ? (nr > 0 ? nr - 1 : 0) : 0) * ITEM_SIZE;
+    this.edgeOid = load<u64>(k);
+    this.edgeType = load<u8>(k + 8);
+    this.edgeOff = load<u64>(k + 9);
   }
 
   // From the pointer at (lvl, slot[lvl]) down to a leaf, taking the leftmost (or rightmost)
@@ -128,6 +156,14 @@ export class Cursor {
         return -1;
       }
       unchecked(this.slot[lvl] = rightmost ? nr - 1 : 0);
+    }
+    const leaf = this.vol.node(unchecked(this.addr[0]), 0, this.tree);
+    if (leaf == 0) return -1;
+    const k = leaf + HDR_SIZE + <usize>unchecked(this.slot[0]) * ITEM_SIZE;
+    const c = keyCmp(k, this.edgeOid, this.edgeType, this.edgeOff);
+    if (rightmost ? c >= 0 : c <= 0) {
+      this.vol.fail(this.tree + ": leaf " + unchecked(this.addr[0]).toString() + " does not follow on from the leaf before it (keys out of order across leaves)");
+      return -1;
     }
     if (++this.leaves > MAX_LEAVES) return this.tooMany();
     return 1;
