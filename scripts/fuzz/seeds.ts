@@ -64,7 +64,7 @@ function tagged(n: number, seed: number): Buffer {
   return b;
 }
 
-// ---- the sparse image form (src/fuzz/ext.ts) ---------------------------------------------
+// ---- the sparse image form (src/fuzz/ext.ts, src/fuzz/btrfs.ts) ---------------------------
 
 const SPARSE_MAGIC = Buffer.from("PVZ1", "latin1");
 
@@ -754,6 +754,114 @@ function write(dir: string, files: Record<string, Buffer>, gzip: boolean): void 
   console.log(`seeds: ${Object.keys(files).length} files, ${(total / 1024).toFixed(0)} KiB -> ${dir}`);
 }
 
+// ---- btrfs images -------------------------------------------------------------------------
+
+// Small images from scripts/images/btrfs.sh (mkfs.btrfs, and the kernel on a loop mount for
+// compression and subvolumes: needs root), in the sparse form src/fuzz/btrfs.ts reads in place.
+function btrfsSeeds(work: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const name of ["mini", "mini-zstd", "mini-subvol"]) {
+    const img = join(work, `btrfs-${name}.img`);
+    sh(join(ROOT, "scripts/images/btrfs.sh"), [name, img]);
+    out[`btrfs-${name}`] = toSparse(readFileSync(img));
+    rmSync(img, { force: true });
+  }
+  return out;
+}
+
+// Hand-made damaged btrfs images (checksums fixed, so the damage gets past them), from the
+// mini image: the superblock, the root and fs trees' nodes, directory and extent items.
+const BT_CRC = (() => {
+  const t = new Int32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[i] = c;
+  }
+  return t;
+})();
+function btCsum(img: Buffer, at: number, size: number): void {
+  let c = -1;
+  for (let i = at + 0x20; i < at + size; i++) c = BT_CRC[(c ^ img[i]) & 0xff] ^ (c >>> 8);
+  img.writeUInt32LE((~c) >>> 0, at);
+}
+
+function btrfsRegressions(work: string): Record<string, Buffer> {
+  const path = join(work, "btrfs-mini-zstd.img");
+  sh(join(ROOT, "scripts/images/btrfs.sh"), ["mini-zstd", path]);
+  const clean = readFileSync(path);
+  const SB = 0x10000;
+  const ns = clean.readUInt32LE(SB + 0x94);
+  const phys = (logical: number): number[] =>
+    [...sh("btrfs-map-logical", ["-l", String(logical), path]).matchAll(/physical (\d+)/g)].map((m) => Number(m[1]));
+  // Write f's change into every copy of the node at logical, checksums fixed.
+  const node = (img: Buffer, logical: number, f: (img: Buffer, at: number) => void): Buffer => {
+    for (const at of phys(logical)) {
+      f(img, at);
+      btCsum(img, at, ns);
+    }
+    return img;
+  };
+  const superblock = (f: (img: Buffer) => void): Buffer => {
+    const img = Buffer.from(clean);
+    f(img);
+    btCsum(img, SB, 4096);
+    img.fill(0, 0x4000000, 0x4000000 + 4096); // no copy to fall back to
+    return img;
+  };
+  // The leftmost leaf of the fs tree (5) and the item offsets of the first item of a type.
+  const rootTree = Number(clean.readBigUInt64LE(SB + 0x50));
+  const rt = phys(rootTree)[0];
+  let fsRoot = 0;
+  for (let i = 0; i < clean.readUInt32LE(rt + 0x60); i++) {
+    const it = rt + 101 + i * 25;
+    if (clean.readBigUInt64LE(it) === 5n && clean[it + 8] === 132) fsRoot = Number(clean.readBigUInt64LE(rt + 101 + clean.readUInt32LE(it + 17) + 176));
+  }
+  let leaf = fsRoot;
+  for (let at = phys(leaf)[0]; clean[at + 0x64] > 0; at = phys(leaf)[0]) leaf = Number(clean.readBigUInt64LE(at + 101 + 17));
+  const firstOf = (type: number, pred: (data: number) => boolean = () => true): number => {
+    const at = phys(leaf)[0];
+    for (let i = 0; i < clean.readUInt32LE(at + 0x60); i++) {
+      const it = at + 101 + i * 25;
+      const data = 101 + clean.readUInt32LE(it + 17);
+      if (clean[it + 8] === type && pred(at + data)) return data;
+    }
+    throw new Error(`no item of type ${type} in leaf ${leaf}`);
+  };
+  const out: Record<string, Buffer> = {};
+  out["btrfs-sb-sys-array-size-huge"] = superblock((img) => img.writeUInt32LE(0xffff, SB + 0xa0));
+  out["btrfs-sb-sys-chunk-0-stripes"] = superblock((img) => img.writeUInt16LE(0, SB + 0x32b + 17 + 44));
+  out["btrfs-sb-root-level-7"] = superblock((img) => { img[SB + 0xc6] = 7; });
+  out["btrfs-sb-nodesize-huge"] = superblock((img) => img.writeUInt32LE(1 << 20, SB + 0x94));
+  out["btrfs-leaf-nritems-huge"] = node(Buffer.from(clean), leaf, (img, at) => img.writeUInt32LE(0xffffffff, at + 0x60));
+  out["btrfs-leaf-item-past-end"] = node(Buffer.from(clean), leaf, (img, at) => img.writeUInt32LE(0xfff0, at + 101 + 25 + 17));
+  out["btrfs-leaf-keys-unsorted"] = node(Buffer.from(clean), leaf, (img, at) => img.writeBigUInt64LE(0xffffffffn, at + 101));
+  const dirIndex = firstOf(96);
+  out["btrfs-dir-name-len-huge"] = node(Buffer.from(clean), leaf, (img, at) => img.writeUInt16LE(0xffff, at + dirIndex + 27));
+  out["btrfs-dir-location-bad-type"] = node(Buffer.from(clean), leaf, (img, at) => { img[at + dirIndex + 8] = 99; });
+  const ext = firstOf(108);
+  out["btrfs-extent-ram-huge"] = node(Buffer.from(clean), leaf, (img, at) => img.writeBigUInt64LE(1n << 40n, at + ext + 8));
+  out["btrfs-extent-type-bad"] = node(Buffer.from(clean), leaf, (img, at) => { img[at + ext + 20] = 9; });
+  out["btrfs-extent-compression-bad"] = node(Buffer.from(clean), leaf, (img, at) => { img[at + ext + 16] = 7; });
+  // Small inputs: file data and the second copy of DUP metadata read as zeros (the damage
+  // is in the first copies, and in the superblock, which stays).
+  const blank: [number, number][] = [];
+  for (const item of sh("btrfs", ["inspect-internal", "dump-tree", "-t", "chunk", path]).split(/\titem \d+ key/)) {
+    const m = /CHUNK_ITEM \d+\)[\s\S]*?length (\d+) owner \d+ stripe_len \d+ type (\w+)\|(\w+)/.exec(item);
+    if (!m) continue;
+    const stripes = [...item.matchAll(/stripe \d+ devid \d+ offset (\d+)/g)].map((x) => Number(x[1]));
+    if (m[2] === "DATA") blank.push([stripes[0], Number(m[1])]);
+    else if (m[3] === "DUP" && stripes.length > 1) blank.push([stripes[1], Number(m[1])]);
+  }
+  for (const k of Object.keys(out)) {
+    for (const [at, len] of blank) out[k].fill(0, at, Math.min(at + len, out[k].length));
+    clean.copy(out[k], 0x4000000, 0x4000000, 0x4000000 + 4096);
+    if (k.startsWith("btrfs-sb-")) out[k].fill(0, 0x4000000, 0x4000000 + 4096);
+    out[k] = toSparse(out[k]);
+  }
+  return out;
+}
+
 function main(): void {
   const [mode, ...want] = process.argv.slice(2);
   if ((mode === "expand" || mode === "sparse") && want.length === 2) {
@@ -763,7 +871,7 @@ function main(): void {
     writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
     return;
   }
-  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot"];
+  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs"];
   if (mode !== "corpus" && mode !== "regressions") {
     console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
     process.exit(2);
@@ -777,7 +885,8 @@ function main(): void {
         : t === "decompress" ? (mode === "corpus" ? decompressSeeds() : decompressRegressions())
         : t === "menulst" ? (mode === "corpus" ? menulstSeeds() : menulstRegressions())
         : t === "kernel" ? (mode === "corpus" ? kernelSeeds() : kernelRegressions())
-        : t === "multiboot" ? (mode === "corpus" ? multibootSeeds() : multibootRegressions()) : null;
+        : t === "multiboot" ? (mode === "corpus" ? multibootSeeds() : multibootRegressions())
+        : t === "btrfs" ? (mode === "corpus" ? btrfsSeeds(work) : btrfsRegressions(work)) : null;
       if (!files) throw new Error(`unknown target ${t}`);
       const out = mode === "corpus" ? process.env.PVBOOT_SEEDS_OUT ?? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t);
       write(out, files, mode === "regressions");

@@ -1,4 +1,4 @@
-// The one interface every filesystem reader offers (src/fs/ext today; each new one in a folder
+// The one interface every filesystem reader offers (src/fs/ext, src/fs/btrfs; each new one in a folder
 // of its own beside it). The menu, the command line, config discovery, the loader and tool
 // mode see only this, through src/fs/mounts.ts, which picks the reader by its superblock.
 //
@@ -11,7 +11,7 @@
 //   fs.readLink(ino);                        // a symlink's target, as stored
 //
 // An inode handle is a u64 the reader gives out and takes back; only the reader knows what it
-// means (ext: the inode number; a reader with subvolumes may pack more into it). Every result
+// means (ext: the inode number; btrfs: the subvolume in the top 16 bits, the inode below). Every result
 // carries `error: string | null`; errors start with the flavor and say where ("ext4: inode 12:
 // ..."). Nothing on the disk may make a reader trap, loop without end or read outside its
 // source.

@@ -9,6 +9,8 @@ import { partitionTable, openVolume } from "../disk/volumes";
 import { parseDevPath } from "./devpath";
 import { FileSystem } from "./fs";
 import { ExtFs } from "./ext/ext";
+import { BtrfsFs } from "./btrfs/btrfs";
+import { BlockSource } from "../disk/source";
 
 export class Mounted {
   fs: FileSystem | null = null;
@@ -46,7 +48,7 @@ export function mountDevice(disk: i32, part: i32): Mounted {
     cache.push(new MountCacheEntry(m.device, null, m.error));
     return m;
   }
-  const r = ExtFs.mount(v.source!);
+  const r = mountBySuperblock(v.source!);
   if (r.fs == null) m.error = m.device + ": " + r.error!;
   m.fs = r.fs;
   for (let i = 0; i < r.warnings.length; i++) {
@@ -55,6 +57,38 @@ export function mountDevice(disk: i32, part: i32): Mounted {
   }
   cache.push(new MountCacheEntry(m.device, m.fs, m.error));
   return m;
+}
+
+// What a reader's mount gave, whichever reader it was.
+class AnyMount {
+  fs: FileSystem | null = null;
+  error: string | null = null;
+  warnings: string[] = [];
+}
+
+// btrfs: its superblock's magic at 64 KiB (an ext superblock at 1 KiB cannot be mistaken
+// for it, nor the other way round).
+function mountBtrfs(src: BlockSource): AnyMount | null {
+  if (!BtrfsFs.probe(src)) return null;
+  const b = BtrfsFs.mount(src);
+  const r = new AnyMount();
+  r.fs = b.fs;
+  r.error = b.error;
+  r.warnings = b.warnings;
+  return r;
+}
+
+// The reader whose superblock the source has; ext (and its "not an ext2/3/4 filesystem")
+// when no other probe claims it.
+function mountBySuperblock(src: BlockSource): AnyMount {
+  const b = mountBtrfs(src);
+  if (b != null) return b;
+  const e = ExtFs.mount(src);
+  const r = new AnyMount();
+  r.fs = e.fs;
+  r.error = e.error;
+  r.warnings = e.warnings;
+  return r;
 }
 
 // "(hd0,0)/boot/x" on its device, or "/boot/x" on `root` ("(hd0,0)"; "" when there is none).
