@@ -9,6 +9,7 @@ import { partitionTable, openVolume } from "../disk/volumes";
 import { parseDevPath } from "./devpath";
 import { FileSystem } from "./fs";
 import { ExtFs } from "./ext/ext";
+import { XfsFs } from "./xfs/xfs";
 
 export class Mounted {
   fs: FileSystem | null = null;
@@ -28,7 +29,8 @@ export function deviceName(disk: i32, part: i32): string {
   return part < 0 ? "(hd" + disk.toString() + ")" : "(hd" + disk.toString() + "," + part.toString() + ")";
 }
 
-// Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. Warnings
+// Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. The reader
+// is picked by superblock: XFS when the device starts with "XFSB", else ext. Warnings
 // (a journal needing recovery, a checksum mismatch) go to the console the first time.
 export function mountDevice(disk: i32, part: i32): Mounted {
   const m = new Mounted();
@@ -46,12 +48,26 @@ export function mountDevice(disk: i32, part: i32): Mounted {
     cache.push(new MountCacheEntry(m.device, null, m.error));
     return m;
   }
-  const r = ExtFs.mount(v.source!);
-  if (r.fs == null) m.error = m.device + ": " + r.error!;
-  m.fs = r.fs;
-  for (let i = 0; i < r.warnings.length; i++) {
-    m.warnings.push(m.device + ": " + r.warnings[i]);
-    console.line(new Text().str("pvboot: warning: ").str(m.device).str(": ").str(r.warnings[i]));
+  let fs: FileSystem | null = null;
+  let error: string | null = null;
+  let warnings: string[];
+  if (XfsFs.probe(v.source!)) {
+    // XFS: "XFSB" at byte 0.
+    const x = XfsFs.mount(v.source!);
+    fs = x.fs;
+    error = x.error;
+    warnings = x.warnings;
+  } else {
+    const r = ExtFs.mount(v.source!);
+    fs = r.fs;
+    error = r.error;
+    warnings = r.warnings;
+  }
+  if (fs == null) m.error = m.device + ": " + error!;
+  m.fs = fs;
+  for (let i = 0; i < warnings.length; i++) {
+    m.warnings.push(m.device + ": " + warnings[i]);
+    console.line(new Text().str("pvboot: warning: ").str(m.device).str(": ").str(warnings[i]));
   }
   cache.push(new MountCacheEntry(m.device, m.fs, m.error));
   return m;
