@@ -12,7 +12,7 @@ import { join } from "node:path";
 const ROOT = new URL("../", import.meta.url).pathname;
 const RUNNER = join(ROOT, "scripts/fuzz/wasm-run.mjs");
 // Every src/fuzz/<target>.ts with a fuzz_one; ext only once the reader's facade exists.
-const TARGETS = ["partitions", "ext", "decompress"].filter((t) => existsSync(join(ROOT, "src/fuzz", `${t}.ts`)));
+const TARGETS = ["partitions", "ext", "decompress", "xfs"].filter((t) => existsSync(join(ROOT, "src/fuzz", `${t}.ts`)));
 const FUZZ_SECONDS = 30;
 
 // A child process, awaited (a long spawnSync would block the vitest worker's event loop).
