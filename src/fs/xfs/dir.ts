@@ -192,26 +192,28 @@ export class XfsDirReader {
     return false;
   }
 
-  // Check the block's header (magic, v5 CRC and owner) and set the entry region.
+  // Check the block's header (v5 CRC, magic, v5 owner) and set the entry region.
   private parseHeader(blk: u64): bool {
     const vol = this.vol;
     const sb = vol.sb;
     const p = vol.dirBuf;
     const dbs = sb.dirBlkSize;
+    if (sb.crc) {
+      const want = load<u32>(p + DIR3_CRC);
+      const got = sumWithHole(p, dbs, DIR3_CRC);
+      if (want != got) vol.warn(this.D + ": " + this.where + " checksum " + hex(want, 8) + " does not match its contents (" + hex(got, 8) + ")");
+    }
     const magic = be32(p);
     const isBlock = magic == (sb.crc ? DIR3_BLOCK_MAGIC : DIR2_BLOCK_MAGIC);
     const isData = magic == (sb.crc ? DIR3_DATA_MAGIC : DIR2_DATA_MAGIC);
     if (!isBlock && !isData) {
       return this.fail(this.D + ", " + this.where + ": bad magic " + hex(magic, 8) + " (not a directory data block)");
     }
-    const hdr = sb.crc ? DIR3_DATA_HDR : DIR2_DATA_HDR;
     if (sb.crc) {
-      const want = load<u32>(p + DIR3_CRC);
-      const got = sumWithHole(p, dbs, DIR3_CRC);
-      if (want != got) vol.warn(this.D + ": " + this.where + " checksum " + hex(want, 8) + " does not match its contents (" + hex(got, 8) + ")");
       const owner = be64(p + DIR3_OWNER);
       if (owner != this.node.ino) vol.warn(this.D + ": " + this.where + " belongs to inode " + owner.toString());
     }
+    const hdr = sb.crc ? DIR3_DATA_HDR : DIR2_DATA_HDR;
     let end = dbs;
     if (isBlock) {
       const count = be32(p + dbs - DIR_BLOCK_TAIL);
