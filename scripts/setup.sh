@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pvboot needs on a fresh Debian 12 machine, only what is missing:
 # the toolchain (Debian's wabt pinned by the Makefile, gcc), the tools the tests use to make
-# real images and data (e2fsprogs, compressors), QEMU for the real-Xen tests, and npm ci.
+# real images and data (e2fsprogs, xfsprogs, compressors), QEMU for the real-Xen tests, and npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,8 @@ have gcc || need+=(gcc)
 have make || need+=(make)
 have mke2fs || need+=(e2fsprogs)
 have debugfs || need+=(e2fsprogs)
+have mkfs.xfs || need+=(xfsprogs)
+have xfs_db || need+=(xfsprogs)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 have xz || need+=(xz-utils)
 have zstd || need+=(zstd)
