@@ -2,7 +2,7 @@
 # Installs what pvboot needs on a fresh Debian 12 machine, only what is missing:
 # the toolchain (Debian's wabt pinned by the Makefile, gcc, and gcc-multilib for the 32-bit
 # libgcc pvboot-x86_32.elf links), the tools the tests use to make real images and data
-# (e2fsprogs, btrfs-progs, compressors, debootstrap and fdisk), QEMU for the real-Xen tests, and npm ci.
+# (e2fsprogs, xfsprogs, btrfs-progs, compressors, debootstrap and fdisk), QEMU for the real-Xen tests, and npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ have gcc && case "$(gcc -m32 -print-libgcc-file-name)" in */32/libgcc.a) [ -e "$
 have mke2fs || need+=(e2fsprogs)
 have debugfs || need+=(e2fsprogs)
 have mkfs.btrfs || need+=(btrfs-progs)
+have mkfs.xfs || need+=(xfsprogs)
+have xfs_db || need+=(xfsprogs)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 have xz || need+=(xz-utils)
 have zstd || need+=(zstd)

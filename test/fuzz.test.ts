@@ -12,7 +12,7 @@ import { join } from "node:path";
 const ROOT = new URL("../", import.meta.url).pathname;
 const RUNNER = join(ROOT, "scripts/fuzz/wasm-run.mjs");
 // Every src/fuzz/<target>.ts with a fuzz_one.
-const TARGETS = ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs"].filter((t) => existsSync(join(ROOT, "src/fuzz", `${t}.ts`)));
+const TARGETS = ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs", "xfs"].filter((t) => existsSync(join(ROOT, "src/fuzz", `${t}.ts`)));
 const FUZZ_SECONDS = 30;
 
 // A child process, awaited (a long spawnSync would block the vitest worker's event loop).

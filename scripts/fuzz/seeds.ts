@@ -12,7 +12,9 @@
 // partitionless sectors. ext: real images from mke2fs (ext2/3/4, 1/2/4 KiB blocks,
 // inline_data, 64bit, meta_bg, bigalloc, no extents, no dir_index...) populated with
 // `mke2fs -d` from a small tree (nested directories, a big directory, files that need
-// indirect blocks, a sparse file, hard links, fast/slow/dangling/looping symlinks).
+// indirect blocks, a sparse file, hard links, fast/slow/dangling/looping symlinks). xfs:
+// 16 MiB mkfs.xfs images (v5 and v4, 512-byte to 4 KiB blocks, 64 KiB directory blocks, no
+// ftype) populated with `mkfs.xfs -p` from the same tree.
 // Regression inputs are the nasty cases: loops, overflows, zero sizes, self-references.
 
 import { menulstSeeds, menulstRegressions, kernelSeeds, kernelRegressions, multibootSeeds, multibootRegressions } from "./seeds-loader";
@@ -21,6 +23,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync, gunzipSync } from "node:zlib";
+
+import { protofile } from "../../test/xfs/images.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -423,6 +427,66 @@ function extSeeds(work: string): Record<string, Buffer> {
     s[`${v.name}.pvz`] = toSparse(b);
     if (b.length <= 256 * 1024) s[`${v.name}.img`] = b;
   }
+  return s;
+}
+
+// ---- XFS (the xfs target) -------------------------------------------------------------------
+
+interface XfsVariant { name: string; args: string[] }
+const XFS_VARIANTS: XfsVariant[] = [
+  { name: "xfs-v5-4k", args: [] },
+  { name: "xfs-v5-1k", args: ["-b", "size=1024"] },
+  { name: "xfs-v5-1k-dir64k", args: ["-b", "size=1024", "-n", "size=65536"] },
+  { name: "xfs-v4-512", args: ["-m", "crc=0", "-b", "size=512"] },
+  { name: "xfs-v4-4k-noftype", args: ["-m", "crc=0", "-n", "ftype=0"] },
+];
+
+// mkfs.xfs -p: populated by mkfs itself from makeTree's tree (hard links become copies), 16 MiB
+// (the sparse form's limit; mkfs.xfs needs its test-suite variables to go below 300 MB).
+export function mkXfs(v: XfsVariant, work: string): Buffer | null {
+  const img = join(work, `${v.name}.img`);
+  const src = join(work, `tree-${v.name}`);
+  makeTree(src, 96 * 1024, 60);
+  const proto = join(work, `${v.name}.proto`);
+  writeFileSync(proto, protofile(src));
+  rmSync(img, { force: true });
+  try {
+    sh("truncate", ["-s", "16M", img]);
+    sh("mkfs.xfs", ["-q", "-f", ...v.args, "-m", "uuid=5eb3c6a1-0b32-4f6e-9d9a-2f0e6b6a7c01", "-L", v.name.slice(4, 16), "-p", proto, img],
+      { TEST_DIR: "1", TEST_DEV: "1", QA_CHECK_FS: "1" });
+  } catch (e) {
+    process.stderr.write(`seeds: mkfs.xfs ${v.name} failed: ${(e as { stderr?: string }).stderr ?? e}\n`);
+    return null;
+  }
+  return readFileSync(img);
+}
+
+function xfsSeeds(work: string): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  for (const v of XFS_VARIANTS) {
+    const b = mkXfs(v, work);
+    if (b) s[`${v.name}.pvz`] = toSparse(b);
+  }
+  return s;
+}
+
+// Hand-made damage: the v5 image with its root inode's data fork claiming more extents than fit,
+// and with the superblock's AG geometry at its limits.
+function xfsRegressions(work: string): Record<string, Buffer> {
+  const s: Record<string, Buffer> = {};
+  const b = mkXfs(XFS_VARIANTS[0], work);
+  if (!b) return s;
+  const root = Number(b.readBigUInt64BE(56));
+  const inodeLog = b[122], inopbLog = b[123], blockSize = b.readUInt32BE(4);
+  const at = (root >> inopbLog) * blockSize + ((root & ((1 << inopbLog) - 1)) << inodeLog);
+  const many = Buffer.from(b);
+  many.writeUInt32BE(0xffffffff, at + 76); // di_nextents
+  many[at + 5] = 2; // extents format
+  s["hand-root-nextents-huge.pvz"] = toSparse(many);
+  const geo = Buffer.from(b);
+  geo.writeUInt32BE(0x7fffffff, 84); // sb_agblocks
+  geo[124] = 31; // sb_agblklog
+  s["hand-sb-agblocks-max.pvz"] = toSparse(geo);
   return s;
 }
 
@@ -871,7 +935,7 @@ function main(): void {
     writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
     return;
   }
-  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs"];
+  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs", "xfs"];
   if (mode !== "corpus" && mode !== "regressions") {
     console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
     process.exit(2);
@@ -886,7 +950,8 @@ function main(): void {
         : t === "menulst" ? (mode === "corpus" ? menulstSeeds() : menulstRegressions())
         : t === "kernel" ? (mode === "corpus" ? kernelSeeds() : kernelRegressions())
         : t === "multiboot" ? (mode === "corpus" ? multibootSeeds() : multibootRegressions())
-        : t === "btrfs" ? (mode === "corpus" ? btrfsSeeds(work) : btrfsRegressions(work)) : null;
+        : t === "btrfs" ? (mode === "corpus" ? btrfsSeeds(work) : btrfsRegressions(work))
+        : t === "xfs" ? (mode === "corpus" ? xfsSeeds(work) : xfsRegressions(work)) : null;
       if (!files) throw new Error(`unknown target ${t}`);
       const out = mode === "corpus" ? process.env.PVBOOT_SEEDS_OUT ?? join(ROOT, "build/fuzz/corpus", t) : join(ROOT, "test/fuzz", t);
       write(out, files, mode === "regressions");

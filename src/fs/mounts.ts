@@ -11,6 +11,7 @@ import { FileSystem } from "./fs";
 import { ExtFs } from "./ext/ext";
 import { BtrfsFs } from "./btrfs/btrfs";
 import { BlockSource } from "../disk/source";
+import { XfsFs } from "./xfs/xfs";
 
 export class Mounted {
   fs: FileSystem | null = null;
@@ -30,7 +31,8 @@ export function deviceName(disk: i32, part: i32): string {
   return part < 0 ? "(hd" + disk.toString() + ")" : "(hd" + disk.toString() + "," + part.toString() + ")";
 }
 
-// Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. Warnings
+// Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. The reader
+// is picked by superblock: XFS when the device starts with "XFSB", else ext. Warnings
 // (a journal needing recovery, a checksum mismatch) go to the console the first time.
 export function mountDevice(disk: i32, part: i32): Mounted {
   const m = new Mounted();
@@ -81,6 +83,15 @@ function mountBtrfs(src: BlockSource): AnyMount | null {
 // The reader whose superblock the source has; ext (and its "not an ext2/3/4 filesystem")
 // when no other probe claims it.
 function mountBySuperblock(src: BlockSource): AnyMount {
+  if (XfsFs.probe(src)) {
+    // XFS: "XFSB" at byte 0.
+    const x = XfsFs.mount(src);
+    const r = new AnyMount();
+    r.fs = x.fs;
+    r.error = x.error;
+    r.warnings = x.warnings;
+    return r;
+  }
   const b = mountBtrfs(src);
   if (b != null) return b;
   const e = ExtFs.mount(src);

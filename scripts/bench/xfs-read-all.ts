@@ -1,0 +1,112 @@
+// Reading every file of a 200 MiB XFS filesystem, in one run:
+//   pvboot     the XFS reader alone, natively (build/bench/xfs-read-all: src/bench/xfs.ts through
+//              wasm2c, compiled as the PV image is) over the image in memory: mount, list every
+//              directory, read every file in 1 MiB pieces;
+//   xfs-mount  the kernel's own XFS: a fresh read-only loop mount of the same image, every file
+//              read with cat (find | xargs cat > /dev/null).
+// Best of 3 each, in seconds; ratio = pvboot / xfs-mount. The image is made once into
+// build/cache/bench/ with mkfs.xfs and a loop mount (root), from a tree like a root
+// filesystem's /boot and /usr (a few big files, many small ones); both readers must find all
+// of its files and bytes.
+//
+//   fs-read-all-xfs pvboot 0.81 xfs-mount 0.95 ratio 0.85
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const MB = Number(process.env.PVBOOT_BENCH_MB ?? 200);
+const RUNS = Number(process.env.PVBOOT_BENCH_RUNS ?? 3);
+const CACHE = join(ROOT, "build/cache/bench");
+const image = join(CACHE, `xfs-${MB}M.img`);
+const mnt = join(ROOT, "build/bench/xfs-mnt");
+
+function makeTree(tree: string): { files: number; bytes: number } {
+  let files = 0, bytes = 0;
+  const budget = MB * 1024 * 1024 * 0.6;
+  const sizes = [40 << 20, 24 << 20, 8 << 20, 1 << 20, 256 << 10, 64 << 10, 12 << 10, 3000, 200];
+  const seed = Buffer.alloc(1 << 20);
+  randomFillSync(seed);
+  for (let d = 0; bytes < budget; d++) {
+    const sub = join(tree, `d${d % 37}`, `e${d}`);
+    mkdirSync(sub, { recursive: true });
+    for (let i = 0; i < 40 && bytes < budget; i++) {
+      const pick = sizes[(d * 7 + i * 3) % sizes.length];
+      const size = Math.min(pick >> (d > 3 && pick > 1 << 20 ? 4 : 0), Math.floor(budget / 8));
+      const data = Buffer.alloc(size);
+      for (let off = 0; off < size; off += seed.length) seed.copy(data, off, (off * 31 + d) % 4096);
+      if (size >= 4) data.writeUInt32LE(d * 1000 + i, 0);
+      writeFileSync(join(sub, `f${i}`), data);
+      files++;
+      bytes += size;
+    }
+  }
+  return { files, bytes };
+}
+
+function prepare(): { files: number; bytes: number } {
+  const meta = image + ".json";
+  if (existsSync(image) && existsSync(meta)) return JSON.parse(readFileSync(meta, "utf8"));
+  mkdirSync(CACHE, { recursive: true });
+  const tree = join(ROOT, "build/bench/xfs-tree");
+  rmSync(tree, { recursive: true, force: true });
+  const m = makeTree(tree);
+  const tmp = image + ".tmp";
+  rmSync(tmp, { force: true });
+  execFileSync("truncate", ["-s", `${MB}M`, tmp]);
+  execFileSync("mkfs.xfs", ["-q", "-f", tmp], { env: { ...process.env, TEST_DIR: "1", TEST_DEV: "1", QA_CHECK_FS: "1" } });
+  mkdirSync(mnt, { recursive: true });
+  execFileSync("mount", ["-o", "loop", tmp, mnt]);
+  try {
+    execFileSync("cp", ["-a", tree + "/.", mnt + "/"]);
+  } finally {
+    execFileSync("umount", [mnt]);
+  }
+  rmSync(tree, { recursive: true, force: true });
+  renameSync(tmp, image);
+  writeFileSync(meta, JSON.stringify(m));
+  return m;
+}
+
+function seconds(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function timeMount(want: { files: number; bytes: number }): number {
+  let best = Infinity;
+  mkdirSync(mnt, { recursive: true });
+  for (let r = 0; r < RUNS; r++) {
+    execFileSync("mount", ["-o", "loop,ro", image, mnt]);
+    try {
+      const t0 = process.hrtime.bigint();
+      const out = execFileSync("sh", ["-c", `find . -type f -print0 | xargs -0 cat | wc -c`], { cwd: mnt, encoding: "utf8", maxBuffer: 1 << 20 });
+      const s = seconds(t0);
+      if (Number(out.trim()) !== want.bytes) throw new Error(`xfs-mount read ${out.trim()} bytes, want ${want.bytes}`);
+      best = Math.min(best, s);
+    } finally {
+      execFileSync("umount", [mnt]);
+    }
+  }
+  return best;
+}
+
+function timePvboot(want: { files: number; bytes: number }): number {
+  execFileSync("make", ["-s", "build/bench/xfs-read-all"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const r = spawnSync(join(ROOT, "build/bench/xfs-read-all"), [image, String(RUNS)], { encoding: "utf8" });
+  const m = /files (\d+) bytes (\d+) sum \S+ best ([\d.]+)/.exec(r.stdout);
+  if (r.status !== 0 || !m) throw new Error(`xfs-read-all failed: ${r.stdout}${r.stderr}`);
+  if (Number(m[1]) !== want.files || Number(m[2]) !== want.bytes) throw new Error(`pvboot read ${m[1]} files, ${m[2]} bytes; want ${JSON.stringify(want)}`);
+  return Number(m[3]);
+}
+
+if (process.getuid && process.getuid() !== 0) {
+  console.log("fs-read-all-xfs: skipped (needs root for the loop mount)");
+} else {
+  const want = prepare();
+  const peer = timeMount(want);
+  const ours = timePvboot(want);
+  console.log(`fs-read-all-xfs pvboot ${ours.toFixed(3)} xfs-mount ${peer.toFixed(3)} ratio ${(ours / peer).toFixed(2)}`);
+}
