@@ -58,7 +58,7 @@ beforeAll(() => {
   menu("legacy-above", "title Legacy PAE above\nroot (hd0,0)\nkernel /boot/legacy-above.elf old\n");
   // GRUB 2's form, as Debian's 10_hurd writes it: multiboot, then each module with its
   // command line after the file name (the module gzip-compressed, unpacked as GRUB 2 does).
-  writeFileSync(join(root, "boot", "busybox.gz"), execFileSync("gzip", ["-c", "-n", "-9", join(root, "boot", "busybox")]));
+  writeFileSync(join(root, "boot", "busybox.gz"), execFileSync("gzip", ["-c", "-n", "-9", join(root, "boot", "busybox")], { maxBuffer: 64 << 20 }));
   writeFileSync(join(root, "boot", "grub", "hurd.cfg"), "set timeout=0\nmenuentry 'GNU/Hurd' {\n  set root='hd0,msdos1'\n" +
     "  multiboot /boot/gnumach.gz root=part:1:device:hd0 console=hvc0\n" +
     `  module /boot/busybox.gz ${EXT2FS.replace("/boot/busybox ", "").replace(/\$/g, "\\$")}\n` +

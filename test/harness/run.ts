@@ -145,6 +145,8 @@ export function runLoader(opts: RunOptions = {}): RunResult {
       return { shutdown: "detached", console: dom.console.text, domain: dom, stats };
     } else {
       const kind = trapKind(e);
+      // PVBOOT_TRAP_STACK=1: the trap's wasm stack on stderr (build with asc --debug for names)
+      if (process.env.PVBOOT_TRAP_STACK) console.error((e as Error).stack);
       if (kind === null) throw e;
       trap = kind;
       platformSay(dom, `pvboot: wasm trap: ${kind}\r\n`);

@@ -45,7 +45,9 @@ export class OutBuf {
 
   // Room for n more bytes; false when the output would pass the limit (or the memory).
   reserve(n: usize): bool {
-    if (this.len >= this.nextProgress) this.progress();
+    // Crossing the next progress step: the hook runs, and the next step lies past these n
+    // bytes, so that room() covers every byte a successful reserve granted.
+    if (n > this.nextProgress - this.len || this.len >= this.nextProgress) this.progress(n);
     if (this.len + n <= this.cap) return true;
     if (n > this.limit - this.len) return false;
     let want: usize = this.cap;
@@ -81,13 +83,13 @@ export class OutBuf {
 
   // The capacity as a decoder that caches it should see it: up to the next progress step, so
   // that a decoder writing into room it reserved long ago still passes through reserve (and
-  // the hook) each step. Always more than len once reserve has run.
+  // the hook) each step. After a successful reserve(n), at least len + n.
   room(): usize {
     return this.nextProgress > this.len && this.nextProgress < this.cap ? this.nextProgress : this.cap;
   }
 
-  private progress(): void {
-    this.nextProgress = this.len + progressStep;
+  private progress(n: usize): void {
+    this.nextProgress = this.len + (n > progressStep ? n : progressStep);
     const hook = progressHook;
     if (hook != null) hook(this.len);
   }
