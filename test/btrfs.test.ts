@@ -281,8 +281,10 @@ describe("btrfs: through the pvboot command (the loader's mounts, blkfront, disc
     r = pvboot("cat", built.path, "(hd0)/boot/vmlinuz-6.1.0-pv");
     expect(r.status).toBe(0);
     expect(crc32c(r.stdout)).toBe(built.manifest["/boot/vmlinuz-6.1.0-pv"].c);
+    // the tree holds a grub.cfg and a menu.lst: discovery takes the grub.cfg first (issue 18)
     r = pvboot("menu", built.path);
-    expect(r.stdout.toString()).toMatch(/config\s+\(hd0\)\/boot\/grub\/menu\.lst/);
+    expect(r.stdout.toString()).toMatch(/format\s+grub\.cfg/);
+    expect(r.stdout.toString()).toMatch(/config\s+\(hd0\)\/boot\/grub\/grub\.cfg/);
     expect(r.stdout.toString()).toMatch(/0 \* Debian/);
   }, 300_000);
 
