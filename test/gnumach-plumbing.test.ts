@@ -4,7 +4,7 @@
 // GNU Mach's store into its pinned page directory (test/xen/gnumach*.test.ts boot them).
 
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cutAtLastSegment, grubModuleLine, hurdModules, machDisk, modulePackage } from "../scripts/xen-host/mach";
@@ -55,7 +55,7 @@ describe("GNU Mach plumbing", () => {
     try {
       writeFileSync(join(dir, "mach.gz"), Buffer.from([0x1f, 0x8b]));
       const mods = hurdModules({ file: "busybox", data: elf32() }, { file: "sash", data: elf32() });
-      const img = machDisk(join(dir, "d.img"), join(dir, "root"), join(dir, "mach.gz"), mods);
+      const img = machDisk(join(dir, "d.img"), join(dir, "root"), join(dir, "mach.gz"), mods, { grubCfg: true });
       const sb = readFileSync(img).subarray(1024 * 1024 + 1024, 1024 * 1024 + 2048);
       expect(sb.readUInt16LE(56)).toBe(0xef53);
       expect(sb.readUInt32LE(72)).toBe(1); // s_creator_os: EXT2_OS_HURD (mke2fs -o hurd)
@@ -68,6 +68,9 @@ describe("GNU Mach plumbing", () => {
       expect(cfg).toContain("  multiboot /boot/gnumach.gz root=part:1:device:hd0\n");
       expect(cfg).toContain("  module /boot/sash exec /hurd/exec '$(exec-task=task-create)'\n");
       expect(grubModuleLine("/x a ${b} -T c")).toBe("/x a '${b}' -T c");
+      // Without grubCfg the disk has the Hurd's menu.lst only (the GNU Mach tests' disk).
+      machDisk(join(dir, "e.img"), join(dir, "root2"), join(dir, "mach.gz"), mods);
+      expect(existsSync(join(dir, "root2", "boot", "grub", "grub.cfg"))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -43,7 +43,7 @@ try {
   const ps = statSync(PVBOOT_IMAGE_X86_32).size, gs = statSync(pvgrub2).size;
   console.log(`image-size-x86_32 pvboot ${ps} pvgrub2 ${gs} ratio ${ratio(ps, gs)}`);
 
-  const disk = machDisk(join(dir, "hurd.img"), join(dir, "root"), mach.gz, mods);
+  const disk = machDisk(join(dir, "hurd.img"), join(dir, "root"), mach.gz, mods, { grubCfg: true });
   writeFileSync(join(dir, "modules.pkg"), packageOf(mods));
   const expect = [FIRST_MODULE];
   const r = await runGuests([

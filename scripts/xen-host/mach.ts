@@ -92,9 +92,11 @@ export const packageOf = (mods: MachModule[], opts: { inclusiveEnd?: boolean } =
 export const grubModuleLine = (line: string) => line.split(" ").map((w) => (w.includes("$") ? `'${w}'` : w)).join(" ");
 
 // An ext2 disk made as the Hurd makes its own (mke2fs -o hurd) with GNU Mach as
-// /boot/gnumach.gz, the modules under /boot, a menu.lst (pvboot) and a grub.cfg (pvgrub2's
-// multiboot/module).
-export function machDisk(out: string, dir: string, machGz: string, mods: MachModule[], title = "GNU/Hurd"): string {
+// /boot/gnumach.gz, the modules under /boot and the Hurd's menu.lst; with grubCfg, a grub.cfg
+// (multiboot/module) too.
+export function machDisk(out: string, dir: string, machGz: string, mods: MachModule[],
+  opts: { title?: string; grubCfg?: boolean } = {}): string {
+  const title = opts.title ?? "GNU/Hurd";
   mkdirSync(join(dir, "boot", "grub"), { recursive: true });
   copyFileSync(machGz, join(dir, "boot", "gnumach.gz"));
   for (const m of mods) writeFileSync(join(dir, "boot", m.name), m.data);
@@ -102,7 +104,9 @@ export function machDisk(out: string, dir: string, machGz: string, mods: MachMod
     "timeout 0", `title ${title}`, "root (hd0,0)", `kernel /boot/gnumach.gz ${MACH_ROOT_ARG}`,
     ...mods.map((m) => `module ${m.line}`), "",
   ].join("\n"));
-  writeFileSync(join(dir, "boot", "grub", "grub.cfg"), [
+  // A grub.cfg too (for pvgrub2, the bench's peer): pvboot's discovery then takes it before
+  // the menu.lst, as GRUB 2 would, and GNU Mach sees GRUB 2's module lines (no file name).
+  if (opts.grubCfg) writeFileSync(join(dir, "boot", "grub", "grub.cfg"), [
     "set timeout=0", `menuentry '${title}' {`, `  multiboot /boot/gnumach.gz ${MACH_ROOT_ARG}`,
     ...mods.map((m) => `  module ${grubModuleLine(m.line)}`), "}", "",
   ].join("\n"));
