@@ -1,22 +1,16 @@
 // Fuzz entry: the XFS reader (src/fs/xfs) over a whole-disk image in memory, as src/fuzz/ext.ts
-// does for ext (the same walk, invariants and sparse "PVZ1" input form). Mount it,
-// then walk the whole tree (bounded depth and entries, each directory once), stat everything, read every regular
-// file (whole up to a cap, and a few ranges of larger or sparse ones), read every symlink and
-// resolve it through lookup, and look every path up again by name. Same contract as
-// src/fuzz/partitions.ts: a trap, a timeout or a broken invariant checked here is a finding.
+// does for ext: mount it, then the walk of src/fuzz/fswalk.ts (every directory, file and
+// symlink, the API's promises checked). Same contract as src/fuzz/partitions.ts: a trap, a
+// timeout or a broken invariant checked here is a finding.
 //
 // The input is the disk image itself, or (to keep the 1-4 MiB images the fuzzer works on
-// small, so that mutations land on metadata rather than on zeros) the same image in a sparse
-// form, recognised by its first 4 bytes "PVZ1":
-//   "PVZ1", u32 image size (capped at 16 MiB), then records of u32 sector number + 512 bytes
-//   of data to put there; sectors not given are zeros; a trailing partial record is ignored.
-// scripts/fuzz/seeds.ts makes such inputs from mkfs.xfs images (and expands them back).
+// small, so that mutations land on metadata rather than on zeros) the same image in the sparse
+// "PVZ1" form of src/fuzz/fswalk.ts, expanded to at most 16 MiB. scripts/fuzz/seeds.ts makes such inputs from mkfs.xfs images (and expands them back).
 
-import { MemorySource } from "../disk/source";
 import { XfsFs } from "../fs/xfs/xfs";
-import { FileType } from "../fs/fs";
 import { abortRecord, fuzzFail } from "./abort";
 import { selftest } from "./selftest";
+import { walkTree, expandedImage } from "./fswalk";
 
 export function fuzz_alloc(n: usize): usize {
   return heap.alloc(n);
@@ -30,122 +24,21 @@ export function fuzz_selftest(kind: u32, arg: u32): u32 {
   return selftest(kind, arg);
 }
 
-const MAX_DEPTH: i32 = 12; // directory levels below the root
-const MAX_ENTRIES: i32 = 2048; // entries visited per input
-const MAX_DIRS: i32 = 256; // directories listed per input
-const WHOLE_FILE_CAP: u64 = 4 << 20; // files up to this are read whole with readFile
-const READ_BUDGET: u64 = 64 << 20; // bytes readFile may allocate per input (the stub never frees)
-const RANGE: u32 = 4096;
-const LOOKUPS_PER_DIR: i32 = 16;
-
-let fs: XfsFs | null = null;
-let entries: i32 = 0;
-let dirs: i32 = 0;
-let readBytes: u64 = 0;
-let scratch: usize = 0;
-let scratch2: usize = 0;
-// Inodes already walked or read: a directory linked into itself (a damaged "." or a hard link
-// to an ancestor) is listed once, not once per level, and a file with many names read once.
-let seen: Set<u64> = new Set<u64>();
-
-const SPARSE_MAGIC: u32 = 0x315a5650; // "PVZ1"
-const SPARSE_MAX: u32 = 16 << 20;
-const SECTOR: u32 = 512;
-
-// The image an input stands for: the input itself, or its sparse form expanded into fresh
-// (zeroed) memory.
-function image(ptr: usize, len: usize): MemorySource {
-  if (len < 8 || load<u32>(ptr) != SPARSE_MAGIC) return new MemorySource(ptr, <u64>len, "fuzz");
-  const size = min<u32>(load<u32>(ptr + 4), SPARSE_MAX);
-  const img = heap.alloc(size);
-  const end = ptr + len;
-  for (let r = ptr + 8; r + 4 + SECTOR <= end; r += 4 + SECTOR) {
-    const at = <u64>load<u32>(r) * SECTOR;
-    if (at >= <u64>size) continue;
-    memory.copy(img + <usize>at, r + 4, <usize>min<u64>(<u64>SECTOR, <u64>size - at));
-  }
-  return new MemorySource(img, size, "fuzz");
-}
+const SPARSE_MAX: u32 = 16 << 20; // the sparse form expands to at most this
 
 export function fuzz_one(ptr: usize, len: usize): void {
-  const m = XfsFs.mount(image(ptr, len));
+  const m = XfsFs.mount(expandedImage(ptr, len, SPARSE_MAX));
   const f = m.fs;
   if (f == null) {
     if (m.error == null) fuzzFail("mount failed without an error");
     return;
   }
-  fs = f;
-  entries = 0;
-  dirs = 0;
-  seen = new Set<u64>();
-  readBytes = 0;
-  scratch = heap.alloc(RANGE);
-  scratch2 = heap.alloc(RANGE);
   f.describe();
   const root = f.lookup("/");
   if (root.ino != f.rootIno) fuzzFail("lookup(\"/\") is not the superblock's root inode");
-  walk(root.ino, "", 0);
+  walkTree(f, root.ino);
   // A few names that are not there, through every kind of directory on the way.
   f.lookup("/no/such/path");
   f.lookup("/boot/grub/menu.lst");
   f.lookup("/../../.././vmlinuz");
-}
-
-function walk(ino: u64, path: string, depth: i32): void {
-  const f = fs!;
-  if (++dirs > MAX_DIRS || seen.has(ino)) return;
-  seen.add(ino);
-  const d = f.list(ino);
-  if (d.error != null) return;
-  for (let i = 0; i < d.entries.length; i++) {
-    const e = d.entries[i];
-    if (e.name == "." || e.name == "..") continue;
-    if (++entries > MAX_ENTRIES) return;
-    const p = path + "/" + e.name;
-    const st = f.stat(e.ino);
-    if (st.error != null) continue;
-    if (st.ino != e.ino) fuzzFail("stat returned another inode");
-    // Look the entry up again by its path (the first few of each directory: a lookup scans
-    // the directory, all of them would be quadratic). It may fail (a name with '/', a
-    // duplicate name) but must not trap.
-    if (i < LOOKUPS_PER_DIR) f.lookup(p, false);
-    if (st.type == FileType.File) readFile(e.ino, st.size);
-    else if (st.type == FileType.Symlink) {
-      f.readLink(e.ino);
-      const r = f.lookup(p, true);
-      if (r.ino != 0) {
-        const t = f.stat(r.ino);
-        if (t.error == null && t.type == FileType.File) readFile(r.ino, t.size);
-      }
-    } else if (st.type == FileType.Dir && depth < MAX_DEPTH) {
-      walk(e.ino, p, depth + 1);
-    }
-  }
-}
-
-function readFile(ino: u64, size: u64): void {
-  const f = fs!;
-  if (seen.has(ino)) return;
-  seen.add(ino);
-  if (size <= WHOLE_FILE_CAP && readBytes + size <= READ_BUDGET) {
-    readBytes += size;
-    const data = f.readFile(ino);
-    if (data.error == null) {
-      if (data.size != size) fuzzFail("readFile size differs from stat");
-      // The first bytes through readRange must be the same.
-      const n = <u32>min<u64>(size, <u64>RANGE);
-      if (f.readRange(ino, 0, n, scratch) == null && memory.compare(scratch, data.data, n) != 0) {
-        fuzzFail("readRange and readFile disagree");
-      }
-    }
-  } else {
-    // Too large to read whole here: its start, a piece in the middle, its end.
-    const n = <u32>min<u64>(size, <u64>RANGE);
-    f.readRange(ino, 0, n, scratch);
-    f.readRange(ino, size / 2, <u32>min<u64>(size - size / 2, <u64>RANGE), scratch);
-    f.readRange(ino, size - <u64>n, n, scratch);
-  }
-  // "A range past the end is refused."
-  if (f.readRange(ino, size, 1, scratch2) == null) fuzzFail("readRange past the end of a file succeeded");
-  if (size > 0 && f.readRange(ino, size - 1, 2, scratch2) == null) fuzzFail("readRange across the end of a file succeeded");
 }
