@@ -31,7 +31,7 @@ export class BootState {
   authenticated: bool = true; // the menu clears it when a password is set and not given
   title: string = ""; // the entry being booted, for messages
   configfile: string | null = null; // `configfile FILE` ran: the caller shows that menu
-  loaded: Loaded | null = null; // `boot` read everything: the caller powers off (no handoff yet)
+  loaded: Loaded | null = null; // `boot` read everything and laid it out: the caller hands over
   error: string | null = null; // what stopped runEntry ("line 4: kernel: '(hd0,0)/x': file not found")
   action: i32 = ACTION_NONE; // reboot or halt ran
   checking: bool = false; // `pvboot check`: nothing waits for a key or asks for a password
@@ -276,9 +276,9 @@ function uuid(state: BootState, args: string): string | null {
   return "uuid: no filesystem has UUID " + want + " (" + devs.length.toString() + " devices searched)";
 }
 
-// configfile FILE: checked here; the caller reads it and shows its menu (state.configfile).
-// TODO(lead): connect src/config/find.ts loadConfigFile(path, root) in the callers
-// (src/ui/grubdom.ts and the menu), which act on state.configfile.
+// configfile FILE: checked here; the caller reads it and shows its menu (state.configfile:
+// the menu and grubdom> return it as OUT_CONFIGFILE, and src/main.ts loads it with
+// loadConfigFile).
 function configfile(state: BootState, args: string): string | null {
   const w = splitWord(args);
   if (w.first.length == 0) return "configfile: no file given (configfile FILE)";

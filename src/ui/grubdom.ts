@@ -14,7 +14,7 @@ import { lsLine } from "../fs/listing";
 import { VERSION } from "../version";
 
 // What the caller does once the command line returns.
-export const CLI_LOADED: i32 = 1; // `boot` read the kernel and the rest (no handoff yet): power off
+export const CLI_LOADED: i32 = 1; // `boot` read the kernel and the rest and laid them out: hand over
 export const CLI_CONFIGFILE: i32 = 2; // show the menu of CliResult.configfile
 export const CLI_MENU: i32 = 3; // Esc, called from the menu: back to it
 export const CLI_REBOOT: i32 = 4;
