@@ -32,7 +32,7 @@ export function deviceName(disk: i32, part: i32): string {
 }
 
 // Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. The reader
-// is picked by superblock: XFS when the device starts with "XFSB", else ext. Warnings
+// is picked by superblock (mountBySuperblock: XFS, btrfs, else ext). Warnings
 // (a journal needing recovery, a checksum mismatch) go to the console the first time.
 export function mountDevice(disk: i32, part: i32): Mounted {
   const m = new Mounted();
@@ -63,43 +63,23 @@ export function mountDevice(disk: i32, part: i32): Mounted {
 
 // What a reader's mount gave, whichever reader it was.
 class AnyMount {
-  fs: FileSystem | null = null;
-  error: string | null = null;
-  warnings: string[] = [];
+  constructor(public fs: FileSystem | null, public error: string | null, public warnings: string[]) {}
 }
 
-// btrfs: its superblock's magic at 64 KiB (an ext superblock at 1 KiB cannot be mistaken
-// for it, nor the other way round).
-function mountBtrfs(src: BlockSource): AnyMount | null {
-  if (!BtrfsFs.probe(src)) return null;
-  const b = BtrfsFs.mount(src);
-  const r = new AnyMount();
-  r.fs = b.fs;
-  r.error = b.error;
-  r.warnings = b.warnings;
-  return r;
-}
-
-// The reader whose superblock the source has; ext (and its "not an ext2/3/4 filesystem")
-// when no other probe claims it.
+// The reader whose superblock the source has: XFS ("XFSB" at byte 0), btrfs (its magic at
+// 64 KiB; an ext superblock at 1 KiB cannot be mistaken for either), else ext (and its "not
+// an ext2/3/4 filesystem" when nothing is there).
 function mountBySuperblock(src: BlockSource): AnyMount {
   if (XfsFs.probe(src)) {
-    // XFS: "XFSB" at byte 0.
     const x = XfsFs.mount(src);
-    const r = new AnyMount();
-    r.fs = x.fs;
-    r.error = x.error;
-    r.warnings = x.warnings;
-    return r;
+    return new AnyMount(x.fs, x.error, x.warnings);
   }
-  const b = mountBtrfs(src);
-  if (b != null) return b;
+  if (BtrfsFs.probe(src)) {
+    const b = BtrfsFs.mount(src);
+    return new AnyMount(b.fs, b.error, b.warnings);
+  }
   const e = ExtFs.mount(src);
-  const r = new AnyMount();
-  r.fs = e.fs;
-  r.error = e.error;
-  r.warnings = e.warnings;
-  return r;
+  return new AnyMount(e.fs, e.error, e.warnings);
 }
 
 // "(hd0,0)/boot/x" on its device, or "/boot/x" on `root` ("(hd0,0)"; "" when there is none).
