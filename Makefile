@@ -42,7 +42,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
-.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host
+.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures
 all: setup $(IMAGES) $(PROBE_IMAGES)
 
 setup:
@@ -112,15 +112,19 @@ $(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),probe,$(PROBE_W2C),$(PROBE_D
 
 # The real-Xen files one after another (each takes the machine's one QEMU slot; a file waiting
 # for it would spend its test timeouts waiting), the rest in parallel before them.
-test: all xen-host fuzz-build
+test: all xen-host fuzz-build fixtures
 	npx vitest run --exclude 'test/xen/**'
 	npx vitest run --no-file-parallelism test/xen/
 
-test-unit: all
+test-unit: all fixtures
 	npx vitest run --exclude 'test/xen/**'
 
 test-xen: all xen-host
 	npx vitest run --no-file-parallelism test/xen/
+
+# The cached inputs test files would otherwise build on first use (test/fixtures.ts says why).
+fixtures: all
+	npx tsx test/fixtures.ts
 
 # The real Xen test host (scripts/xen-host/README.md): Debian's Xen, a dom0 kernel and root
 # with xl, built from Debian's packages into build/cache/xen-host/ (cached; needs root).

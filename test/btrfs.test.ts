@@ -4,7 +4,7 @@
 // reads from them, subvolumes and GRUB's paths, refusals, and damaged images that must give
 // an error naming the structure, never a trap.
 
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
@@ -14,10 +14,6 @@ import { crc32c, fixCsum, SB, SB_COPY1 } from "./btrfs/patch";
 
 beforeAll(() => {
   buildBtrfsWasm();
-});
-
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 0));
 });
 
 // Every path the kernel reads, with the same type, size, bytes and link target.

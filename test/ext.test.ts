@@ -2,7 +2,7 @@
 // real mke2fs images of many layouts read back against their source trees, damaged images,
 // refused features, and seeded random corruption that must never trap or hang.
 
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExtImage, T, WASM_PATH, buildExtWasm } from "./ext/wasm";
@@ -18,11 +18,6 @@ const MiB = 1024 * 1024;
 
 beforeAll(() => {
   buildExtWasm();
-});
-
-// Most tests here are long synchronous runs: let the worker answer vitest between them.
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 0));
 });
 
 function load(path: string): ExtImage {

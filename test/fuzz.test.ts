@@ -4,7 +4,8 @@
 // runs it first).
 
 import { describe, expect, it, beforeAll } from "vitest";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { execAsync } from "./lib/exec";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,25 +16,12 @@ const RUNNER = join(ROOT, "scripts/fuzz/wasm-run.mjs");
 const TARGETS = ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs", "xfs"].filter((t) => existsSync(join(ROOT, "src/fuzz", `${t}.ts`)));
 const FUZZ_SECONDS = 30;
 
-// A child process, awaited (a long spawnSync would block the vitest worker's event loop).
-function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ status: number | null; stdout: string; stderr: string; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "", timedOut = false;
-    child.stdout.setEncoding("utf8").on("data", (d) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d) => { stderr += d; if (stderr.length > 64 << 20) stderr = stderr.slice(-(16 << 20)); });
-    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, opts.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (status) => { clearTimeout(timer); resolve({ status, stdout, stderr, timedOut }); });
-  });
-}
-
 type RunResult = { file: string; ok: boolean; ms: number; trap?: string; abort?: string; stack?: string[] };
 
 // The regression inputs of a target through the wasm runner, in a child process so that an
 // input that never ends is a clear failure (the last one started) rather than a hung test.
 async function runInputs(target: string, paths: string[], extra: string[] = [], timeoutMs = 120_000): Promise<{ results: RunResult[]; hung?: string }> {
-  const r = await exec(process.execPath, [RUNNER, "--json", ...extra, target, ...paths], { timeoutMs });
+  const r = await execAsync(process.execPath, [RUNNER, "--json", ...extra, target, ...paths], { cwd: ROOT, timeoutMs });
   const results: RunResult[] = [];
   let started: string | undefined;
   for (const line of r.stdout.split("\n").filter(Boolean)) {
@@ -64,7 +52,7 @@ function haveLibFuzzer(): boolean {
 }
 
 async function build(args: string[], timeoutMs: number): Promise<void> {
-  const r = await exec("bash", ["scripts/fuzz/build.sh", ...args], { timeoutMs });
+  const r = await execAsync("bash", ["scripts/fuzz/build.sh", ...args], { cwd: ROOT, timeoutMs });
   if (r.status !== 0) throw new Error(`scripts/fuzz/build.sh ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -137,8 +125,8 @@ describe.skipIf(!libFuzzer)("libFuzzer targets", () => {
         ["loop", /libFuzzer: timeout after/, 2],
       ];
       for (const [kind, re, timeout] of cases) {
-        const r = await exec(bin, [`-timeout=${timeout}`, `-artifact_prefix=${artifacts}/`, input], {
-          env: { ...process.env, PVBOOT_FUZZ_SELFTEST: kind, ASAN_OPTIONS: "detect_leaks=0" }, timeoutMs: 60_000,
+        const r = await execAsync(bin, [`-timeout=${timeout}`, `-artifact_prefix=${artifacts}/`, input], {
+          cwd: ROOT, env: { ...process.env, PVBOOT_FUZZ_SELFTEST: kind, ASAN_OPTIONS: "detect_leaks=0" }, timeoutMs: 60_000,
         });
         expect(r.status, `${kind}: exit status\n${r.stderr.slice(-2000)}`).not.toBe(0);
         expect(r.stderr, kind).toMatch(re);
@@ -154,8 +142,8 @@ describe.skipIf(!libFuzzer)("libFuzzer targets", () => {
     // From the seeds in a corpus of its own: the same work on every machine, whatever a long
     // run has grown build/fuzz/corpus/ into.
     const corpus = mkdtempSync(join(tmpdir(), `pvboot-fuzz-${target}-`));
-    const r = await exec("bash", [join(ROOT, "scripts/fuzz/run"), target, String(FUZZ_SECONDS)], {
-      env: { ...process.env, PVBOOT_FUZZ_CORPUS: corpus }, timeoutMs: (FUZZ_SECONDS + 180) * 1000,
+    const r = await execAsync("bash", [join(ROOT, "scripts/fuzz/run"), target, String(FUZZ_SECONDS)], {
+      cwd: ROOT, env: { ...process.env, PVBOOT_FUZZ_CORPUS: corpus }, timeoutMs: (FUZZ_SECONDS + 180) * 1000,
     }).finally(() => rmSync(corpus, { recursive: true, force: true }));
     const tail = r.stderr.split("\n").filter((l) => /pvboot-fuzz|ERROR|SUMMARY|Test unit written|^\s+#\d+ .* in w2c_/.test(l)).slice(0, 40).join("\n");
     expect(r.status, `scripts/fuzz/run ${target} ${FUZZ_SECONDS} failed:\n${tail}\n${r.stderr.slice(-1500)}`).toBe(0);

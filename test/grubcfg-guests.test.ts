@@ -12,11 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { debianKernel } from "../scripts/kernels/fetch";
+import { EMULATED_VARIANTS, grubGuestDisks } from "./config/grub-guests";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PVBOOT = join(ROOT, "scripts/pvboot.mjs");
-const SCRIPT = join(ROOT, "scripts/images/grub-guests.sh");
-const VARIANTS = ["sub", "flat", "path", "gptboot", "bls", "fedora"];
 
 const disks: Record<string, string> = {};
 let version = ""; // the real kernel's version; the older one is the same file
@@ -87,12 +86,10 @@ function written(cfg: string): Written[] {
   return out;
 }
 
-beforeAll(() => {
-  const kernel = debianKernel();
-  version = kernel.replace(/.*vmlinuz-/, "");
-  const out = execFileSync("bash", [SCRIPT, kernel, ...VARIANTS], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 1800_000 });
-  const paths = out.trim().split("\n");
-  VARIANTS.forEach((v, i) => (disks[v] = paths[i]));
+beforeAll(async () => {
+  version = debianKernel().replace(/.*vmlinuz-/, "");
+  const paths = await grubGuestDisks(EMULATED_VARIANTS);
+  EMULATED_VARIANTS.forEach((v, i) => (disks[v] = paths[i]));
 }, 1800_000);
 
 describe("grub.cfg from Debian 12's grub-mkconfig", () => {

@@ -7,7 +7,7 @@
 // without the memory given back the second one fails for want of memory, and so does Debian.
 // In a 64 MiB domain the same keys end with Debian's entry saying why it cannot boot there.
 
-import { beforeAll, beforeEach, afterAll, describe, expect, it } from "vitest";
+import { beforeAll, afterAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -95,11 +95,6 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-// Each run is a long synchronous one: let the worker answer vitest between them.
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 0));
-});
 
 // After the default entry's "Press any key": the other 49 entries, each chosen and booted (a
 // key after its error), then 20 edits of the Debian entry (its kernel or initrd line

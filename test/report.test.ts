@@ -4,7 +4,8 @@
 // when the loader stopped mid-line.
 
 import { describe, expect, it, beforeAll } from "vitest";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { execAsync, execChecked } from "./lib/exec";
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,20 +20,13 @@ import { gzipSync } from "node:zlib";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PVBOOT = join(ROOT, "scripts/pvboot.mjs");
 
-function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], timeout: timeoutMs });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (b) => (stdout += b.toString("latin1")));
-    p.stderr.on("data", (b) => (stderr += b));
-    p.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function run(cmd: string, args: string[], timeoutMs = 120_000) {
+  return execAsync(cmd, args, { timeoutMs, encoding: "latin1" });
 }
 
 let demo = "";
-beforeAll(() => {
-  const out = execFileSync("bash", ["scripts/demo.sh"], { cwd: ROOT, env: { ...process.env, DEMO_DISK_ONLY: "1" }, encoding: "utf8" });
+beforeAll(async () => {
+  const out = await execChecked("bash", ["scripts/demo.sh"], { cwd: ROOT, env: { ...process.env, DEMO_DISK_ONLY: "1" }, timeoutMs: 300_000 });
   demo = join(ROOT, out.trim().split("\n").pop()!);
 }, 300_000);
 

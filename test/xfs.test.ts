@@ -4,7 +4,7 @@
 // left dirty; damaged images; seeded random corruption that must never trap or hang; and the
 // pvboot command reading XFS through the whole loader.
 
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -19,9 +19,6 @@ const MiB = 1024 * 1024;
 
 beforeAll(() => {
   buildXfsWasm();
-});
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 0));
 });
 
 function load(path: string): XfsImage {

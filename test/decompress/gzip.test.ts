@@ -3,7 +3,7 @@
 // field; concatenated members and padding; damaged and truncated input, which must give an
 // error (never a trap) and never more output than the limit.
 
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { gzipSync, deflateRawSync, constants } from "node:zlib";
 import { WASM_PATH, buildDecompressWasm, decompress, decompressIgnoring } from "./wasm";
@@ -11,10 +11,6 @@ import { KiB, MiB, codeLike, concat, randomBytes, rng, same, textBytes, tool, ze
 
 beforeAll(() => {
   buildDecompressWasm();
-});
-
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 0));
 });
 
 describe("decompressors: the test module", () => {

@@ -9,14 +9,11 @@
 // Needs root (the images: loop devices, a chroot) and the Xen test host (make xen-host).
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ensureBusyboxInitrd, ensureHost } from "../../scripts/xen-host/build";
 import { ensurePvgrub2 } from "../../scripts/xen-host/pvgrub2";
 import { runGuests, type GuestsRun } from "../../scripts/xen-host/guests";
-import { debianKernel } from "../../scripts/kernels/fetch";
+import { XEN_VARIANTS, grubGuestDisks } from "../config/grub-guests";
 
-const SCRIPT = fileURLToPath(new URL("../../scripts/images/grub-guests.sh", import.meta.url));
 const MARKER = "initrd: marker-grubcfg";
 let run: GuestsRun;
 
@@ -25,10 +22,7 @@ describe("grub.cfg and BLS guests made by Debian's tools boot on real Xen withou
     const host = await ensureHost();
     const initrd = await ensureBusyboxInitrd(MARKER);
     const pvgrub2 = await ensurePvgrub2();
-    const out = execFileSync("bash", [SCRIPT, debianKernel(), "xen", "xenbls"], {
-      encoding: "utf8", env: { ...process.env, INITRD: initrd }, stdio: ["ignore", "pipe", "inherit"], timeout: 1_200_000,
-    });
-    const [xen, xenbls] = out.trim().split("\n");
+    const [xen, xenbls] = await grubGuestDisks(XEN_VARIANTS, { INITRD: initrd });
     const expectLinux = (cmdline: RegExp) => [new RegExp(`^${MARKER}$`), cmdline];
     run = await runGuests([
       { name: "grubcfg", disk: xen, hotplug: "block-quick", memoryMB: 192, timeoutS: 400,
