@@ -168,6 +168,15 @@ describe("the ramdisk as menu.lst", () => {
     expect(r.json.warnings).toEqual(["(ramdisk): default saved, but a ramdisk has no default file beside it; 0 used"]);
   });
 
+  it("default saved after a default naming no entry: still entry 0, whatever the fallback", () => {
+    // Found by the menulst fuzzer: the earlier number outlived `default saved`.
+    const disk = fsImage({ "etc/hostname": "x\n" });
+    writeFileSync(file("ramdisk.saved2"), "default 7\nfallback 1\ndefault saved\ntitle a\nkernel /a\ntitle b\nkernel /b\n");
+    const r = pvbootMenu([disk], { ramdisk: file("ramdisk.saved2") });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ config: "(ramdisk)", default: 0, default_saved: true });
+  });
+
   it("binary in the ramdisk is refused like in a file", () => {
     const disk = fsImage({ "boot/grub/menu.lst": menu("from the disk") });
     writeFileSync(file("ramdisk.bin"), Buffer.from([0x1f, 0x8b, 0x08, 0x00]));

@@ -19,7 +19,7 @@ import { readBlsConfig, blsEntries } from "./bls/bls";
 import { FileAccess, FileText } from "./grubcfg/eval";
 import { grubDevice } from "./grubcfg/devices";
 import { summarizeScript } from "./grubcfg/boot";
-import { parseMenuLst, applySavedDefault, checkDefault, entrySummary, UuidResolver, baseName } from "./menulst";
+import { parseMenuLst, applySavedDefault, entrySummary, UuidResolver, baseName } from "./menulst";
 import { MAX_FILE } from "./lexer";
 import { resolvePath, searchOrder, mountDevice, Mounted } from "../fs/mounts";
 import { parseDevPath } from "../fs/devpath";
@@ -287,7 +287,7 @@ export function searchConfig(words: string[]): ConfigSearch {
       const cfg = parseMenuLst(rd.data, rd.size, "(ramdisk)");
       if (cfg.error == null && cfg.defaultSaved) {
         cfg.warnings.push("(ramdisk): default saved, but a ramdisk has no default file beside it; 0 used");
-        checkDefault(cfg);
+        cfg.defaultEntry = 0;
       }
       s.config = cfg;
       return s;

@@ -132,7 +132,10 @@ class Parser {
   setDefault(l: LexLine): void {
     const w = firstWord(l.args);
     if (w == "saved") {
+      // 0 until the `default` file is read (src/config/find.ts): an earlier `default N` is
+      // replaced, as GRUB 0.97's was, and never left naming no entry.
       this.cfg.defaultSaved = true;
+      this.cfg.defaultEntry = 0;
       return;
     }
     const v = parseNumber(w);
@@ -284,13 +287,18 @@ export function parseMenuLst(p: usize, n: u32, path: string): MenuConfig {
 export function checkDefault(cfg: MenuConfig): void {
   if (cfg.defaultEntry < cfg.entries.length || cfg.entries.length == 0) return;
   const was = cfg.defaultEntry;
-  if (cfg.fallback.length > 0) {
-    cfg.defaultEntry = cfg.fallback.shift();
-    cfg.warnings.push(baseName(cfg.path) + ": default entry " + was.toString() + " does not exist, fallback " + cfg.defaultEntry.toString() + " used");
-  } else {
-    cfg.defaultEntry = 0;
-    cfg.warnings.push(baseName(cfg.path) + ": default entry " + was.toString() + " does not exist, 0 used");
+  // The first fallback that names an entry; those before it name none either (bounded by
+  // MAX_FALLBACK).
+  while (cfg.fallback.length > 0) {
+    const f = cfg.fallback.shift();
+    if (f < cfg.entries.length) {
+      cfg.defaultEntry = f;
+      cfg.warnings.push(baseName(cfg.path) + ": default entry " + was.toString() + " does not exist, fallback " + f.toString() + " used");
+      return;
+    }
   }
+  cfg.defaultEntry = 0;
+  cfg.warnings.push(baseName(cfg.path) + ": default entry " + was.toString() + " does not exist, 0 used");
 }
 
 // `default saved`: GRUB 0.97's `default` file holds the entry number as text at its start
