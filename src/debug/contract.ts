@@ -225,6 +225,9 @@ export function runContractTable(): void {
   store<u32>(s + 4, 0);
   row("event_channel_op", "status port 0", event_channel_op(abi.EVTCHNOP_status, s, 24));
   row("event_channel_op", "status port 0 is", load<u32>(s + 8));
+  store<u16>(s, 0);
+  row("event_channel_op", "status dom 0", event_channel_op(abi.EVTCHNOP_status, s, 24));
+  store<u16>(s, abi.DOMID_SELF);
   store<u32>(s + 4, 5000);
   row("event_channel_op", "status port 5000", event_channel_op(abi.EVTCHNOP_status, s, 24));
   row("event_channel_op", "status 16 bytes", event_channel_op(abi.EVTCHNOP_status, s, 16));
@@ -252,6 +255,7 @@ export function runContractTable(): void {
   row("sched_poll", "0 ports", sched_poll(s, 0, soon));
   row("sched_poll", "129 ports", sched_poll(s, 129, soon));
   row("sched_poll", "ports at end", sched_poll(end - 2, 1, soon));
+  row("sched_poll", "console port, 1 ms", sched_poll(s, 1, clock_ns() + 1000000));
   store<u32>(s, 5000);
   row("sched_poll", "port 5000", sched_poll(s, 1, soon));
 
