@@ -29,11 +29,19 @@
 #define XENMEM_machphys_mapping 12
 #define CONSOLEIO_write 0
 #define SCHEDOP_yield 0
+#define SCHEDOP_block 1
 #define SCHEDOP_shutdown 2
 #define SCHEDOP_poll 3
 #define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot 1
 #define SHUTDOWN_crash 3
+#define SHUTDOWN_watchdog 4
+#define EVTCHNOP_close 3
 #define EVTCHNOP_send 4
+#define EVTCHNOP_status 5
+#define EVTCHNOP_alloc_unbound 6
+#define XENVER_version 0
+#define XENVER_extraversion 1
 
 #define SIF_INITDOMAIN 2
 
@@ -44,6 +52,7 @@
 
 #define EFAULT 14
 #define EINVAL 22
+#define ENOSYS 38
 
 struct start_info {
     char magic[32];

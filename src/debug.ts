@@ -11,6 +11,7 @@ import { xenstore, xsErrorName } from "./xen/xenstore";
 import { mfn_of } from "./xen/hypercall";
 import { allocPages } from "./lib/pages";
 import { now } from "./xen/time";
+import { runContractTable } from "./debug/contract";
 
 export function runDebugAction(action: string): void {
   console.line(new Text().str("pvboot: debug action '").str(action).str("'"));
@@ -32,6 +33,8 @@ export function runDebugAction(action: string): void {
     gnttabTest();
   } else if (action == "keys") {
     showKeys();
+  } else if (action == "contract") {
+    runContractTable();
   } else if (action == "recurse") {
     console.line(new Text().u(recurse(1)));
   } else {

@@ -60,6 +60,17 @@ export class EventChannels {
     return 0;
   }
 
+  // EVTCHNOP_status of one of the guest's ports: a port beyond the ABI's is -EINVAL; one not
+  // allocated (port 0 among them, which Xen reserves) reads as closed. `a`, `b`: the union
+  // (unbound: the remote domain; interdomain: the remote domain and its port).
+  status(port: number): { status: number; a: number; b: number } | number {
+    if (port >= this.nrPorts) return -EINVAL;
+    const p = this.ports.get(port);
+    if (!p) return { status: 0, a: 0, b: 0 };
+    if (p.kind === "unbound") return { status: 1, a: p.remote, b: 0 };
+    return { status: 2, a: p.remote, b: p.remotePort };
+  }
+
   send(port: number): number {
     const p = this.ports.get(port);
     if (!p) return -EINVAL;

@@ -45,7 +45,7 @@ export class GrantTable {
 
   constructor(private mem: MachineMemory, readonly guestDomid: number,
     opts: { maxFrames?: number; nextMfn?: number } = {}) {
-    this.maxFrames = opts.maxFrames ?? 32;
+    this.maxFrames = opts.maxFrames ?? 64; // xl's default max_grant_frames (Xen 4.17)
     this.nextMfn = opts.nextMfn ?? 0x7e000;
     this.grow(INITIAL_FRAMES);
   }

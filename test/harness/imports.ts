@@ -1,5 +1,9 @@
 // The contract of docs/contract.md, implemented over the emulated Xen: what boot/ does
-// natively, done here against a Domain. Names and arities are checked by test/contract.test.ts.
+// natively, done here against a Domain. Names and arities are checked by test/contract.test.ts;
+// behaviour by test/xen/contract.test.ts, which runs one table of calls (src/debug/contract.ts)
+// here and through boot/imports.c on real Xen and compares the answers line for line. The
+// checks the shim makes before Xen sees a call (commands, counts, struct lengths) are made
+// here in the same order; the rest answers as Xen does.
 
 import * as abi from "./abi";
 import { PAGE } from "./abi";
@@ -97,12 +101,19 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       count("map_frame");
       offset >>>= 0;
       if (offset % PAGE !== 0 || !inside(offset, PAGE)) return -abi.EINVAL;
-      const mfn = Number(mfnBig);
+      // the shim's check: a frame a PTE of this width names (below 2^40; x86_32: below 2^32)
+      const mfnU = BigInt.asUintN(64, mfnBig);
+      if (mfnU >= 1n << 40n || (dom.pv32 && mfnU >= 1n << 32n)) return -abi.EINVAL;
+      // Xen: the all-ones frame (its INVALID_MFN) is -EINVAL; any other frame without RAM is
+      // MMIO space a domU may not map, -EPERM; so is another domain's frame
+      if (mfnU === (1n << 40n) - 1n) return -abi.EINVAL;
+      const mfn = Number(mfnU);
       if (!dom.mem.has(mfn) || !mappable(mfn)) return -abi.EPERM;
       const page = offset / PAGE;
       const ro = (flags & 1) !== 0;
-      // Xen refuses a writable mapping of a frame that is a page table now (its type is taken)
-      if (!ro && dom.mmu.level(mfn)) return -abi.EINVAL;
+      // Xen refuses a writable mapping of a frame that is a page table now (its type is
+      // taken): -EBUSY
+      if (!ro && dom.mmu.level(mfn)) return -abi.EBUSY;
       const previous = mapped.get(page);
       if (previous !== undefined) {
         // replace the mapping: the page's own frame does not come back in between
@@ -127,9 +138,9 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const mfn = mapped.get(page);
       if (mfn === undefined) return 0;
       // putting the page's own frame back is a writable mapping of it: refused while it is a
-      // page table (pinned, or part of a pinned hierarchy)
+      // page table (pinned, or part of a pinned hierarchy), -EBUSY as in map_frame
       const own = dom.pfnToMfn(L.firstFreePfn + page);
-      if (dom.mmu.level(own)) return -abi.EINVAL;
+      if (dom.mmu.level(own)) return -abi.EBUSY;
       readOnly.delete(page);
       dom.mem.moveOut(mfn);
       dom.mem.moveIntoLinear(dom.pfnToMfn(L.firstFreePfn + page), page);
@@ -137,19 +148,32 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       return 0;
     },
 
+    // alloc_unbound (8 bytes), send and close (4), status (24); any other command is -ENOSYS,
+    // as the shim refuses it.
     event_channel_op(cmd: number, arg: number, len: number): number {
       count("event_channel_op");
       arg >>>= 0;
-      if (!inside(arg, len)) return -abi.EFAULT;
+      const need = { [abi.EVTCHNOP_alloc_unbound]: 8, [abi.EVTCHNOP_send]: 4, [abi.EVTCHNOP_close]: 4, [abi.EVTCHNOP_status]: 24 }[cmd];
+      if (need === undefined) return -abi.ENOSYS;
+      if (!inside(arg, len) || len < need) return -abi.EFAULT;
       const v = dv();
-      const need = (n: number) => len >= n;
       switch (cmd) {
         case abi.EVTCHNOP_send:
-          return need(4) ? dom.evtchn.send(v.getUint32(arg, true)) : -abi.EFAULT;
+          return dom.evtchn.send(v.getUint32(arg, true));
         case abi.EVTCHNOP_close:
-          return need(4) ? dom.evtchn.close(v.getUint32(arg, true)) : -abi.EFAULT;
+          return dom.evtchn.close(v.getUint32(arg, true));
+        case abi.EVTCHNOP_status: {
+          const d = v.getUint16(arg, true);
+          if (d !== abi.DOMID_SELF && d !== dom.domid) return -abi.EPERM;
+          const st = dom.evtchn.status(v.getUint32(arg + 4, true));
+          if (typeof st === "number") return st;
+          v.setUint32(arg + 8, st.status, true);
+          v.setUint32(arg + 12, 0, true); // vcpu
+          v.setUint32(arg + 16, st.a, true);
+          v.setUint32(arg + 20, st.b, true);
+          return 0;
+        }
         case abi.EVTCHNOP_alloc_unbound: {
-          if (!need(8)) return -abi.EFAULT;
           const d = v.getUint16(arg, true);
           if (d !== abi.DOMID_SELF && d !== dom.domid) return -abi.EPERM;
           const port = dom.evtchn.allocUnbound(v.getUint16(arg + 2, true));
@@ -157,26 +181,26 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
           v.setUint32(arg + 4, port, true);
           return 0;
         }
-        default:
-          return -abi.ENOSYS;
       }
+      return -abi.ENOSYS;
     },
 
+    // yield, and shutdown for poweroff, reboot, crash and watchdog; everything else (block,
+    // which would unmask events, poll, suspend, soft_reset) is -EINVAL, as the shim has it.
     sched_op(cmd: number, arg: number, len: number): number {
       count("sched_op");
       arg >>>= 0;
+      if (!inside(arg, len)) return -abi.EFAULT;
       switch (cmd) {
         case abi.SCHEDOP_yield:
           return 0;
         case abi.SCHEDOP_shutdown: {
-          if (!inside(arg, len) || len < 4) return -abi.EFAULT;
+          if (len < 4) return -abi.EFAULT;
           const reason = abi.SHUTDOWN_REASONS[dv().getUint32(arg, true)];
-          if (!reason) return -abi.EINVAL;
+          if (reason !== "poweroff" && reason !== "reboot" && reason !== "crash" && reason !== "watchdog") return -abi.EINVAL;
           dom.shutdownReason = reason;
           throw new DomainShutdown(reason);
         }
-        case abi.SCHEDOP_block:
-          throw new HarnessError("SCHEDOP_block: the loader polls, it must never block with events masked");
         default:
           return -abi.EINVAL;
       }
@@ -185,7 +209,9 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     sched_poll(ports: number, nr: number, timeout: bigint): number {
       count("sched_poll");
       ports >>>= 0;
-      if (nr < 1 || nr > 128 || !inside(ports, nr * 4)) return -abi.EFAULT;
+      nr >>>= 0;
+      if (nr < 1 || nr > 128) return -abi.EINVAL;
+      if (!inside(ports, nr * 4)) return -abi.EFAULT;
       const list = Array.from({ length: nr }, (_, i) => dv().getUint32(ports + i * 4, true));
       for (const p of list) if (!dom.evtchn.ports.has(p)) return -abi.EINVAL;
       const anyPending = () => list.some((p) => dom.evtchn.pending(p));
@@ -213,7 +239,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
         case abi.XENVER_version:
           return (ver.major << 16) | ver.minor;
         case abi.XENVER_extraversion: {
-          if (!inside(arg, 16) || len < 16) return -abi.EFAULT;
+          if (!inside(arg, len) || len < 16) return -abi.EFAULT;
           const text = new TextEncoder().encode(ver.extra).subarray(0, 15);
           bytes().fill(0, arg, arg + 16);
           bytes().set(text, arg);
@@ -228,6 +254,8 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       count("console_io_write");
       buf >>>= 0;
       if (!inside(buf, len)) return -abi.EFAULT;
+      // Xen (a release build, as Debian's) lets only dom0 write its console: -EPERM for a domU
+      if (!dom.config.dom0) return -abi.EPERM;
       const text = Buffer.from(bytes().subarray(buf, buf + len)).toString("latin1");
       dom.xenConsole += text;
       dom.console.onOutput?.(bytes().slice(buf, buf + len));
@@ -267,28 +295,40 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     gnttab_setup_table(nr: number, frames: number): number {
       count("gnttab_setup_table");
       frames >>>= 0;
-      if (nr < 1 || !inside(frames, nr * 8)) return -abi.EFAULT;
+      nr >>>= 0;
+      if (nr < 1 || nr > 64) return -abi.EINVAL; // the shim's frame list holds 64
+      if (!inside(frames, nr * 8)) return -abi.EFAULT;
       const got = dom.gnttab.setupTable(nr);
       if (typeof got === "number") return got < 0 ? got : -abi.EINVAL;
       got.forEach((mfn, i) => dv().setBigUint64(frames + i * 8, BigInt(mfn), true));
       return 0;
     },
 
+    // set_version (4 bytes), get_version (8), query_size (16: Xen writes the whole struct);
+    // the command, then the count (Xen takes one), then the length, as the shim checks them.
     grant_table_op(cmd: number, arg: number, len: number, count_: number): number {
       count("grant_table_op");
       arg >>>= 0;
-      if (!inside(arg, len)) return -abi.EFAULT;
+      const need = { [abi.GNTTABOP_set_version]: 4, [abi.GNTTABOP_get_version]: 8, [abi.GNTTABOP_query_size]: 16 }[cmd];
+      if (need === undefined) return -abi.EINVAL;
       if (count_ !== 1) return -abi.EINVAL;
+      if (!inside(arg, len) || len < need) return -abi.EFAULT;
       const v = dv();
       switch (cmd) {
         case abi.GNTTABOP_set_version:
-          return len >= 4 ? dom.gnttab.setVersion(v.getUint32(arg, true)) : -abi.EFAULT;
-        case abi.GNTTABOP_get_version:
-          if (len < 8) return -abi.EFAULT;
+          return dom.gnttab.setVersion(v.getUint32(arg, true));
+        case abi.GNTTABOP_get_version: {
+          const d = v.getUint16(arg, true); // another domain's: Xen's XSM says -EPERM to a domU
+          if (d !== abi.DOMID_SELF && d !== dom.domid) return -abi.EPERM;
           v.setUint32(arg + 4, dom.gnttab.queryVersion(), true);
           return 0;
+        }
         case abi.GNTTABOP_query_size: {
-          if (len < 14) return -abi.EFAULT;
+          const d = v.getUint16(arg, true);
+          if (d !== abi.DOMID_SELF && d !== dom.domid) { // Xen: rc 0, GNTST_permission_denied
+            v.setInt16(arg + 12, -8, true);
+            return 0;
+          }
           const q = dom.gnttab.querySize();
           v.setUint32(arg + 4, q.nr_frames, true);
           v.setUint32(arg + 8, q.max_nr_frames, true);
@@ -352,7 +392,9 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     mmuext_op(ops: number, n: number): number {
       count("mmuext_op");
       ops >>>= 0;
-      if (n < 0 || !inside(ops, n * 24)) return -abi.EFAULT;
+      n >>>= 0;
+      if (n > 64) return -abi.EINVAL; // the shim converts at most 64 ops
+      if (!inside(ops, n * 24)) return -abi.EFAULT;
       const v = dv();
       for (let i = 0; i < n; i++) {
         const cmd = v.getUint32(ops + i * 24, true);
