@@ -21,7 +21,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PVBOOT = join(ROOT, "scripts/pvboot.mjs");
 
 function run(cmd: string, args: string[], timeoutMs = 120_000) {
-  return execAsync(cmd, args, { timeoutMs, encoding: "latin1" });
+  return execAsync(cmd, args, { timeoutMs, encoding: "latin1", holdStdin: true });
 }
 
 let demo = "";

@@ -5,7 +5,9 @@
 import { spawn } from "node:child_process";
 
 export interface ExecResult { status: number | null; stdout: string; stderr: string; timedOut: boolean }
-export interface ExecOptions { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; stdin?: string; encoding?: BufferEncoding }
+// stdin: what the child reads, then end of file (nothing by default). holdStdin keeps it open
+// instead, for `script`, which hangs up its child when its own stdin ends.
+export interface ExecOptions { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; stdin?: string; holdStdin?: boolean; encoding?: BufferEncoding }
 
 export function execAsync(cmd: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -14,8 +16,7 @@ export function execAsync(cmd: string, args: string[], opts: ExecOptions): Promi
     child.stdout.setEncoding(opts.encoding ?? "utf8").on("data", (d) => { stdout += d; });
     // A child that floods stderr (a fuzzer's log) keeps only its last 16 MiB.
     child.stderr.setEncoding("utf8").on("data", (d) => { stderr += d; if (stderr.length > 64 << 20) stderr = stderr.slice(-(16 << 20)); });
-    // stdin stays open unless given: `script` hangs up its child when its stdin ends.
-    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    if (!opts.holdStdin) child.stdin.end(opts.stdin ?? "");
     const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, opts.timeoutMs);
     child.on("error", (e) => { clearTimeout(timer); reject(e); });
     child.on("close", (status) => { clearTimeout(timer); resolve({ status, stdout, stderr, timedOut }); });
