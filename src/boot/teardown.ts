@@ -1,5 +1,6 @@
-// What the next kernel must not inherit (docs/loader.md, "Teardown before the jump"): the
-// disks' connections, our event channels and their pending bits, grants, xenstore watches and
+// What the next kernel must not inherit (docs/loader.md, "Teardown before the jump"): first a
+// flush of every disk a saved default was written to (src/boot/saved.ts), then the disks'
+// connections, our event channels and their pending bits, grants, xenstore watches and
 // traffic, the timer. The console is drained by the handoff after its last line.
 
 import * as abi from "../xen/abi";
@@ -20,6 +21,8 @@ export class TeardownReport {
 
 export function teardown(): TeardownReport {
   const r = new TeardownReport();
+  const f = disks.flushWritten();
+  for (let i = 0; i < f.length; i++) r.problems.push(f[i]);
   const d = disks.shutdown();
   for (let i = 0; i < d.length; i++) r.problems.push(d[i]);
 

@@ -15,6 +15,10 @@ import { beginAttempt, endAttempt } from "../../lib/attempt";
 
 export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, dry: bool): RunResult {
   const ctx = cfg.script != null ? cfg.script!.clone() : new ScriptContext();
+  // GRUB sets `chosen` to the entry being run (its --id, else its title); 00_header's
+  // savedefault function saves it with save_env. Inside a submenu GRUB prefixes the
+  // submenu's id and '>'; pvboot gives the entry's own only.
+  ctx.env.set("chosen", entry.id != null ? entry.id! : entry.title);
   const it = new Interp(ctx, files);
   it.reading = false;
   it.dry = dry;
