@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { runLoader, type RunResult } from "./harness/run";
 import type { DiskConfig } from "./harness/domain";
 import { bzImage } from "./grubdom-disk";
+import { debugfsCat, fsck, grubenvBlock, grubenvDisk, menulstDisk } from "./saved-disks";
 
 let dir = "";
 const base: Record<string, string> = {};
@@ -267,5 +268,37 @@ describe("GRUB 2: save_env rewrites grubenv's block in place", () => {
     expect(r.console).toContain("save_env: not saved: btrfs: pvboot does not write to btrfs (file data is checksummed");
     expect(writes(r)).toBe(0);
     expect(readFileSync(img).equals(before)).toBe(true);
+  });
+});
+
+// The disks test/xen/saved.test.ts boots on real Xen, booted here the same way: two boots of one
+// disk (an MBR partition: the write goes through the partition's offset), entries that only
+// echo and halt.
+describe("the real-Xen round trips, in the emulator", () => {
+  it("grubenv on (hd0,0): the once entry, then the default; e2fsck clean, debugfs reads next_entry=", () => {
+    const img = grubenvDisk(dir);
+    const r1 = boot(img);
+    expect(r1.shutdown, r1.console).toBe("poweroff");
+    expect(r1.console).toContain("saved-test: once");
+    expect(r1.console).toContain("save_env: next_entry saved in (hd0,0)/boot/grub/grubenv");
+    const f = fsck(img);
+    expect(f.status, f.out).toBe(0);
+    expect(debugfsCat(img, "/boot/grub/grubenv").toString("latin1")).toBe(grubenvBlock({ next_entry: "" }));
+    const r2 = boot(img);
+    expect(r2.console).toContain("saved-test: default");
+    expect(r2.console).not.toContain("save_env");
+  });
+
+  it("menu.lst on (hd0,0): default saved 0 saves 1, the next boot runs entry 1", () => {
+    const img = menulstDisk(dir);
+    const r1 = boot(img);
+    expect(r1.shutdown, r1.console).toBe("poweroff");
+    expect(r1.console).toContain("saved-test: first");
+    expect(r1.console).toContain(" savedefault: entry 1 saved in (hd0,0)/boot/grub/default");
+    const f = fsck(img);
+    expect(f.status, f.out).toBe(0);
+    expect(debugfsCat(img, "/boot/grub/default").subarray(0, 10).toString("latin1")).toBe("1\n\n\n\n\n\n\n\n\n");
+    const r2 = boot(img);
+    expect(r2.console).toContain("saved-test: second");
   });
 });

@@ -8,7 +8,7 @@
 import { MenuConfig, MenuEntry, ScriptContext, EntrySummary } from "../menu";
 import { parseScript } from "./parser";
 import { Interp, RunResult, FileAccess } from "./eval";
-import { BootState } from "../../boot/script";
+import { BootState, ACTION_HALT, ACTION_REBOOT } from "../../boot/script";
 import { loadFiles, prepareDomain, describeLoaded, Loaded } from "../../boot/load";
 import { console } from "../../xen/console";
 import { beginAttempt, endAttempt } from "../../lib/attempt";
@@ -62,6 +62,10 @@ export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess)
   console.say(" Booting '" + entry.title + "'");
   console.say("");
   const r = runScript(entry, cfg, files, false);
+  if (r.halt || r.reboot) { // the entry ran `halt` or `reboot`: the menu does it
+    state.action = r.halt ? ACTION_HALT : ACTION_REBOOT;
+    return state;
+  }
   if (r.configfile != null) {
     state.configfile = r.configfile;
     return state;
