@@ -302,3 +302,53 @@ describe("the real-Xen round trips, in the emulator", () => {
     expect(r2.console).toContain("saved-test: second");
   });
 });
+
+// Layouts debugfs makes on ext2 (1 KiB blocks, block maps): a grubenv of two blocks whose
+// second block is moved away (fragmented), a default file whose one block is freed (a hole).
+describe("layouts in doubt are never written", () => {
+  function ext2(name: string, files: Record<string, string | Buffer>): string {
+    const img = join(dir, name + ".img");
+    sh("mke2fs", ["-q", "-F", "-t", "ext2", "-b", "1024", "-d", tree(name, files), img, "16M"]);
+    return img;
+  }
+  // debugfs's setb/freeb leave the groups' free counts: e2fsck -fy mends those, then -fn is clean.
+  const summaries = (img: string) => {
+    spawnSync("e2fsck", ["-fy", img]);
+    fsckClean(img);
+  };
+  const blocksOf = (img: string, path: string) =>
+    sh("debugfs", ["-R", `blocks ${path}`, img]).trim().split(/\s+/).map(Number);
+
+  it("a fragmented grubenv (its two blocks apart): one line, no write", () => {
+    const env2k = (v: Record<string, string>) => grubenv(v) + "#".repeat(1024);
+    const img = ext2("fragmented", { "boot/vmlinuz": bzImage(), "boot/grub/grub.cfg": GRUB_CFG, "boot/grub/grubenv": env2k({ next_entry: "beta" }) });
+    const [b0, b1] = blocksOf(img, "/boot/grub/grubenv");
+    expect(b1).toBe(b0 + 1);
+    const moved = 12000;
+    const data = readFileSync(img);
+    data.copy(data, moved * 1024, b1 * 1024, b1 * 1024 + 1024); // the second block's bytes, moved
+    writeFileSync(img, data);
+    sh("debugfs", ["-w", "-R", `setb ${moved}`, img]);
+    sh("debugfs", ["-w", "-R", `freeb ${b1}`, img]);
+    sh("debugfs", ["-w", "-R", `sif /boot/grub/grubenv block[1] ${moved}`, img]);
+    summaries(img);
+    expect(cat(img, "/boot/grub/grubenv").toString("latin1")).toBe(env2k({ next_entry: "beta" }));
+    const r = boot(img);
+    expect(booted(r)).toBe("Beta");
+    expect(r.console).toMatch(/save_env: not saved: ext2: inode \d+: the file is fragmented \(its 2 blocks are not one contiguous run\)/);
+    expect(writes(r)).toBe(0);
+  });
+
+  it("a default file whose block is a hole: one line, no write", () => {
+    const img = ext2("hole", { "boot/vmlinuz": bzImage(), "boot/grub/menu.lst": MENU_LST, "boot/grub/default": "0\n" + "#\n".repeat(10) });
+    const [b0] = blocksOf(img, "/boot/grub/default");
+    sh("debugfs", ["-w", "-R", `freeb ${b0}`, img]);
+    sh("debugfs", ["-w", "-R", "sif /boot/grub/default block[0] 0", img]);
+    sh("debugfs", ["-w", "-R", "sif /boot/grub/default blocks 0", img]);
+    summaries(img);
+    const r = boot(img);
+    expect(booted(r)).toBe("First"); // no number in the default file (zeros): 0
+    expect(r.console).toMatch(/ savedefault: not saved: ext2: inode \d+: the file has no block at its start \(a hole\)/);
+    expect(writes(r)).toBe(0);
+  });
+});
