@@ -289,6 +289,16 @@ describe("the real-Xen round trips, in the emulator", () => {
     expect(r2.console).not.toContain("save_env");
   });
 
+  it("the same from an x86_32 (PAE) domain, whose ring speaks x86_32-abi", () => {
+    const img = grubenvDisk(dir);
+    const r1 = runLoader({ arch: "x86_32", memoryMB: 128, disks: [{ image: img, persist: true }] });
+    expect(r1.domain.blkbacks[0].stats.protocol).toBe("x86_32-abi");
+    expect(r1.console).toContain("save_env: next_entry saved in (hd0,0)/boot/grub/grubenv");
+    expect(r1.domain.blkbacks[0].stats.log.map((l) => l.op)).toEqual(["write", "flush"]);
+    expect(debugfsCat(img, "/boot/grub/grubenv").toString("latin1")).toBe(grubenvBlock({ next_entry: "" }));
+    expect(fsck(img).status).toBe(0);
+  });
+
   it("menu.lst on (hd0,0): default saved 0 saves 1, the next boot runs entry 1", () => {
     const img = menulstDisk(dir);
     const r1 = boot(img);
