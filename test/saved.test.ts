@@ -4,8 +4,7 @@
 // `persist`). After every write: e2fsck -fn is clean, debugfs reads the new bytes, the file
 // keeps its size and blocks, and the next boot picks the saved entry. Then every refusal: a
 // read-only vbd, inline data, a hole, a fragmented file, btrfs, XFS, a default file too short,
-// tool mode; each one line, and
-// no write request at all. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
+// tool mode; each one line, and no write request at all. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
 // whichever the backend offers.
 
 import { beforeAll, describe, expect, it } from "vitest";
