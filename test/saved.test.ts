@@ -4,7 +4,7 @@
 // `persist`). After every write: e2fsck -fn is clean, debugfs reads the new bytes, the file
 // keeps its size and blocks, and the next boot picks the saved entry. Then every refusal: a
 // read-only vbd, inline data, a hole, a fragmented file, btrfs, XFS, a default file too short,
-// tool mode; each one line, and no write request at all. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
+// a journal needing recovery, tool mode; each one line, and no write request at all. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
 // whichever the backend offers.
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -363,6 +363,15 @@ describe("layouts in doubt are never written", () => {
     const r = boot(img);
     expect(booted(r)).toBe("Beta");
     expect(r.console).toMatch(/save_env: not saved: ext2: inode \d+: the file is fragmented \(its 2 blocks are not one contiguous run\)/);
+    expect(writes(r)).toBe(0);
+  });
+
+  it("a journal that needs recovery: one line, no write (the journal may hold newer blocks)", () => {
+    const img = copy("grubcfg");
+    sh("debugfs", ["-w", "-R", "feature needs_recovery", img]);
+    const r = boot(img);
+    expect(booted(r)).toBe("Beta");
+    expect(r.console).toContain("save_env: not saved: ext4: the journal needs recovery (needs_recovery)");
     expect(writes(r)).toBe(0);
   });
 
