@@ -154,6 +154,7 @@ describe("GRUB 0.97: savedefault writes the default file in place", () => {
     const r1 = boot(img);
     expect(booted(r1)).toBe("First");
     expect(r1.console).toContain(" savedefault: entry 2 saved in (hd0)/boot/grub/default");
+    expect(r1.console).toContain("pvboot: hd0: saved defaults flushed (FLUSH_DISKCACHE)");
     expect(r1.domain.blkbacks[0].stats.log.map((l) => l.op)).toEqual(["write", "flush"]);
     fsckClean(img);
     const after1 = cat(img, "/boot/grub/default");
@@ -172,6 +173,7 @@ describe("GRUB 0.97: savedefault writes the default file in place", () => {
     expect(booted(r3)).toBe("Second");
     expect(r3.console).toContain(" savedefault: entry 1 is already the default in (hd0)/boot/grub/default");
     expect(writes(r3)).toBe(0);
+    expect(r3.console).not.toContain("flushed"); // nothing written, nothing to flush
   });
 
   it("a default file shorter than GRUB's 10 bytes is not written: one line says why", () => {
@@ -229,6 +231,7 @@ describe("GRUB 2: save_env rewrites grubenv's block in place", () => {
     const img = copy("grubcfg");
     const r = boot({ image: img, flush: "barrier" });
     expect(booted(r)).toBe("Beta");
+    expect(r.console).toContain("pvboot: hd0: saved defaults flushed (WRITE_BARRIER)");
     expect(r.domain.blkbacks[0].stats.log.map((l) => l.op)).toEqual(["write", "flush"]);
     expect(cat(img, "/boot/grub/grubenv").toString("latin1")).toBe(grubenv({ next_entry: "" }));
   });

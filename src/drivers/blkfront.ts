@@ -636,15 +636,18 @@ function readU32(path: string, fallback: u32): u32 {
 export class Disks {
   list: BlkDisk[] = [];
 
-  // Flush every disk written since its last flush (the teardown, before the handoff); one
-  // problem per disk that could not be.
+  // Flush every disk written since its last flush (the teardown, before the handoff): per
+  // such disk, a line saying it was flushed and how, or why it could not be.
   flushWritten(): string[] {
-    const problems: string[] = [];
+    const lines: string[] = [];
     for (let i = 0; i < this.list.length; i++) {
-      const e = this.list[i].flush();
-      if (e != null) problems.push(e);
+      const d = this.list[i];
+      if (!d.unflushed) continue;
+      const how = d.flushOp == BLKIF_OP_FLUSH_DISKCACHE ? "FLUSH_DISKCACHE" : "WRITE_BARRIER";
+      const e = d.flush();
+      lines.push(e != null ? e : d.name + ": saved defaults flushed (" + how + ")");
     }
-    return problems;
+    return lines;
   }
 
   // Find and connect every disk; problems are printed by the caller, per disk.

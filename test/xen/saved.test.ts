@@ -47,6 +47,9 @@ describe("saved defaults on real Xen: next_entry boots once, savedefault's entry
   it("each guest ran the entry the one before it saved", () => {
     expect(run.ok, run.reason).toBe(true);
     expect(text("env1")).toContain("save_env: next_entry saved in (hd0,0)/boot/grub/grubenv");
+    expect(text("env1")).toMatch(/pvboot: hd0: saved defaults flushed \((FLUSH_DISKCACHE|WRITE_BARRIER)\)/);
+    expect(text("lst1")).toMatch(/pvboot: hd0: saved defaults flushed \((FLUSH_DISKCACHE|WRITE_BARRIER)\)/);
+    expect(text("env2")).not.toContain("flushed");
     expect(text("env2")).not.toContain("save_env");
     expect(text("lst1")).toContain(" savedefault: entry 1 saved in (hd0,0)/boot/grub/default");
     for (const g of ["env1", "env2", "lst1", "lst2"]) {
