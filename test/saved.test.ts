@@ -4,7 +4,8 @@
 // `persist`). After every write: e2fsck -fn is clean, debugfs reads the new bytes, the file
 // keeps its size and blocks, and the next boot picks the saved entry. Then every refusal: a
 // read-only vbd, inline data, a hole, a fragmented file, btrfs, XFS, a default file too short,
-// a journal needing recovery, tool mode; each one line, and no write request at all. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
+// a journal needing recovery, a ramdisk menu, tool mode; each one line, and no write request
+// at all. A disk of 4096-byte sectors gets its sector read, patched and written whole. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
 // whichever the backend offers.
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -195,6 +196,13 @@ describe("GRUB 0.97: savedefault writes the default file in place", () => {
     fsckClean(img);
   });
 
+  it("a menu.lst from the ramdisk has no default file: one line, no write", () => {
+    const r = runLoader({ memoryMB: 128, disks: [{ image: copy("menulst"), persist: true }], ramdisk: Buffer.from("timeout 0\ntitle Ramdisk\nsavedefault\nhalt\n") });
+    expect(r.console).toContain(" Booting 'Ramdisk'");
+    expect(r.console).toContain(" savedefault: not saved: the menu came from the ramdisk, which has no default file");
+    expect(writes(r)).toBe(0);
+  });
+
   it("a read-only vbd is never written", () => {
     const img = copy("menulst");
     const r = boot({ image: img, readonly: true });
@@ -225,6 +233,17 @@ describe("GRUB 2: save_env rewrites grubenv's block in place", () => {
     fsckClean(img);
     expect(cat(img, "/boot/grub/grubenv").toString("latin1")).toBe(grubenv({ next_entry: "", saved_entry: "alpha" }));
     expect(layout(img, "/boot/grub/grubenv")).toBe(shape);
+  });
+
+  it("on a disk of 4096-byte sectors: the 1 KiB block's sector read, patched and written whole", () => {
+    const img = copy("grubcfg");
+    const r = boot({ image: img, sectorSize: 4096 });
+    expect(booted(r)).toBe("Beta");
+    const log = r.domain.blkbacks[0].stats.log;
+    expect(log.map((l) => l.op)).toEqual(["write", "flush"]);
+    expect(log[0].sectors).toBe(8); // one 4096-byte sector, in 512-byte units
+    fsckClean(img);
+    expect(cat(img, "/boot/grub/grubenv").toString("latin1")).toBe(grubenv({ next_entry: "" }));
   });
 
   it("the flush follows the writes: WRITE_BARRIER when the backend offers only that", () => {
