@@ -5,8 +5,8 @@
 // keeps its size and blocks, and the next boot picks the saved entry. Then every refusal: a
 // read-only vbd, inline data, a hole, a fragmented file, btrfs, XFS, a default file too short,
 // a journal needing recovery, a ramdisk menu, tool mode; each one line, and no write request
-// at all. A disk of 4096-byte sectors gets its sector read, patched and written whole. And the flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes,
-// whichever the backend offers.
+// at all. A disk of 4096-byte sectors gets its sector read, patched and written whole. And the
+// flush: FLUSH_DISKCACHE or WRITE_BARRIER after the writes, whichever the backend offers.
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
