@@ -18,6 +18,7 @@ import type { DiskConfig } from "./harness/domain";
 import { bzImage } from "./grubdom-disk";
 import { debugfsCat, fsck, grubenvBlock, grubenvDisk, menulstDisk } from "./saved-disks";
 import { protofile } from "./xfs/images";
+import { parseKeys } from "../scripts/cli/keys";
 
 let dir = "";
 const base: Record<string, string> = {};
@@ -143,6 +144,7 @@ beforeAll(() => {
   ext("menulst", { "boot/vmlinuz": kernel, "boot/grub/menu.lst": MENU_LST, "boot/grub/default": "0\n" + "#\n".repeat(10) });
   ext("grubcfg", { "boot/vmlinuz": kernel, "boot/grub/grub.cfg": GRUB_CFG, "boot/grub/grubenv": grubenv({ next_entry: "beta" }) });
   ext("inline", { "boot/vmlinuz": kernel, "boot/grub/menu.lst": MENU_LST, "boot/grub/default": "0\n" + "#\n".repeat(10) }, ["-O", "inline_data"]);
+  ext("edit", { "boot/vmlinuz": kernel, "boot/grub/menu.lst": MENU_LST.replace("timeout 0", "timeout 5"), "boot/grub/default": "0\n" + "#\n".repeat(10) });
   ext("short", { "boot/vmlinuz": kernel, "boot/grub/menu.lst": MENU_LST, "boot/grub/default": "0\n" });
 });
 
@@ -175,6 +177,15 @@ describe("GRUB 0.97: savedefault writes the default file in place", () => {
     expect(r3.console).toContain(" savedefault: entry 1 is already the default in (hd0)/boot/grub/default");
     expect(writes(r3)).toBe(0);
     expect(r3.console).not.toContain("flushed"); // nothing written, nothing to flush
+  });
+
+  it("an entry edited in the menu ('e', then 'b') saves the number of the entry it was", () => {
+    const img = copy("edit");
+    const r = runLoader({ memoryMB: 128, disks: [{ image: img, persist: true }], keys: parseKeys("<down>eb") });
+    expect(booted(r)).toBe("Second");
+    expect(r.console).toContain(" savedefault: entry 1 saved in (hd0)/boot/grub/default");
+    fsckClean(img);
+    expect(cat(img, "/boot/grub/default").subarray(0, 10).toString("latin1")).toBe("1\n\n\n\n\n\n\n\n\n");
   });
 
   it("a default file shorter than GRUB's 10 bytes is not written: one line says why", () => {

@@ -316,7 +316,7 @@ function savedefault(state: BootState, args: string): string {
     if (n.toString() != arg || n < 0) return "savedefault: not saved: '" + arg + "' is not an entry number";
     entry = n;
   }
-  if (entry < 0) return "savedefault: not saved: this entry has no number in the menu (an edited copy)";
+  if (entry < 0) return "savedefault: not saved: this entry has no number in the menu";
   return saveDefaultEntry(pos.configPath, entry);
 }
 

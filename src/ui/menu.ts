@@ -213,7 +213,7 @@ export class Menu {
   // 'e': the editor works on a copy; 'b' there boots the copy (no fallback), Esc comes back.
   private edit(index: i32): Outcome | null {
     const r = editEntry(this.config.entries[index], this.root, this.authenticated);
-    if (r.action == EDIT_BOOT) return this.bootOne(r.entry!, -1);
+    if (r.action == EDIT_BOOT) return this.bootOne(r.entry!, -1, index); // GRUB 0.97 saved the edited entry's number
     if (r.action == EDIT_OUTCOME) return r.outcome;
     return null;
   }
@@ -299,7 +299,7 @@ export class Menu {
 
   // One boot attempt. On failure the error is shown; with a fallback to come (`then` >= 0)
   // it goes on at once, otherwise after a key. null when it failed. `index`: the entry's
-  // number in this menu, for savedefault (-1: an edited copy, or inside a submenu).
+  // number in this menu, for savedefault (-1: grub.cfg's default reached through submenus).
   private bootOne(entry: MenuEntry, then: i32, index: i32 = -1): Outcome | null {
     screen.clear().cursor(true).flush();
     if (!this.authenticated && isLocked(entry)) {
