@@ -25,6 +25,7 @@ import { now } from "./xen/time";
 import { handOver } from "./boot/handoff";
 import { teardown } from "./boot/teardown";
 import { reserveTrampolinePage } from "./loader/layout";
+import { allowWrites } from "./boot/saved";
 import "./lib/abort"; // AssemblyScript's abort, routed here by asconfig.json
 
 const MAX_CONFIGFILES: i32 = 32; // configfile chains, as deep as this
@@ -56,6 +57,7 @@ export function pvboot_main(): void {
     finish(new Outcome(OUT_HALT, "pvboot: nothing more to do, powering off"));
     return;
   }
+  allowWrites(); // a real boot: saved defaults may be written (src/boot/saved.ts)
   finish(bootMenus(words));
 }
 

@@ -666,7 +666,7 @@ describe("Blkback reads", () => {
     expect(connected({ image: odd, sectorSize: 4096 }).w.xs.read(`${backendPath()}/sectors`)).toBe("80");
   });
 
-  it("answers malformed requests ERROR, writes ERROR (counted), flush OKAY and other operations EOPNOTSUPP", () => {
+  it("answers malformed requests ERROR, a write OKAY (counted), flush OKAY, a barrier not offered and other operations EOPNOTSUPP", () => {
     const { w, be, fe } = connected();
     const p = plan(w, [[0, 7]]);
     const seg = p.segs[0];
@@ -677,13 +677,14 @@ describe("Blkback reads", () => {
     expect(status(directRequest(2, 0, eleven.segs, 0, 12))).toBe(BLKIF_RSP.error); // 12 segments
     expect(status(directRequest(3, 0, [{ ...seg, first: 5, last: 4 }]))).toBe(BLKIF_RSP.error);
     expect(status(directRequest(4, 0, [{ ...seg, first: 0, last: 8 }]))).toBe(BLKIF_RSP.error);
-    expect(status(directRequest(5, 0, [seg], 1))).toBe(BLKIF_RSP.error); // write
-    expect(status(directRequest(6, 0, [seg], 2))).toBe(BLKIF_RSP.error); // write barrier
+    expect(status(directRequest(5, 0, [seg], 1))).toBe(BLKIF_RSP.okay); // write (into the overlay)
+    expect(status(directRequest(6, 0, [seg], 2))).toBe(BLKIF_RSP.eopnotsupp); // write barrier: feature-flush-cache is offered instead
     expect(status(directRequest(7, 0, [], 3))).toBe(BLKIF_RSP.okay); // flush
     expect(status(directRequest(8, 0, [seg], 5))).toBe(BLKIF_RSP.eopnotsupp); // discard
     expect(status(directRequest(9, 0, [seg], 42))).toBe(BLKIF_RSP.eopnotsupp);
 
-    expect(be.stats.writes).toBe(2);
+    expect(be.stats.writes).toBe(1);
+    expect(be.stats.log).toEqual([{ op: "write", sector: 0, sectors: 8 }, { op: "flush", sector: 0, sectors: 0 }]);
     expect(untouched(w, p) && untouched(w, eleven)).toBe(true);
     expect(w.gnttab.liveMappings()).toBe(1);
   });
@@ -720,10 +721,10 @@ describe("Blkback reads", () => {
     expect(untouched(w, tooMany)).toBe(true);
   });
 
-  it("answers an indirect write ERROR, and every indirect request ERROR when indirect segments are not offered", () => {
+  it("takes an indirect write, answers an indirect flush ERROR, and every indirect request ERROR when indirect segments are not offered", () => {
     const a = connected();
     const p = plan(a.w, [[0, 7]]);
-    expect(roundTrip(a.fe, indirectRequest(1, 0, 1, indirectPages(a.w, p.segs), 1)).status).toBe(BLKIF_RSP.error);
+    expect(roundTrip(a.fe, indirectRequest(1, 0, 1, indirectPages(a.w, p.segs), 1)).status).toBe(BLKIF_RSP.okay);
     expect(a.be.stats.writes).toBe(1);
     expect(roundTrip(a.fe, indirectRequest(2, 0, 1, indirectPages(a.w, p.segs), 3)).status).toBe(BLKIF_RSP.error); // flush
     expect(a.be.stats.writes).toBe(1);
@@ -1005,12 +1006,69 @@ describe("Blkback teardown", () => {
 
 // =====================================================================================
 
+describe("Blkback writes", () => {
+  // pages holding known bytes, granted read-only as pvboot grants a write's pages
+  const filled = (w: World, sectors: number, byte: number): Planned => {
+    const p = plan(w, [[0, sectors - 1]], { readonly: true });
+    w.mem.bytes(p.mfns[0]).fill(byte, 0, sectors * 512);
+    return p;
+  };
+
+  it("takes a write from read-only grants into the overlay, which later reads return; the image file stays", () => {
+    const { w, be, fe } = connected();
+    const src = filled(w, 2, 0xab);
+    expect(roundTrip(fe, directRequest(1, 100, src.segs, 1)).status).toBe(BLKIF_RSP.okay);
+    expect(be.stats).toMatchObject({ writes: 1, bytesWritten: 1024 });
+    expect(w.gnttab.liveMappings()).toBe(1); // the ring only: the write's page was let go at once
+    const dst = plan(w, [[0, 3]]);
+    expect(roundTrip(fe, directRequest(2, 99, dst.segs)).status).toBe(BLKIF_RSP.okay);
+    const got = Buffer.from(w.mem.bytes(dst.mfns[0]).subarray(0, 4 * 512));
+    expect(got.subarray(0, 512).equals(image.subarray(99 * 512, 100 * 512))).toBe(true);
+    expect(got.subarray(512, 1536).every((b) => b === 0xab)).toBe(true);
+    expect(got.subarray(1536).equals(image.subarray(102 * 512, 103 * 512))).toBe(true);
+    expect(digest(imagePath)).toBe(imageDigest);
+  });
+
+  it("with persist, writes the image file itself", () => {
+    const copy = path.join(path.dirname(imagePath), "persist.img");
+    fs.copyFileSync(imagePath, copy);
+    const { w, be, fe } = connected({ image: copy, persist: true });
+    const src = filled(w, 1, 0x5a);
+    expect(roundTrip(fe, directRequest(1, 7, src.segs, 1)).status).toBe(BLKIF_RSP.okay);
+    const after = fs.readFileSync(copy);
+    expect(after.subarray(7 * 512, 8 * 512).every((b) => b === 0x5a)).toBe(true);
+    expect(after.subarray(0, 7 * 512).equals(image.subarray(0, 7 * 512))).toBe(true);
+    expect(be.overlay.size).toBe(0);
+  });
+
+  it("answers a write on a read-only vbd ERROR and keeps nothing", () => {
+    const { w, be, fe } = connected({ readonly: true });
+    expect(w.xs.read(`${backendPath()}/info`)).toBe("4");
+    expect(roundTrip(fe, directRequest(1, 0, filled(w, 1, 1).segs, 1)).status).toBe(BLKIF_RSP.error);
+    expect(be.stats.writes).toBe(1);
+    expect(be.stats.log).toEqual([]);
+    expect(be.overlay.size).toBe(0);
+  });
+
+  it("offers feature-barrier instead when asked: a barrier without data is a flush, with data a write then a flush", () => {
+    const { w, be, fe } = connected({ flush: "barrier" });
+    expect(w.xs.read(`${backendPath()}/feature-barrier`)).toBe("1");
+    expect(w.xs.read(`${backendPath()}/feature-flush-cache`)).toBeNull();
+    expect(roundTrip(fe, directRequest(1, 0, [], 3)).status).toBe(BLKIF_RSP.eopnotsupp);
+    expect(roundTrip(fe, directRequest(2, 0, [], 2)).status).toBe(BLKIF_RSP.okay);
+    expect(roundTrip(fe, directRequest(3, 8, filled(w, 1, 2).segs, 2)).status).toBe(BLKIF_RSP.okay);
+    expect(be.stats.log).toEqual([{ op: "flush", sector: 0, sectors: 0 }, { op: "write", sector: 8, sectors: 1 }, { op: "flush", sector: 0, sectors: 0 }]);
+  });
+});
+
 describe("the image", () => {
-  it("is never modified, whatever was asked of the backends above", () => {
+  it("is never modified without `persist`, whatever was asked of the backends above", () => {
     const { w, be, fe } = connected();
     const p = plan(w, [[0, 7]]);
-    for (const op of [1, 2]) expect(roundTrip(fe, directRequest(op, 0, p.segs, op)).status).toBe(BLKIF_RSP.error);
-    expect(be.stats.writes).toBe(2);
+    expect(roundTrip(fe, directRequest(1, 0, p.segs, 1)).status).toBe(BLKIF_RSP.okay);
+    expect(roundTrip(fe, directRequest(2, 0, p.segs, 2)).status).toBe(BLKIF_RSP.eopnotsupp);
+    expect(be.stats.writes).toBe(1);
+    expect(be.overlay.size).toBe(8);
     expect(digest(imagePath)).toBe(imageDigest);
     expect(fs.statSync(imagePath).mtimeMs).toBe(imageMtime);
   });

@@ -3,14 +3,31 @@
 
 import { describe, expect, it, beforeAll } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseKeys } from "../scripts/cli/keys";
+import { debugfsCat, grubenvBlock, grubenvDisk } from "./saved-disks";
 
 const PVBOOT = fileURLToPath(new URL("../scripts/pvboot.mjs", import.meta.url));
 const pvboot = (...args: string[]) => spawnSync("node", [PVBOOT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+describe("pvboot run and saved defaults", () => {
+  it("keeps what the loader writes in memory, and writes DISK with --write-disk", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvboot-cli-saved-"));
+    const disk = grubenvDisk(dir);
+    const before = readFileSync(disk);
+    const r1 = pvboot("run", disk, "--memory", "64");
+    expect(r1.stdout).toContain("saved-test: once");
+    expect(r1.stdout).toContain("save_env: next_entry saved in (hd0,0)/boot/grub/grubenv");
+    expect(readFileSync(disk).equals(before)).toBe(true);
+    const r2 = pvboot("run", disk, "--memory", "64", "--write-disk");
+    expect(r2.stdout).toContain("saved-test: once");
+    expect(debugfsCat(disk, "/boot/grub/grubenv").toString("latin1")).toBe(grubenvBlock({ next_entry: "" }));
+    expect(pvboot("run", disk, "--memory", "64").stdout).toContain("saved-test: default");
+  });
+});
 
 describe("pvboot run", () => {
   let disk = "";

@@ -194,7 +194,7 @@ describe("grubdom>", () => {
   it("notes what a PV guest cannot do, and says chainloading is impossible", () => {
     const r = session("savedefault\rmap (hd0) (hd1)\rchainloader +1\rlock\rquiet\r");
     const t = afterBanner(r.screen);
-    expect(t).toContain(" savedefault: pvboot never writes the disk; the default entry is not saved");
+    expect(t).toContain(" savedefault: not saved: only an entry booted from a menu has a number to save");
     expect(t).toContain(" map: ignored (nothing to do in a Xen PV guest");
     expect(t).toContain("Error: chainloader: chainloading is not possible in a Xen PV guest");
     expect(t).not.toContain("Error: lock");

@@ -24,7 +24,7 @@ commands:
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
 `;
 
-const RUN_USAGE = `usage: pvboot run DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB] [--keys KEYS] [--json]
+const RUN_USAGE = `usage: pvboot run DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB] [--keys KEYS] [--json] [--write-disk]
 
 Starts build/pvboot.wasm in the emulated Xen (the same core that runs in the PV image) with
 DISK as xvda, and connects its PV console to this terminal: interactive when stdin is a
@@ -40,6 +40,9 @@ options:
   --json         end with one JSON line describing how the domain ended
   --wasm FILE    another core (default build/pvboot.wasm)
   --dom0         run as the initial domain (console through console_io)
+  --write-disk   the saved defaults the loader writes (savedefault, save_env: docs/config.md,
+                 "What pvboot writes") go into DISK, as on Xen; without it they are kept in
+                 memory for this run only and DISK is never changed
 
 Without a terminal, the run stops where the loader waits for keys that are not there (--keys
 ran out): "shutdown" is "idle" in the JSON line. The JSON line always starts a line of its own.
@@ -115,6 +118,7 @@ hypervisor and dom0 under QEMU (TCG), with the pvboot image as the domain's kern
 (xl: kernel = ...), and writes the guest's console to stdout as it comes. Xen and dom0 take
 about 20 s before the guest starts. The first use builds the host from Debian's packages
 into build/cache/xen-host/ (about a minute; needs root), see scripts/xen-host/README.md.
+The guest gets a copy of DISK: the saved defaults pvboot writes there do not reach DISK.
 
 options:
   --arch A       x86_64 (default): build/pvboot-x86_64.elf on Debian's own hypervisor;
@@ -169,6 +173,7 @@ async function run(argv: string[]): Promise<number> {
       json: { type: "boolean", default: false },
       wasm: { type: "string" },
       dom0: { type: "boolean", default: false },
+      "write-disk": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -197,7 +202,8 @@ async function run(argv: string[]): Promise<number> {
   let lastByte = 0x0a;
   try {
     result = runLoader({
-      arch, memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0, disks: [disk],
+      arch, memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0,
+      disks: [{ image: disk, persist: values["write-disk"] }],
       onOutput: (bytes) => {
         if (bytes.length > 0) lastByte = bytes[bytes.length - 1];
         process.stdout.write(bytes);

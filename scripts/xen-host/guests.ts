@@ -85,6 +85,10 @@ export interface GuestsOptions {
   // (Xen's own messages: guest_loglvl=all) as "pvboot-host: NAME: xl-log: ..." and
   // "pvboot-host: xen: ..." host lines, before QEMU ends.
   xenDmesg?: number;
+  // After the run, each guest disk's copy as the guests left it, dumped from the run's drive
+  // into this folder as SOURCE-BASENAME (e.g. to check pvboot's saved defaults with e2fsck).
+  // What dom0 had not written back when QEMU ended is not there: only flushed writes are.
+  keepDisks?: string;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -113,9 +117,10 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string,
 }
 
 // The per-run files: /guest/{run.sh, NAME.cfg, disks, kernels}, on an ext4 image that dom0
-// mounts from its virtio disk. Guests given the same disk share one copy: pvboot never writes
-// to a disk, and the kernels booted here mount theirs read-only.
-async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0, oneAtATime = false): Promise<void> {
+// mounts from its virtio disk. Guests given the same disk share one copy, so what one guest
+// writes (pvboot's saved defaults) the next one given that disk sees; the kernels booted here
+// mount theirs read-only. Returns each disk's name in /guest by its source path.
+async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0, oneAtATime = false): Promise<Map<string, string>> {
   const g0 = join(dir, "guest");
   mkdirSync(g0, { recursive: true });
   const kernels = new Map<string, string>();
@@ -148,6 +153,7 @@ async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number
   if (xenDmesg > 0) script.push(`XEN_DMESG=${xenDmesg}`);
   script.push(`finish ${finishTimeoutS}`, "");
   writeFileSync(join(g0, "run.sh"), script.join("\n"));
+  return disks;
 }
 
 // An ext4 image of DIR with room to spare (no journal: it lives for one run).
@@ -168,7 +174,7 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
   const work = join(defaultCacheDir, `run-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
-    await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0, !!opts.oneAtATime);
+    const diskNames = await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0, !!opts.oneAtATime);
     const drive = join(work, "guests.ext4");
     makeRunDisk(join(work, "files", "guest"), drive);
 
@@ -223,6 +229,12 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
         opts.onHostLine?.(text, ms);
       },
     });
+    if (opts.keepDisks) {
+      mkdirSync(opts.keepDisks, { recursive: true });
+      for (const [from, name] of diskNames) {
+        execFileSync("debugfs", ["-R", `dump /${name} ${join(opts.keepDisks, basename(from))}`, drive], { stdio: "ignore" });
+      }
+    }
     const ok = xen.ok && results.every((r) => r.ok);
     let reason = xen.reason;
     if (!ok) {

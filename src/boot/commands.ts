@@ -38,7 +38,7 @@ export const COMMANDS: Array<Command> = [
   new Command("displayapm", "displayapm", "Ignored: a PV guest has no APM BIOS."),
   new Command("displaymem", "displaymem", "Show the domain's memory."),
   new Command("echo", "echo [TEXT]", "Print TEXT."),
-  new Command("embed", "embed STAGE1_5 DEVICE", "Ignored: pvboot never writes the disk."),
+  new Command("embed", "embed STAGE1_5 DEVICE", "Ignored: pvboot writes nothing to the disk but saved defaults."),
   new Command("fallback", "fallback N", "Ignored here: only the menu's first section sets the fallback entries."),
   new Command("find", "find FILENAME", "Search every filesystem for FILENAME (an absolute path) and print the devices holding it."),
   new Command("foreground", "foreground RRGGBB", "Ignored: a splash image's colour; the PV console is text."),
@@ -52,7 +52,7 @@ export const COMMANDS: Array<Command> = [
   new Command("ifconfig", "ifconfig [OPTIONS]", "Ignored: pvboot has no network."),
   new Command("impsprobe", "impsprobe", "Ignored: Xen starts the domain's CPUs, not the loader."),
   new Command("initrd", "initrd FILE [ARG ...]", "Load FILE as the initial ramdisk of the loaded kernel (never decompressed)."),
-  new Command("install", "install ...", "Ignored: pvboot never writes the disk."),
+  new Command("install", "install ...", "Ignored: pvboot writes nothing to the disk but saved defaults."),
   new Command("ioprobe", "ioprobe DRIVE", "Ignored: a vbd has no BIOS I/O ports."),
   new Command("kernel", "kernel [--type=TYPE] [--no-mem-option] FILE [ARG ...]", "Load the kernel FILE; ARGs are its command line. TYPE: linux, biglinux or multiboot."),
   new Command("lock", "lock", "Stop here unless the password was given (for menu entries)."),
@@ -63,8 +63,8 @@ export const COMMANDS: Array<Command> = [
   new Command("module", "module FILE [ARG ...]", "Load a multiboot module, decompressed when compressed; its command line is the whole argument."),
   new Command("modulenounzip", "modulenounzip FILE [ARG ...]", "As module, without decompressing it."),
   new Command("pager", "pager [on|off]", "Ignored: pvboot does not page its output."),
-  new Command("partnew", "partnew PART TYPE FROM LEN", "Ignored: pvboot never writes the disk."),
-  new Command("parttype", "parttype PART TYPE", "Ignored: pvboot never writes the disk."),
+  new Command("partnew", "partnew PART TYPE FROM LEN", "Ignored: pvboot writes nothing to the disk but saved defaults."),
+  new Command("parttype", "parttype PART TYPE", "Ignored: pvboot writes nothing to the disk but saved defaults."),
   new Command("password", "password [--md5] PASSWD [FILE]", "In an entry: ask for the password before going on (the menu's first section sets the menu's)."),
   new Command("pause", "pause [MESSAGE ...]", "Print MESSAGE and wait for a key; Esc stops the entry."),
   new Command("quiet", "quiet", "Print less while loading."),
@@ -73,10 +73,10 @@ export const COMMANDS: Array<Command> = [
   new Command("reboot", "reboot", "Reboot the domain."),
   new Command("root", "root [DEVICE]", "Set and mount the root device, like (hd0,0); without DEVICE, show it."),
   new Command("rootnoverify", "rootnoverify DEVICE", "Set the root device without mounting it."),
-  new Command("savedefault", "savedefault", "Accepted; pvboot never writes the disk, so nothing is saved."),
+  new Command("savedefault", "savedefault [NUM | fallback]", "In a menu entry: save this entry (NUM, or the next fallback) in the default file beside menu.lst."),
   new Command("serial", "serial [OPTIONS]", "Ignored: the PV console is the domain's only terminal."),
   new Command("setkey", "setkey TO FROM", "Ignored: the PV console's keys come as the terminal sends them."),
-  new Command("setup", "setup INSTALL_DEVICE", "Ignored: pvboot never writes the disk."),
+  new Command("setup", "setup INSTALL_DEVICE", "Ignored: pvboot writes nothing to the disk but saved defaults."),
   new Command("shade", "shade N", "Ignored: the PV console is text."),
   new Command("splashimage", "splashimage FILE", "Ignored: the PV console is text."),
   new Command("terminal", "terminal [OPTIONS] [console] [serial]", "Ignored: the PV console is the domain's only terminal."),
@@ -103,7 +103,7 @@ export function ignoredReason(name: string): string | null {
     return "nothing to do in a Xen PV guest (no BIOS drives or boot flags)";
   }
   if (name == "install" || name == "setup" || name == "embed" || name == "partnew" || name == "parttype") {
-    return "pvboot never writes the disk";
+    return "pvboot writes nothing to the disk but saved defaults";
   }
   if (name == "bootp" || name == "dhcp" || name == "rarp" || name == "ifconfig" || name == "tftpserver") {
     return "pvboot has no network";

@@ -11,6 +11,7 @@ import { mountDevice, searchOrder, deviceName } from "../fs/mounts";
 import { partitionTable } from "../disk/volumes";
 import { openFile, peekKernel, loadFiles, describeLoaded, prepareDomain, Loaded } from "./load";
 import * as more from "./commands";
+import { saveDefaultEntry } from "./saved";
 import { readPassword, checkPassword } from "../ui/password";
 
 export const ACTION_NONE: i32 = 0;
@@ -19,7 +20,14 @@ export const ACTION_HALT: i32 = 2; // `halt` ran: the caller powers it off
 export const ACTION_COMMANDLINE: i32 = 3; // `commandline` in an entry: the caller opens grubdom>
 import { beginAttempt, endAttempt } from "../lib/attempt";
 
+// Where a menu.lst entry sits in its menu, for `savedefault`: the config's full name (the
+// default file is beside it), the entry's number, and the menu's fallback entries.
+export class MenuPosition {
+  constructor(public configPath: string, public entryNo: i32, public fallback: Array<i32>) {}
+}
+
 export class BootState {
+  position: MenuPosition | null = null; // booted from a menu; null at grubdom>
   root: string = ""; // "(hd0,0)"; "" until `root`/`rootnoverify`/`uuid` (or the caller) sets it
   kernel: string | null = null; // resolved: "(hd0,0)/boot/vmlinuz"
   kernelArgs: string = ""; // the kernel's command line (after the file name)
@@ -93,7 +101,7 @@ export function runCommand(state: BootState, line: ConfigLine, interactive: bool
   if (name == "boot") return boot(state);
   if (name == "configfile") return configfile(state, args);
   if (name == "savedefault") {
-    say(state, " savedefault: pvboot never writes the disk; the default entry is not saved");
+    console.say(" " + savedefault(state, args));
     return null;
   }
   if (name == "lock") {
@@ -288,6 +296,30 @@ function configfile(state: BootState, args: string): string | null {
   return null;
 }
 
+// `savedefault [NUM | fallback]` (GRUB 0.97): the entry's own number, NUM, or the fallback
+// entry that follows this one in the `fallback` list (the first one when this entry is not in
+// it), written to the default file beside the menu (src/boot/saved.ts). The line to print.
+// A refusal never stops the entry: the boot goes on, as the issue's "no write, one line" asks.
+function savedefault(state: BootState, args: string): string {
+  if (state.checking) return "savedefault: not saved (pvboot check writes nothing)";
+  if (state.position == null) return "savedefault: not saved: only an entry booted from a menu has a number to save";
+  const pos = state.position!;
+  const arg = splitWord(args).first;
+  let entry = pos.entryNo;
+  if (arg == "fallback") {
+    let index = 0;
+    for (let i = 0; i < pos.fallback.length; i++) if (pos.fallback[i] == pos.entryNo) index = i + 1;
+    if (index >= pos.fallback.length) return "savedefault: not saved: no fallback entry follows entry " + pos.entryNo.toString();
+    entry = pos.fallback[index];
+  } else if (arg.length > 0) {
+    const n = I32.parseInt(arg);
+    if (n.toString() != arg || n < 0) return "savedefault: not saved: '" + arg + "' is not an entry number";
+    entry = n;
+  }
+  if (entry < 0) return "savedefault: not saved: this entry has no number in the menu";
+  return saveDefaultEntry(pos.configPath, entry);
+}
+
 // One boot attempt: its buffers are the attempt's memory (src/lib/attempt.ts), given back
 // when it fails, so that the next entry (a fallback, an edit, a command) has all of it again.
 function boot(state: BootState): string | null {
@@ -323,9 +355,11 @@ function loadAndLayOut(state: BootState): string | null {
 // `configfile` (show that menu), `action` (reboot, halt or commandline ran), or `error`, what stopped it
 // (the menu tries the fallback). `authenticated`: the menu's password was given (or there is
 // none); `lock` stops otherwise. `checking` (pvboot check): pause, password and md5crypt do
-// not wait for keys.
-export function runEntry(entry: MenuEntry, root: string, authenticated: bool = true, checking: bool = false): BootState {
+// not wait for keys, and savedefault writes nothing. `position`: where the entry sits in its
+// menu, for savedefault (null: not booted from a menu).
+export function runEntry(entry: MenuEntry, root: string, authenticated: bool = true, checking: bool = false, position: MenuPosition | null = null): BootState {
   const state = new BootState(root);
+  state.position = position;
   state.title = entry.title;
   state.authenticated = authenticated;
   state.checking = checking;

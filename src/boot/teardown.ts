@@ -1,5 +1,6 @@
-// What the next kernel must not inherit (docs/loader.md, "Teardown before the jump"): the
-// disks' connections, our event channels and their pending bits, grants, xenstore watches and
+// What the next kernel must not inherit (docs/loader.md, "Teardown before the jump"): first a
+// flush of every disk a saved default was written to (src/boot/saved.ts), then the disks'
+// connections, our event channels and their pending bits, grants, xenstore watches and
 // traffic, the timer. The console is drained by the handoff after its last line.
 
 import * as abi from "../xen/abi";
@@ -14,12 +15,14 @@ import { pv32 } from "../xen/arch";
 const SETTLE_MS: u64 = 2000; // for xenstored to answer what is in flight
 
 export class TeardownReport {
-  problems: Array<string> = new Array<string>(); // said on the console
+  problems: Array<string> = new Array<string>(); // said on the console (and the flush of a written disk)
   liveGrants: i32 = 0; // grant entries still in use: the jump is refused
 }
 
 export function teardown(): TeardownReport {
   const r = new TeardownReport();
+  const f = disks.flushWritten(); // "hd0: saved defaults flushed (FLUSH_DISKCACHE)", or why not
+  for (let i = 0; i < f.length; i++) r.problems.push(f[i]);
   const d = disks.shutdown();
   for (let i = 0; i < d.length; i++) r.problems.push(d[i]);
 

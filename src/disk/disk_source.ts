@@ -1,8 +1,9 @@
 // A whole disk as a BlockSource: byte reads turned into blkfront sector reads, through a
-// bounce buffer when they do not fall on the disk's sector boundaries.
+// bounce buffer when they do not fall on the disk's sector boundaries. Writes (saved defaults
+// only) read the sectors they touch, patch them and write them back whole.
 
 import { BlockSource } from "./source";
-import { BlkDisk } from "../drivers/blkfront";
+import { BlkDisk, WRITE_PAGES } from "../drivers/blkfront";
 
 export class DiskSource extends BlockSource {
   private scratch: usize = 0;
@@ -53,5 +54,28 @@ export class DiskSource extends BlockSource {
       out += <usize>n;
     }
     return null;
+  }
+
+  write(offset: u64, len: u32, src: usize): string | null {
+    if (offset > this.size || <u64>len > this.size - offset) {
+      return this.name + ": write of " + len.toString() + " bytes at byte " + offset.toString() + " past the end of the disk (" + this.size.toString() + " bytes)";
+    }
+    if (len == 0) return null;
+    const unit = <u64>this.disk.sectorSize;
+    const first = offset / unit * unit;
+    const end = (offset + <u64>len + unit - 1) / unit * unit;
+    const span = <u32>(end - first);
+    if (<u64>span > <u64>WRITE_PAGES * 4096) {
+      return this.name + ": write of " + len.toString() + " bytes at byte " + offset.toString() + " spans more than " + (WRITE_PAGES * 4).toString() + " KiB of sectors";
+    }
+    const buf = heap.alloc(<usize>span);
+    let e: string | null = null;
+    if (first != offset || end != offset + <u64>len) e = this.disk.read(first / 512, span / 512, buf);
+    if (e == null) {
+      memory.copy(buf + <usize>(offset - first), src, len);
+      e = this.disk.write(first / 512, span / 512, buf);
+    }
+    heap.free(buf);
+    return e;
   }
 }

@@ -1,5 +1,7 @@
-// A read-only, byte-addressed source of disk data: a whole disk (blkfront), a partition on
-// one, or an image held in memory (tests, the fuzzer). Filesystems read only through this.
+// A byte-addressed source of disk data: a whole disk (blkfront), a partition on one, or an
+// image held in memory (tests, the fuzzer, a ramdisk). Filesystems read only through this.
+// write() exists for the saved-default files alone (src/boot/saved.ts): a disk and its
+// partitions take it; an image in memory refuses it.
 
 export abstract class BlockSource {
   // Bytes in the source.
@@ -11,6 +13,11 @@ export abstract class BlockSource {
   // Read `len` bytes at byte `offset` into `dst`. null, or an error that names the source
   // and the range. Reads past the end are refused, never clipped.
   abstract read(offset: u64, len: u32, dst: usize): string | null;
+
+  // Write `len` bytes from `src` at byte `offset`: null, or why not. Only a disk writes.
+  write(offset: u64, len: u32, src: usize): string | null {
+    return this.name + ": not a disk (an image in memory is never written)";
+  }
 }
 
 // An image already in the linear memory.
@@ -45,5 +52,12 @@ export class SliceSource extends BlockSource {
       return this.label + ": read of " + len.toString() + " bytes at " + offset.toString() + " past the end of the partition (" + this.length.toString() + " bytes)";
     }
     return this.parent.read(this.start + offset, len, dst);
+  }
+
+  write(offset: u64, len: u32, src: usize): string | null {
+    if (offset > this.length || <u64>len > this.length - offset) {
+      return this.label + ": write of " + len.toString() + " bytes at " + offset.toString() + " past the end of the partition (" + this.length.toString() + " bytes)";
+    }
+    return this.parent.write(this.start + offset, len, src);
   }
 }

@@ -1,10 +1,17 @@
 // blkfront: the guest's disks, device/vbd/* in xenstore sorted by numeric id (hd0, hd1, ...).
-// Reads only. Requests carry up to 11 segments, or many more through indirect pages when the
+// Reads: requests carry up to 11 segments, or many more through indirect pages when the
 // backend offers them, over a ring of one or more pages; as many are in flight as the ring
 // and the bounce pages allow. Every wait is a SCHEDOP_poll with a deadline.
 //
 // Data goes through bounce pages granted once at connect time, so a read can land anywhere in
 // the linear memory and the grant table is not churned per request.
+//
+// Writes exist for the saved-default files only (src/boot/saved.ts): one small request at a
+// time (at most WRITE_PAGES pages), from pages of their own granted read-only to the backend
+// (it reads them; it never needs to write them), never on a read-only vbd (the backend's
+// `mode` is "r", or `info` has VDISK_READONLY). flush() then asks the backend to make them
+// durable, with FLUSH_DISKCACHE or WRITE_BARRIER, whichever it offers (feature-flush-cache,
+// feature-barrier), as Mini-OS's blkfront_sync does; the teardown calls it before the handoff.
 
 import * as abi from "../xen/abi";
 import { mb, mfn_of } from "../xen/hypercall";
@@ -21,6 +28,9 @@ import { pv32 } from "../xen/arch";
 // frontend's `protocol` node: x86_64's, or x86_32's, where a u64 is 4-byte aligned, so a
 // request's id, sector and segments sit 4 bytes lower (BlkifLayout below).
 const BLKIF_OP_READ: u8 = 0;
+const BLKIF_OP_WRITE: u8 = 1;
+const BLKIF_OP_WRITE_BARRIER: u8 = 2;
+const BLKIF_OP_FLUSH_DISKCACHE: u8 = 3;
 const BLKIF_OP_INDIRECT: u8 = 6;
 const BLKIF_RSP_OKAY: i16 = 0;
 const BLKIF_RSP_EOPNOTSUPP: i16 = -2;
@@ -34,6 +44,7 @@ const VDISK_READONLY: u32 = 4;
 const MAX_RING_ORDER: u32 = 2; // 4 pages, 128 entries
 const MAX_SEGS_PER_REQUEST: u32 = 128; // 512 KiB per indirect request
 const BOUNCE_PAGES: u32 = 1024; // 4 MiB in flight at most
+export const WRITE_PAGES: u32 = 2; // the largest write: 8 KiB (a grubenv block, a default file's sectors)
 const STATE_TIMEOUT_MS: u64 = 10000;
 const REQUEST_TIMEOUT_MS: u64 = 30000;
 
@@ -55,6 +66,7 @@ const BLKIF_X86_32 = new BlkifLayout("x86_32-abi", 108, 4, 12, 20, 20, 24);
 
 class Slot {
   busy: bool = false;
+  op: u8 = BLKIF_OP_READ; // what it carries: only a read's data is copied out on completion
   gen: u32 = 0;
   sector: u64 = 0;
   count: u32 = 0;
@@ -73,11 +85,15 @@ export class BlkDisk {
   sectors: u64 = 0; // 512-byte units, as blkif counts
   sectorSize: u32 = 512;
   info: u32 = 0;
+  mode: string = ""; // the backend's `mode`: "w", or "r" for a read-only vbd
+  flushOp: u8 = 0; // FLUSH_DISKCACHE or WRITE_BARRIER, as the backend offers; 0: neither
   connected: bool = false;
   private touched: bool = false; // the frontend's state node has been written by us
   broken: string | null = null; // why the disk can no longer be used
   requests: u32 = 0;
   segments: u32 = 0;
+  writes: u32 = 0; // write requests answered OKAY
+  unflushed: bool = false; // written since the last flush
 
   private ring: usize = 0;
   private ringPages: u32 = 1;
@@ -90,6 +106,8 @@ export class BlkDisk {
   private indirectRefs: i32[] = [];
   private bounce: usize = 0;
   private bounceRefs: i32[] = [];
+  private writePages: usize = 0; // granted read-only at the first write
+  private writeRefs: i32[] = [];
   private bounceNext: u32 = 0; // pages are handed out as one moving window
   private bounceUsed: u32 = 0;
   private slots: Slot[] = [];
@@ -106,7 +124,7 @@ export class BlkDisk {
   }
 
   get name(): string { return "hd" + this.index.toString(); }
-  get readonly(): bool { return (this.info & VDISK_READONLY) != 0; }
+  get readonly(): bool { return (this.info & VDISK_READONLY) != 0 || this.mode == "r"; }
   get cdrom(): bool { return (this.info & VDISK_CDROM) != 0; }
   get bytes(): u64 { return this.sectors * 512; }
 
@@ -139,6 +157,9 @@ export class BlkDisk {
     this.sectors = readU64(this.backend + "/sectors", 0);
     this.sectorSize = readU32(this.backend + "/sector-size", 512);
     this.info = readU32(this.backend + "/info", 0);
+    this.mode = xenstore.readOr(this.backend + "/mode", "");
+    if (readU32(this.backend + "/feature-flush-cache", 0) == 1) this.flushOp = BLKIF_OP_FLUSH_DISKCACHE;
+    else if (readU32(this.backend + "/feature-barrier", 0) == 1) this.flushOp = BLKIF_OP_WRITE_BARRIER;
     if (this.sectorSize != 512 && this.sectorSize != 4096) {
       return this.fail("unsupported sector size " + this.sectorSize.toString());
     }
@@ -306,6 +327,7 @@ export class BlkDisk {
     while (this.slots[slotIndex].busy) slotIndex++;
     const slot = this.slots[slotIndex];
     slot.busy = true;
+    slot.op = BLKIF_OP_READ;
     slot.gen++;
     slot.sector = sector;
     slot.count = count;
@@ -352,6 +374,96 @@ export class BlkDisk {
     this.requests++;
     this.segments += pages;
     return count;
+  }
+
+  // --- writing (saved defaults only: src/boot/saved.ts) ---
+
+  // Write `count` 512-byte sectors from `src` at `sector`: one request, waited for. null, or
+  // an error naming the disk and the sectors. Refused on a read-only vbd, past the end, not
+  // aligned to the disk's sectors, or larger than WRITE_PAGES pages.
+  write(sector: u64, count: u32, src: usize): string | null {
+    if (this.broken != null) return this.broken;
+    if (!this.connected) return this.name + ": not connected";
+    if (this.readonly) return this.name + ": the vbd is read-only (" + (this.mode == "r" ? "mode \"r\"" : "VDISK_READONLY") + ")";
+    if (count == 0) return null;
+    const last = sector + <u64>count - 1;
+    const range = "sectors " + sector.toString() + ".." + last.toString();
+    if (last >= this.sectors || last < sector) return this.name + ": write of " + range + " past the end of the disk (" + this.sectors.toString() + " sectors)";
+    const per = <u64>(this.sectorSize / 512);
+    if (sector % per != 0 || <u64>count % per != 0) return this.name + ": write of " + range + " not aligned to the disk's " + this.sectorSize.toString() + "-byte sectors";
+    if (count > WRITE_PAGES * 8) return this.name + ": write of " + range + " larger than " + (WRITE_PAGES * 4).toString() + " KiB";
+    if (this.writePages == 0) {
+      const pages = allocPages(WRITE_PAGES);
+      for (let i: u32 = 0; i < WRITE_PAGES; i++) {
+        const ref = gnttab.grant(this.backendId, mfn_of(pages + i * abi.PAGE_SIZE), true);
+        if (ref < 0) return this.name + ": no free grant for a write";
+        this.writeRefs.push(ref);
+      }
+      this.writePages = pages;
+    }
+    memory.copy(this.writePages, src, <usize>count * 512);
+    const e = this.oneRequest(BLKIF_OP_WRITE, sector, count);
+    if (e == null) this.unflushed = true;
+    return e;
+  }
+
+  // Make what was written durable: FLUSH_DISKCACHE or WRITE_BARRIER (no data), whichever the
+  // backend offers. null when done (or nothing was written since the last flush), else why not.
+  flush(): string | null {
+    if (!this.unflushed) return null;
+    if (this.broken != null) return this.broken;
+    if (this.flushOp == 0) {
+      this.unflushed = false;
+      return this.name + ": the backend offers neither feature-flush-cache nor feature-barrier: the write is as durable as its cache";
+    }
+    const e = this.oneRequest(this.flushOp, 0, 0);
+    if (e == null) this.unflushed = false;
+    return e;
+  }
+
+  // One request of `op` (a write from the write pages, or a flush or barrier without data),
+  // pushed and waited for; nothing else is in flight (reads return only when theirs are done).
+  private oneRequest(op: u8, sector: u64, count: u32): string | null {
+    if (this.inFlight != 0 || this.reqProdPvt - this.rspCons >= this.nrEntries) return this.name + ": the ring is busy";
+    let slotIndex: u32 = 0;
+    while (this.slots[slotIndex].busy) slotIndex++;
+    const slot = this.slots[slotIndex];
+    const pages = (count + 7) / 8;
+    slot.busy = true;
+    slot.op = op;
+    slot.gen++;
+    slot.sector = sector;
+    slot.count = count;
+    slot.dst = 0;
+    slot.firstPage = 0;
+    slot.pages = 0;
+    slot.deadline = deadlineAfterMs(REQUEST_TIMEOUT_MS);
+    const L = pv32() ? BLKIF_X86_32 : BLKIF_X86_64;
+    const req = this.ring + RING_HEADER + (this.reqProdPvt & (this.nrEntries - 1)) * L.entrySize;
+    memory.fill(req, 0, L.entrySize);
+    store<u8>(req, op);
+    store<u8>(req + 1, <u8>pages);
+    store<u16>(req + 2, <u16>this.vbd);
+    store<u64>(req + L.id, (<u64>slot.gen << 16) | <u64>slotIndex);
+    store<u64>(req + L.sector, sector);
+    for (let i: u32 = 0; i < pages; i++) {
+      const segs = req + L.seg + i * 8;
+      store<u32>(segs, <u32>this.writeRefs[i]);
+      store<u8>(segs + 4, 0);
+      store<u8>(segs + 5, <u8>(i == pages - 1 ? (count - 1) % 8 : 7));
+    }
+    this.reqProdPvt++;
+    this.inFlight++;
+    this.requests++;
+    this.segments += pages;
+    this.push();
+    let error: string | null = null;
+    while (this.inFlight > 0) {
+      const e = this.collect();
+      if (e != null && error == null) error = e;
+      if (this.broken != null) return this.broken;
+    }
+    return error;
   }
 
   private push(): void {
@@ -406,8 +518,17 @@ export class BlkDisk {
     const slot = this.slots[slotIndex];
     slot.busy = false;
     this.inFlight--;
-    this.bounceUsed -= slot.pages;
     const range = "sectors " + slot.sector.toString() + ".." + (slot.sector + <u64>slot.count - 1).toString();
+    if (slot.op != BLKIF_OP_READ) {
+      const what = slot.op == BLKIF_OP_WRITE ? "writing " + range : slot.op == BLKIF_OP_FLUSH_DISKCACHE ? "flushing the disk cache" : "writing a barrier";
+      if (status == BLKIF_RSP_OKAY) {
+        if (slot.op == BLKIF_OP_WRITE) this.writes++;
+        return null;
+      }
+      if (status == BLKIF_RSP_EOPNOTSUPP) return this.name + ": the backend does not support " + what;
+      return this.name + ": I/O error " + what + " (backend status " + status.toString() + ")";
+    }
+    this.bounceUsed -= slot.pages;
     if (status == BLKIF_RSP_OKAY) {
       memory.copy(slot.dst, this.bounce + slot.firstPage * abi.PAGE_SIZE, slot.count * 512);
       return null;
@@ -473,7 +594,7 @@ export class BlkDisk {
       events.close(this.port);
       this.port = 0;
     }
-    const stuck = endAll(this.ringRefs) + endAll(this.indirectRefs) + endAll(this.bounceRefs);
+    const stuck = endAll(this.ringRefs) + endAll(this.indirectRefs) + endAll(this.bounceRefs) + endAll(this.writeRefs);
     if (stuck > 0) problems.push(stuck.toString() + " grants still mapped by the backend");
     xenstore.write(this.frontend + "/state", abi.XenbusStateInitialising.toString());
     const back = this.awaitBackend(abi.XenbusStateInitWait, abi.XenbusStateInitWait, true);
@@ -514,6 +635,20 @@ function readU32(path: string, fallback: u32): u32 {
 
 export class Disks {
   list: BlkDisk[] = [];
+
+  // Flush every disk written since its last flush (the teardown, before the handoff): per
+  // such disk, a line saying it was flushed and how, or why it could not be.
+  flushWritten(): string[] {
+    const lines: string[] = [];
+    for (let i = 0; i < this.list.length; i++) {
+      const d = this.list[i];
+      if (!d.unflushed) continue;
+      const how = d.flushOp == BLKIF_OP_FLUSH_DISKCACHE ? "FLUSH_DISKCACHE" : "WRITE_BARRIER";
+      const e = d.flush();
+      lines.push(e != null ? e : d.name + ": saved defaults flushed (" + how + ")");
+    }
+    return lines;
+  }
 
   // Find and connect every disk; problems are printed by the caller, per disk.
   probe(): string[] {

@@ -9,6 +9,7 @@
 //   const f = fs.readFile(l.ino);            // f.data (fresh memory), f.size; or f.error
 //   fs.readRange(ino, offset, len, dst);     // null, or an error; offsets are 64-bit
 //   fs.readLink(ino);                        // a symlink's target, as stored
+//   fs.writeInPlace(ino, offset, len, src);  // saved defaults only: null, or why not written
 //
 // An inode handle is a u64 the reader gives out and takes back; only the reader knows what it
 // means (ext: the inode number; btrfs: the subvolume in the top 16 bits, the inode below). Every result
@@ -102,4 +103,12 @@ export abstract class FileSystem {
 
   // A symlink's target, as stored (not resolved).
   abstract readLink(ino: u64): FsLink;
+
+  // Overwrite len bytes at offset of a regular file in the blocks it already has: never
+  // allocating, never changing its size or any metadata. For the saved-default files only
+  // (src/boot/saved.ts). null when written, else why nothing was. A reader that cannot do
+  // this safely refuses, saying why (this default: every reader but ext's).
+  writeInPlace(ino: u64, offset: u64, len: u32, src: usize): string | null {
+    return this.flavor + ": pvboot writes saved defaults only on ext2/3/4, not on " + this.flavor;
+  }
 }

@@ -26,7 +26,7 @@ import { MenuConfig, MenuEntry, ENTRY_SCRIPT, TIMEOUT_NONE } from "../config/men
 import { bootScript } from "../config/grubcfg/boot";
 import { grubCommandLine } from "./grubsh";
 import { diskFiles } from "../config/find";
-import { runEntry, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "../boot/script";
+import { runEntry, MenuPosition, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "../boot/script";
 import { setMenuColors } from "./colors";
 import { describeLoaded } from "../boot/load";
 import { screen, ListBox, BOX_ROWS, HELP_ROW, STATUS_ROW } from "./screen";
@@ -213,7 +213,7 @@ export class Menu {
   // 'e': the editor works on a copy; 'b' there boots the copy (no fallback), Esc comes back.
   private edit(index: i32): Outcome | null {
     const r = editEntry(this.config.entries[index], this.root, this.authenticated);
-    if (r.action == EDIT_BOOT) return this.bootOne(r.entry!, -1);
+    if (r.action == EDIT_BOOT) return this.bootOne(r.entry!, -1, index); // GRUB 0.97 saved the edited entry's number
     if (r.action == EDIT_OUTCOME) return r.outcome;
     return null;
   }
@@ -278,7 +278,7 @@ export class Menu {
     for (let guard = 0; guard <= this.config.entries.length; guard++) {
       tried.push(next);
       this.backToMenu = false;
-      const o = this.bootOne(this.config.entries[next], this.fallbackAfter(tried));
+      const o = this.bootOne(this.config.entries[next], this.fallbackAfter(tried), next);
       if (o != null) return o;
       if (this.backToMenu) return null;
       next = this.fallbackAfter(tried);
@@ -298,8 +298,9 @@ export class Menu {
   }
 
   // One boot attempt. On failure the error is shown; with a fallback to come (`then` >= 0)
-  // it goes on at once, otherwise after a key. null when it failed.
-  private bootOne(entry: MenuEntry, then: i32): Outcome | null {
+  // it goes on at once, otherwise after a key. null when it failed. `index`: the entry's
+  // number in this menu, for savedefault (-1: grub.cfg's default reached through submenus).
+  private bootOne(entry: MenuEntry, then: i32, index: i32 = -1): Outcome | null {
     screen.clear().cursor(true).flush();
     if (!this.authenticated && isLocked(entry)) {
       const pw = readPassword("This entry is locked. Password: ");
@@ -310,7 +311,7 @@ export class Menu {
       }
       this.authenticated = true;
     }
-    const st = entry.kind == ENTRY_SCRIPT ? bootScript(entry, this.config, diskFiles) : runEntry(entry, this.root, this.authenticated);
+    const st = entry.kind == ENTRY_SCRIPT ? bootScript(entry, this.config, diskFiles) : runEntry(entry, this.root, this.authenticated, false, new MenuPosition(this.config.path, index, this.config.fallback));
     if (st.action == ACTION_REBOOT) return new Outcome(OUT_REBOOT);
     if (st.action == ACTION_HALT) return new Outcome(OUT_HALT, "pvboot: powering off");
     if (st.action == ACTION_COMMANDLINE) {

@@ -18,14 +18,20 @@
 //                  ready for the next frontend.
 // Note the disk's details appear only at Connected: a frontend must not read `sectors` before.
 //
-// Requests: READ direct (1..11 segments) and INDIRECT/READ (1..feature-max-indirect-segments),
+// Requests: READ and WRITE, direct (1..11 segments) and INDIRECT (1..feature-max-indirect-segments),
 // checked as Linux checks them (segment ranges, the end of the disk, alignment to sector-size)
-// and answered ERROR when they fail. Each data segment is mapped writable through the grant
+// and answered ERROR when they fail. A read's segments are mapped writable through the grant
 // table when the request is taken and unmapped when it is answered, so its grant shows
-// GTF_reading|GTF_writing while the request is in flight. WRITE and WRITE_BARRIER are answered
-// ERROR and counted in stats.writes (pvboot never writes, and the image is never written);
-// FLUSH_DISKCACHE without segments is answered OKAY (feature-flush-cache is offered); anything
-// else EOPNOTSUPP. Responses honour rsp_event as RING_PUSH_RESPONSES_AND_CHECK_NOTIFY does, and
+// GTF_reading|GTF_writing while the request is in flight; a write's are mapped read-only (the
+// backend only reads them: a frontend may grant them GTF_readonly) and its data taken at once.
+// A write on a read-only vbd is answered ERROR, as Linux does ("attempted write on read-only
+// device"). Writes land in an overlay the later reads see, or, with `persist`, in the image
+// file itself (tests that check the image with e2fsck and debugfs): images shared by tests are
+// never changed by default. WRITE_BARRIER and FLUSH_DISKCACHE without segments are flushes,
+// answered OKAY when offered (`flush`: feature-flush-cache, the default, or feature-barrier);
+// a WRITE_BARRIER with segments is a write then a flush; FLUSH_DISKCACHE with segments is
+// answered ERROR. Every write and flush is logged in order (stats.log). Anything else is
+// answered EOPNOTSUPP. Responses honour rsp_event as RING_PUSH_RESPONSES_AND_CHECK_NOTIFY does, and
 // the backend sets req_event after draining the ring as RING_FINAL_CHECK_FOR_REQUESTS does.
 // A grant the backend may not map throws GrantError, and a frontend overrunning the ring
 // throws BlkbackError, out of whatever call got here (the guest's hypercall): tests fail loudly.
@@ -71,6 +77,8 @@ export interface BlkbackOptions {
   maxIndirectSegments?: number; // offered as feature-max-indirect-segments when > 0 (default 256)
   maxRingPageOrder?: number; // offered as max-ring-page-order when > 0 (default 4)
   faults?: BlkbackFaults;
+  persist?: boolean; // writes go into the image file (default: an overlay in memory)
+  flush?: "flush-cache" | "barrier" | "none"; // the flush the backend offers (default flush-cache)
 }
 
 export interface BlkbackStats {
@@ -81,7 +89,10 @@ export interface BlkbackStats {
   maxInFlight: number; // most requests taken and not yet answered at once
   ringEntries: number; // entries of the ring at the last connect
   protocol: string; // the ABI the ring spoke at the last connect ("" before any)
-  writes: number; // write requests seen: pvboot must never send one
+  writes: number; // write requests seen (WRITE, a WRITE_BARRIER with data, a flush with data)
+  bytesWritten: number; // bytes of the writes answered OKAY
+  flushes: number; // flushes answered OKAY (FLUSH_DISKCACHE, or WRITE_BARRIER, without data)
+  log: { op: "write" | "flush"; sector: number; sectors: number }[]; // writes and flushes answered OKAY, in order
 }
 
 export const XenbusState = {
@@ -147,7 +158,7 @@ interface Request {
 interface MappedSegment { handle: number; mfn: number; first: number; last: number }
 
 // A request taken off the ring, waiting for its response.
-interface Completion { id: bigint; op: number; status: number; sector: bigint; segments: MappedSegment[] }
+interface Completion { id: bigint; op: number; status: number; sector: bigint; segments: MappedSegment[]; data?: Uint8Array; flush?: boolean }
 
 // One connection of a frontend: its ring, its port, and the work in flight on it.
 interface Connection {
@@ -166,7 +177,9 @@ interface Connection {
 
 export class Blkback {
   state: number = XenbusState.Unknown;
-  stats: BlkbackStats = { requests: 0, indirectRequests: 0, segments: 0, bytes: 0, maxInFlight: 0, ringEntries: 0, writes: 0, protocol: "" };
+  stats: BlkbackStats = { requests: 0, indirectRequests: 0, segments: 0, bytes: 0, maxInFlight: 0, ringEntries: 0, writes: 0, protocol: "", bytesWritten: 0, flushes: 0, log: [] };
+  // Written sectors not in the image file (without `persist`): 512-byte sector -> its bytes.
+  readonly overlay = new Map<number, Uint8Array>();
   faults: BlkbackFaults;
   errors: string[] = []; // what went to the error node, for tests
   readonly backendPath: string;
@@ -277,7 +290,9 @@ export class Blkback {
     const { xs } = this.opts;
     const info = (this.cdrom ? VDISK.cdrom | VDISK.removable : 0) | (this.readOnly ? VDISK.readonly : 0);
     const be = this.backendPath;
-    xs.write(`${be}/feature-flush-cache`, "1");
+    const flush = this.opts.flush ?? "flush-cache";
+    if (flush === "flush-cache") xs.write(`${be}/feature-flush-cache`, "1");
+    if (flush === "barrier") xs.write(`${be}/feature-barrier`, "1");
     xs.write(`${be}/feature-discard`, "0");
     xs.write(`${be}/feature-persistent`, "0"); // every grant is unmapped after its request
     xs.write(`${be}/sectors`, this.sectors.toString());
@@ -473,15 +488,24 @@ export class Blkback {
     if (this.faults.eopnotsupp) return answer(BLKIF_RSP.eopnotsupp);
     // Linux: an indirect request must carry a READ or a WRITE.
     if (req.indirect && req.op !== BLKIF_OP.read && req.op !== BLKIF_OP.write) return answer(BLKIF_RSP.error);
+    const offered = this.opts.flush ?? "flush-cache";
     switch (req.op) {
       case BLKIF_OP.read:
         return this.takeRead(req) ?? answer(BLKIF_RSP.error);
       case BLKIF_OP.write:
-      case BLKIF_OP.write_barrier:
         this.stats.writes++;
-        return answer(BLKIF_RSP.error);
+        return this.takeWrite(req) ?? answer(BLKIF_RSP.error);
+      case BLKIF_OP.write_barrier:
+        if (offered !== "barrier") return answer(BLKIF_RSP.eopnotsupp);
+        if (req.nrSegments === 0) return { ...answer(BLKIF_RSP.okay), flush: true };
+        this.stats.writes++;
+        {
+          const w = this.takeWrite(req);
+          return w ? { ...w, flush: true } : answer(BLKIF_RSP.error);
+        }
       case BLKIF_OP.flush_diskcache:
-        if (req.nrSegments === 0) return answer(BLKIF_RSP.okay);
+        if (offered !== "flush-cache") return answer(BLKIF_RSP.eopnotsupp);
+        if (req.nrSegments === 0) return { ...answer(BLKIF_RSP.okay), flush: true };
         this.stats.writes++; // a flush carrying data is a write
         return answer(BLKIF_RSP.error);
       default: // discard (not offered) and operations nobody defined
@@ -489,20 +513,50 @@ export class Blkback {
     }
   }
 
-  // A read, checked as Linux checks it; null when it is to be answered ERROR. Its segments
-  // are mapped writable now and stay mapped until the response.
-  private takeRead(req: Request): Completion | null {
+  // A write, checked as a read is (and refused on a read-only vbd); null when it is to be
+  // answered ERROR. Its segments are mapped read-only, their data taken now, and unmapped.
+  private takeWrite(req: Request): Completion | null {
+    if (this.readOnly) return null;
+    const segments = this.checkedSegments(req);
+    if (!segments) return null;
+    const count = segments.reduce((n, s) => n + s.last - s.first + 1, 0);
+    const data = new Uint8Array(count * SECTOR);
+    let at = 0;
+    for (const s of segments) {
+      const { mfn, handle } = this.opts.gnttab.map(s.gref, 0, true);
+      try {
+        const len = (s.last - s.first + 1) * SECTOR;
+        data.set(this.opts.mem.bytes(mfn).subarray(s.first * SECTOR, s.first * SECTOR + len), at);
+        at += len;
+      } finally {
+        this.opts.gnttab.unmap(handle);
+      }
+    }
+    this.stats.segments += segments.length;
+    const failed = (this.faults.errorSectors ?? []).some(([a, b]) => BigInt(a) < req.sector + BigInt(count) && BigInt(b) >= req.sector);
+    return { id: req.id, op: req.op, status: failed ? BLKIF_RSP.error : BLKIF_RSP.okay, sector: req.sector, segments: [], data };
+  }
+
+  // A request's data segments, checked as Linux checks them; null when they fail.
+  private checkedSegments(req: Request): Segment[] | null {
     const max = req.indirect ? this.maxIndirectSegments : BLKIF_MAX_SEGMENTS_PER_REQUEST;
     if (req.nrSegments === 0 || req.nrSegments > max) return null;
     const segments = req.indirect ? this.indirectSegments(req) : req.segments;
     if (segments.some((s) => s.last >= SECTORS_PER_PAGE || s.last < s.first)) return null;
-
     const count = BigInt(segments.reduce((n, s) => n + s.last - s.first + 1, 0));
-    const end = req.sector + count;
-    if (end > this.sectors) return null;
+    if (req.sector + count > this.sectors) return null;
     const perLogical = this.sectorSize / SECTOR;
     if (req.sector % BigInt(perLogical) !== 0n) return null;
     if (segments.some((s) => (s.last - s.first + 1) % perLogical !== 0)) return null;
+    return segments;
+  }
+
+  // A read, checked as Linux checks it; null when it is to be answered ERROR. Its segments
+  // are mapped writable now and stay mapped until the response.
+  private takeRead(req: Request): Completion | null {
+    const segments = this.checkedSegments(req);
+    if (!segments) return null;
+    const end = req.sector + BigInt(segments.reduce((n, s) => n + s.last - s.first + 1, 0));
 
     const mapped = this.mapSegments(segments);
     this.stats.segments += segments.length;
@@ -561,6 +615,11 @@ export class Blkback {
   private answer(c: Connection, batch: Completion[]): void {
     const order = this.faults.outOfOrder ? [...batch].reverse() : batch;
     for (const done of order) {
+      if (done.status === BLKIF_RSP.okay && done.data) this.writeImage(done.sector, done.data);
+      if (done.status === BLKIF_RSP.okay && done.flush) {
+        this.stats.flushes++;
+        this.stats.log.push({ op: "flush", sector: 0, sectors: 0 });
+      }
       if (done.status === BLKIF_RSP.okay && done.segments.length) this.copyFromImage(done);
       this.unmapSegments(done);
       this.putResponse(c, done);
@@ -569,9 +628,32 @@ export class Blkback {
     this.pushResponses(c);
   }
 
+  // A write's data: into the image file (persist) or the overlay.
+  private writeImage(sector: bigint, data: Uint8Array): void {
+    const first = Number(sector);
+    if (this.opts.persist) {
+      const fd = fs.openSync(this.opts.image, "r+");
+      try {
+        fs.writeSync(fd, data, 0, data.length, first * SECTOR);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } else {
+      for (let i = 0; i < data.length / SECTOR; i++) this.overlay.set(first + i, data.slice(i * SECTOR, (i + 1) * SECTOR));
+    }
+    this.stats.bytesWritten += data.length;
+    this.stats.log.push({ op: "write", sector: first, sectors: data.length / SECTOR });
+  }
+
   private copyFromImage(done: Completion): void {
     const total = done.segments.reduce((n, s) => n + (s.last - s.first + 1) * SECTOR, 0);
     const data = readImage(this.opts.image, Number(done.sector) * SECTOR, total);
+    if (this.overlay.size > 0) {
+      for (let i = 0; i < total / SECTOR; i++) {
+        const o = this.overlay.get(Number(done.sector) + i);
+        if (o) data.set(o, i * SECTOR);
+      }
+    }
     let at = 0;
     for (const s of done.segments) {
       const len = (s.last - s.first + 1) * SECTOR;

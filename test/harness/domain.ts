@@ -25,6 +25,8 @@ export interface DiskConfig {
   maxIndirectSegments?: number; // 0: the backend offers no indirect segments
   maxRingPageOrder?: number; // 0: one-page rings only
   faults?: BlkbackFaults;
+  persist?: boolean; // the guest's writes go into the image file (default: an overlay in memory)
+  flush?: "flush-cache" | "barrier" | "none"; // what the backend offers (default flush-cache)
 }
 
 export interface DomainConfig {
@@ -221,6 +223,7 @@ export class Domain {
         xs, mem: this.mem, clock: this.clock, evtchn: this.evtchn, gnttab: this.gnttab, guestDomid: this.domid,
         devid: vbdDevid(vdevs[i]), image: d.image, readonly: d.readonly, cdrom: d.cdrom, sectorSize: d.sectorSize,
         maxIndirectSegments: d.maxIndirectSegments, maxRingPageOrder: d.maxRingPageOrder, faults: d.faults,
+        persist: d.persist, flush: d.flush,
       }));
     });
   }

@@ -8,13 +8,17 @@
 import { MenuConfig, MenuEntry, ScriptContext, EntrySummary } from "../menu";
 import { parseScript } from "./parser";
 import { Interp, RunResult, FileAccess } from "./eval";
-import { BootState } from "../../boot/script";
+import { BootState, ACTION_HALT, ACTION_REBOOT } from "../../boot/script";
 import { loadFiles, prepareDomain, describeLoaded, Loaded } from "../../boot/load";
 import { console } from "../../xen/console";
 import { beginAttempt, endAttempt } from "../../lib/attempt";
 
 export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, dry: bool): RunResult {
   const ctx = cfg.script != null ? cfg.script!.clone() : new ScriptContext();
+  // GRUB sets `chosen` to the entry being run (its --id, else its title); 00_header's
+  // savedefault function saves it with save_env. Inside a submenu GRUB prefixes the
+  // submenu's id and '>'; pvboot gives the entry's own only.
+  ctx.env.set("chosen", entry.id != null ? entry.id! : entry.title);
   const it = new Interp(ctx, files);
   it.reading = false;
   it.dry = dry;
@@ -58,6 +62,10 @@ export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess)
   console.say(" Booting '" + entry.title + "'");
   console.say("");
   const r = runScript(entry, cfg, files, false);
+  if (r.halt || r.reboot) { // the entry ran `halt` or `reboot`: the menu does it
+    state.action = r.halt ? ACTION_HALT : ACTION_REBOOT;
+    return state;
+  }
   if (r.configfile != null) {
     state.configfile = r.configfile;
     return state;

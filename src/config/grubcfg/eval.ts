@@ -6,7 +6,8 @@
 //   - if/elif/else, while/until, for, function definitions and calls, `[ ... ]`/test,
 //     true/false, return;
 //   - menuentry and submenu (reading: they become entries; a submenu's body is read at once);
-//   - search (--fs-uuid, --label, --file; --set; hints accepted), load_env/save_env (grubenv),
+//   - search (--fs-uuid, --label, --file; --set; hints accepted), load_env/save_env (grubenv;
+//     save_env writes it in place on a real boot, src/boot/saved.ts),
 //     source/configfile, blscfg (Boot Loader Spec entries, src/config/bls/bls.ts);
 //   - linux/linux16/linuxefi and initrd/initrd16/initrdefi (recorded, resolved to pvboot's
 //     device names), multiboot and module (GNU Mach's, as Debian's 10_hurd writes them), boot;
@@ -22,6 +23,7 @@ import { resolveGrubPath, grubDevice } from "./devices";
 import { searchOrder, mountDevice } from "../../fs/mounts";
 import { parseDevPath } from "../../fs/devpath";
 import { console } from "../../xen/console";
+import { saveEnv, sayLine } from "../../boot/saved";
 
 export const MAX_STEPS: i32 = 200000;
 export const MAX_CALLS: i32 = 32;
@@ -305,7 +307,7 @@ export class Interp {
     else if (name == "echo") this.echo(args);
     else if (name.startsWith("search")) this.status = this.search(name, args, n.line);
     else if (name == "load_env") this.status = this.loadEnv(args, n.line);
-    else if (name == "save_env") this.status = 0; // pvboot never writes the disk: next_entry stays
+    else if (name == "save_env") this.status = this.saveEnvCmd(args, n.line);
     else if (name == "source" || name == ".") this.status = this.source(args, n.line);
     else if (name == "configfile") this.configfile(args, n.line);
     else if (name == "blscfg") this.status = this.blscfg(n.line);
@@ -484,6 +486,32 @@ export class Interp {
       this.set(env[i], env[i + 1]);
     }
     return 0;
+  }
+
+  // save_env [-f FILE] VAR...: the variables' values (removed when unset) into the environment
+  // block, in place (src/boot/saved.ts says when that is refused); one line on the console.
+  // A dry run (pvboot menu's summaries) writes nothing.
+  saveEnvCmd(args: Array<string>, line: i32): i32 {
+    if (this.dry) return 0;
+    let file = this.get("prefix") + "/grubenv";
+    const names = new Array<string>();
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if ((a == "-f" || a == "--file") && i + 1 < args.length) file = args[++i];
+      else if (a.startsWith("--file=")) file = a.substring(7);
+      else names.push(a);
+    }
+    if (names.length == 0) return 0;
+    const p = resolveGrubPath(file, this.get("root"));
+    if (p.error != null) {
+      this.warn(line, "save_env: " + p.error!);
+      return 1;
+    }
+    const values = new Array<string | null>();
+    for (let i = 0; i < names.length; i++) values.push(this.ctx.env.has(names[i]) ? this.ctx.env.get(names[i]) : null);
+    const said = saveEnv(p.full, names, values);
+    sayLine(said);
+    return said.length == 0 || said.indexOf(" saved in ") >= 0 ? 0 : 1;
   }
 
   // source FILE: its commands here, with these variables; its entries join this menu.

@@ -353,6 +353,13 @@ export class BtrfsFs extends FileSystem {
     return this.files.read(this.subvols.cursor(this.paths.idx), node.ino, node.size, offset, len, dst);
   }
 
+  // Saved defaults are never written here: btrfs checksums file data (a block rewritten in
+  // place no longer matches its checksum), may inline or compress a small file, and copies on
+  // write; GRUB 2 keeps its environment block out of btrfs files for the same reasons.
+  writeInPlace(ino: u64, offset: u64, len: u32, src: usize): string | null {
+    return this.flavor + ": pvboot does not write to btrfs (file data is checksummed, and may be inline or compressed: a block rewritten in place would no longer match its checksum)";
+  }
+
   readLink(ino: u64): FsLink {
     const l = new FsLink();
     let node: Inode | null = null;

@@ -46,11 +46,12 @@ import { Groups } from "./groups";
 import { Inodes, Inode } from "./inode";
 import { DirReader } from "./dir";
 import { resolvePath } from "./path";
-import { readData } from "./file";
+import { readData, mapBlock } from "./file";
 import { readLinkBytes } from "./symlink";
 import { tryAlloc, ALLOC_MAX } from "./alloc";
 import { nameString } from "./format";
-import { SB_OFFSET, SB_SIZE, ROOT_INO, FT_UNKNOWN, FL_ENCRYPT } from "./layout";
+import { SB_OFFSET, SB_SIZE, ROOT_INO, FT_UNKNOWN, FL_ENCRYPT, FL_COMPR, FL_VERITY, INCOMPAT_RECOVER } from "./layout";
+import { Run, RUN_HOLE, RUN_ZERO, RUN_DATA } from "./run";
 
 // What mount gives: the reader itself (its ext-only fields too: blockSize, features, ...).
 export class ExtMount {
@@ -261,6 +262,51 @@ export class ExtFs extends FileSystem {
     const node = this.regularFile(ino, why);
     if (node == null) return why.error;
     return readData(this.vol, node, offset, len, dst);
+  }
+
+  // Saved defaults (src/boot/saved.ts): the range must lie in the file's own data blocks, all
+  // of the file in one physically contiguous run of written blocks (no hole, no unwritten
+  // extent: GRUB's blocklist rule, and a fragmented file is refused), not inline, encrypted,
+  // compressed or verity-protected, on a filesystem whose journal needs no recovery (the
+  // journal may hold newer copies of the blocks). Before writing, the bytes at that place on
+  // the source must equal the file's bytes as read through the inode; after, they are read
+  // back. Data blocks carry no checksum in ext4, so nothing else changes.
+  writeInPlace(ino: u64, offset: u64, len: u32, src: usize): string | null {
+    const why = new FsFileData();
+    const node = this.regularFile(ino, why);
+    if (node == null) return why.error;
+    const sb = this.vol.sb;
+    const F = this.vol.F + "inode " + ino.toString() + ": ";
+    if ((sb.incompat & INCOMPAT_RECOVER) != 0) return this.vol.F + "the journal needs recovery (needs_recovery): the file's blocks may be older than the journal's copy";
+    if (node.hasInlineData) return F + "the data is inline in the inode (inline_data): the file has no blocks of its own";
+    if ((node.flags & (FL_COMPR | FL_VERITY)) != 0) return F + "the file is " + ((node.flags & FL_COMPR) != 0 ? "compressed" : "verity-protected");
+    if (node.size == 0) return F + "the file is empty: it has no blocks";
+    if (offset > node.size || <u64>len > node.size - offset) return F + "a write of " + len.toString() + " bytes at " + offset.toString() + " would go past the end of the file (" + node.size.toString() + " bytes): pvboot never changes a file's size";
+    const logBs = sb.logBlockSize;
+    const blocks = (node.size + (<u64>sb.blockSize - 1)) >> logBs;
+    const run = this.vol.run;
+    if (!mapBlock(this.vol, node, 0, run)) return this.vol.error;
+    if (run.kind == RUN_HOLE) return F + "the file has no block at its start (a hole)";
+    if (run.kind == RUN_ZERO) return F + "the file's first extent is unwritten (preallocated)";
+    if (run.count < blocks) {
+      const next = new Run();
+      let what = "fragmented (its " + blocks.toString() + " blocks are not one contiguous run)";
+      if (mapBlock(this.vol, node, run.count, next) && next.kind != RUN_DATA) what = "not all written (a hole or an unwritten extent at block " + run.count.toString() + ")";
+      return F + "the file is " + what;
+    }
+    const pblk = run.pblk; // readData below reuses vol.run
+    const at = (pblk << logBs) + offset;
+    const onFile = heap.alloc(<usize>len);
+    const onDisk = heap.alloc(<usize>len);
+    let e = readData(this.vol, node, offset, len, onFile);
+    if (e == null) e = this.vol.src.read(at, len, onDisk);
+    if (e == null && memory.compare(onFile, onDisk, len) != 0) e = F + "the bytes at block " + pblk.toString() + " differ from the file's: the layout is in doubt";
+    if (e == null) e = this.vol.src.write(at, len, src);
+    if (e == null) e = this.vol.src.read(at, len, onDisk);
+    if (e == null && memory.compare(src, onDisk, len) != 0) e = F + "block " + pblk.toString() + " did not read back as written";
+    heap.free(onFile);
+    heap.free(onDisk);
+    return e;
   }
 
   // A symlink's target, as stored (not resolved).

@@ -246,6 +246,12 @@ export class XfsFs extends FileSystem {
     return readData(this.vol, node, offset, len, dst);
   }
 
+  // Saved defaults are never written here: this reader maps file blocks for reading only, and
+  // a write would bypass XFS's log (which may hold newer copies after an unclean shutdown).
+  writeInPlace(ino: u64, offset: u64, len: u32, src: usize): string | null {
+    return this.flavor + ": pvboot does not write to XFS (its reader maps blocks for reading only, and the log may hold newer copies of them)";
+  }
+
   readLink(ino: u64): FsLink {
     const l = new FsLink();
     const node = this.inodes.get(ino);
