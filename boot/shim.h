@@ -40,6 +40,7 @@ void shim_fault(unsigned vector, unsigned long error, unsigned long ip, unsigned
 const char *shim_debug_option(void);  /* pvboot.debug=shim-KIND: KIND..., or NULL */
 void shim_debug_hypercall_page(void); /* shim-hcpage: wipe a stub before the check */
 void shim_debug_fault(void);          /* shim-pf, -ud, -de, -gp: a fault made on purpose */
+void shim_debug_fault_at_jump(void);  /* pvboot.shim-fault=jump: a page fault at the jump */
 
 uint64_t shim_clock_ns(void);
 

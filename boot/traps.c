@@ -128,12 +128,9 @@ void hypercall_page_report(void)
     shim_crash();
 }
 
-/* pvboot.debug=shim-KIND on the domain's command line, or NULL: faults the shim makes on
- * purpose (shim_debug_fault), for test/xen/faults.test.ts. The core sees the same option
- * and never runs: each ends the domain before it starts. */
-const char *shim_debug_option(void)
+/* The value of `key` ("pvboot.debug=shim-") on the domain's command line, or NULL. */
+static const char *cmdline_option(const char *key)
 {
-    static const char key[] = "pvboot.debug=shim-";
     const char *s = start_info->cmd_line;
     size_t n = strlen(key), i = 0, len = 0;
     while (len < sizeof(start_info->cmd_line) && s[len])
@@ -147,6 +144,14 @@ const char *shim_debug_option(void)
             i++;
     }
     return NULL;
+}
+
+/* pvboot.debug=shim-KIND, or NULL: faults the shim makes on purpose (shim_debug_fault), for
+ * test/xen/faults.test.ts. The core sees the same option but never runs: each ends the
+ * domain before it starts. */
+const char *shim_debug_option(void)
+{
+    return cmdline_option("pvboot.debug=shim-");
 }
 
 static int option_is(const char *opt, const char *kind)
@@ -173,6 +178,19 @@ void shim_debug_fault(void)
         }
     }
     shim_puts("pvboot: unknown shim debug action, ignored\r\n");
+}
+
+/* pvboot.shim-fault=jump: a page fault in xen.start_kernel, once the core has laid out the
+ * next kernel, rewritten the M2P and torn down its drivers; the report must still reach the
+ * console (test/xen/faults.test.ts). The core ignores the option. */
+void shim_debug_fault_at_jump(void)
+{
+    const char *opt = cmdline_option("pvboot.shim-fault=");
+    if (!opt || !option_is(opt, "jump"))
+        return;
+    shim_puts("pvboot: debug: a page fault at the jump, after the core rewrote the M2P\r\n");
+    arch_debug_fault("pf");
+    shim_panic("the debug fault did not fault");
 }
 
 /* pvboot.debug=shim-hcpage: wipe xen_version's stub as if Xen had not filled the page. */

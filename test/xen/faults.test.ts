@@ -11,11 +11,16 @@
 // on the one built with CONFIG_PV32. As domUs (one Xen boot on the PV32 hypervisor, which runs
 // both widths, about 2 minutes under TCG): every CPU fault for both images, whose reports go
 // through the console ring (found before the core rewrites the M2P) and whose end is xl's
-// shutdown reason, "crash".
+// shutdown reason, "crash"; and, for both, a page fault at the jump, after the core rewrote
+// the M2P (pvboot.shim-fault=jump), whose report must reach the console ring all the same.
 
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeDisk } from "../../scripts/images/make-disk";
 import { ensureXen } from "../../scripts/xen-host/fetch";
 import { ensureXenPv32 } from "../../scripts/xen-host/xen-pv32";
 import { runXen } from "../../scripts/xen-host/qemu";
@@ -24,6 +29,11 @@ import { runGuests } from "../../scripts/xen-host/guests";
 const IMAGES = {
   x86_64: fileURLToPath(new URL("../../build/pvboot-x86_64.elf", import.meta.url)),
   x86_32: fileURLToPath(new URL("../../build/pvboot-x86_32.elf", import.meta.url)),
+};
+// A kernel to load for the fault at the jump (it never runs): the probe of the same width.
+const PROBES = {
+  x86_64: fileURLToPath(new URL("../../build/probe-x86_64.elf", import.meta.url)),
+  x86_32: fileURLToPath(new URL("../../build/probe-x86_32.elf", import.meta.url)),
 };
 type Arch = keyof typeof IMAGES;
 
@@ -91,11 +101,37 @@ describe("the shim's fault reports on real Xen 4.17 (QEMU TCG)", () => {
     }
   }
 
+  let dir = "";
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Besides each fault at the shim's start: pvboot.shim-fault=jump, a page fault in
+  // xen.start_kernel once the core has loaded a kernel from the disk's menu.lst, rewritten the
+  // M2P and torn down its drivers. Its report must still reach the console ring.
   it("as domUs (x86_64 and x86_32, one Xen boot): each fault on the console ring, xl's reason crash", async () => {
-    const guests = (["x86_64", "x86_32"] as Arch[]).flatMap((arch) => KINDS.map((kind) => ({
-      name: `${kind}-${arch === "x86_64" ? "64" : "32"}`, kernel: IMAGES[arch], extra: `pvboot.debug=shim-${kind}`,
-      memoryMB: 64, expect: reportLines(arch, kind),
-    })));
+    dir = mkdtempSync(join(tmpdir(), "pvboot-faults-"));
+    const disks = { x86_64: "", x86_32: "" };
+    for (const arch of ["x86_64", "x86_32"] as Arch[]) {
+      const root = join(dir, arch);
+      mkdirSync(join(root, "boot", "grub"), { recursive: true });
+      copyFileSync(PROBES[arch], join(root, "boot", "probe"));
+      writeFileSync(join(root, "boot", "grub", "menu.lst"), "timeout 0\ntitle probe\n  root (hd0,0)\n  kernel /boot/probe\n");
+      disks[arch] = join(dir, `${arch}.img`);
+      makeDisk(disks[arch], 8, [{ fsType: "ext2", sizeMiB: 6, dir: root }]);
+    }
+    const guests = (["x86_64", "x86_32"] as Arch[]).flatMap((arch) => [
+      ...KINDS.map((kind) => ({
+        name: `${kind}-${arch === "x86_64" ? "64" : "32"}`, kernel: IMAGES[arch], extra: `pvboot.debug=shim-${kind}`,
+        memoryMB: 64, expect: reportLines(arch, kind),
+      })),
+      {
+        name: `jump-${arch === "x86_64" ? "64" : "32"}`, kernel: IMAGES[arch], extra: "pvboot.shim-fault=jump",
+        disk: disks[arch], hotplug: "block-quick" as const, memoryMB: 128,
+        expect: [/^pvboot: starting 'probe' at 0x[0-9a-f]+/, /^pvboot: debug: a page fault at the jump, after the core rewrote the M2P$/,
+          ...reportLines(arch, "pf").slice(1)],
+      },
+    ]);
     const run = await runGuests(guests, { timeoutMs: 400_000, waitForEnd: true, hypervisor: "pv32", echo: !!process.env.PVBOOT_ECHO });
     if (!run.ok) console.error(run.xen.lines.slice(-40).join("\n"));
     console.log(`faults as domUs: ${(run.elapsedMs / 1000).toFixed(1)} s; xl up at ${(run.xlReadyMs / 1000).toFixed(1)} s`);
