@@ -1,7 +1,7 @@
 // pvboot.debug=ACTION on the domain's command line: deliberate faults that prove, on the
 // emulator and on real Xen, that a wasm trap becomes a clear message and a crashed domain.
-// The native shim makes its own CPU faults for `shim-pf`, `shim-ud`, `shim-de`, `shim-gp` and
-// `shim-hcpage` before the core starts (boot/traps.c); the core only sees them in the emulator.
+// The native shim makes its own CPU faults for `shim-pf`, `shim-ud`, `shim-de`, `shim-gp`,
+// `shim-hcpage` and `shim-panic` before the core starts (boot/traps.c); the core only sees them in the emulator.
 
 import { console, KEY_TIMEOUT, KEY_ENTER, KEY_UP, KEY_DOWN, KEY_LEFT, KEY_RIGHT, KEY_HOME, KEY_END, KEY_DELETE,
   KEY_PGUP, KEY_PGDN, KEY_ESC, KEY_BACKSPACE, KEY_CTRL_C, KEY_TAB } from "./xen/console";

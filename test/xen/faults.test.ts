@@ -4,7 +4,8 @@
 // the instruction pointer (the image's debug_fault_KIND symbol, read with nm) and, for the
 // page fault, cr2 (the bad pointer), then end the domain with SHUTDOWN_crash, not with Xen's
 // own "Unhandled" kill. `shim-hcpage` wipes a stub of the hypercall page before the check
-// that Xen filled it, which must say so.
+// that Xen filled it, which must say so; `shim-panic` makes a hypercall Xen refuses, whose
+// panic must name the call, its arguments and Xen's rc.
 //
 // As dom0 (a few seconds a boot: the console is console_io, and Xen's "Hardware Dom0 crashed"
 // is the shutdown reason): every kind for both images, x86_64 on Debian's hypervisor, x86_32
@@ -74,6 +75,7 @@ function reportLines(arch: Arch, kind: Kind): RegExp[] {
   ];
 }
 
+const PANIC = /^pvboot: shim panic: update_va_mapping\(va 0x[0-9a-f]+, mfn 0x(ffffffffff|ffffffff)\): rc -\d+$/;
 const HCPAGE = /^pvboot: shim panic: Xen did not fill the hypercall page at 0x[0-9a-f]+ \(xen_version's stub at 0x[0-9a-f]+ reads( 0xcc){8}\); this message went through the shim's own stubs$/;
 
 describe("the shim's fault reports on real Xen 4.17 (QEMU TCG)", () => {
@@ -84,9 +86,9 @@ describe("the shim's fault reports on real Xen 4.17 (QEMU TCG)", () => {
   }, 600_000);
 
   for (const arch of ["x86_64", "x86_32"] as Arch[]) {
-    for (const kind of [...KINDS, "hcpage"] as const) {
+    for (const kind of [...KINDS, "hcpage", "panic"] as const) {
       it(`${arch} as dom0: pvboot.debug=shim-${kind} is reported and crashes the domain`, async () => {
-        const lines = kind === "hcpage" ? [HCPAGE] : reportLines(arch, kind);
+        const lines = kind === "hcpage" ? [HCPAGE] : kind === "panic" ? [/^pvboot: debug action 'shim-panic': a hypercall Xen refuses$/, PANIC] : reportLines(arch, kind);
         const r = await runXen({ xen: hypervisor[arch], dom0: IMAGES[arch], dom0Cmdline: `pvboot.debug=shim-${kind}`,
           dom0MemMB: 64, memoryMB: 576, expect: [...lines, /Hardware Dom0 crashed/],
           // Xen's own kill of a domain whose fault found no handler, a clean end, the core started
