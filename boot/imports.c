@@ -356,5 +356,6 @@ u32 Z_xenZ_start_kernel(XEN, u32 handoff, u32 len)
     page = linear_ptr(tramp, PAGE_SIZE);
     if (!page || (tramp & (PAGE_SIZE - 1)))
         return (u32)-EINVAL;
+    shim_debug_fault_at_jump();
     arch_start_kernel(page, l4, entry, stack, si);
 }

@@ -1,6 +1,7 @@
 /* The shim's start: Xen enters _start (boot/<arch>/head.S), which calls start_pvboot with the
- * start_info pointer. From here: the memory layout, the console for our own messages, the
- * clock, then the core, which runs the whole boot flow (src/main.ts) and never comes back. */
+ * start_info pointer. From here: the hypercall page checked, the trap table, the memory
+ * layout, the console for our own messages (found while the M2P is still Xen's), the clock,
+ * then the core, which runs the whole boot flow (src/main.ts) and never comes back. */
 
 #include "wasm-rt.h"
 #include "core.h"
@@ -12,7 +13,7 @@ struct start_info *start_info;
 extern wasm_rt_memory_t core_memory;
 void runtime_init_memory(unsigned long first_free_pfn);
 
-static uint8_t shared_info_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+uint8_t shared_info_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static Z_core_instance_t core;
 static struct Z_xen_instance_t *xen_imports;
 static struct Z_env_instance_t *env_imports;
@@ -36,11 +37,20 @@ void start_pvboot(struct start_info *si)
 {
     /* The first page after Xen's bootstrap page tables and stack page is ours. */
     unsigned long first_free_pfn = (si->pt_base >> PAGE_SHIFT) + si->nr_pt_frames + 1;
+    long rc;
 
     start_info = si;
+    shim_debug_hypercall_page();
+    hypercall_page_check();
+    arch_traps_init();
     arch_mm_init(si, first_free_pfn);
-    if (arch_map_frame(shared_info_page, si->shared_info >> PAGE_SHIFT, 0) < 0)
-        shim_panic("cannot map shared_info");
+    shim_console_init();
+    hypercall_page_report();
+    rc = arch_map_frame(shared_info_page, si->shared_info >> PAGE_SHIFT, 0);
+    if (rc < 0)
+        shim_panic_call("update_va_mapping of shared_info", rc, "va mfn", (unsigned long)shared_info_page,
+                        si->shared_info >> PAGE_SHIFT);
+    shim_debug_fault();
     runtime_init_memory(first_free_pfn);
     wasm_rt_allocate_memory(&core_memory, CORE_MIN_PAGES, 65536);
 

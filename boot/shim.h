@@ -8,6 +8,7 @@
 
 extern struct start_info *start_info;
 extern struct shared_info_page *shared_info;
+extern uint8_t shared_info_page[PAGE_SIZE]; /* vcpu 0's vcpu_info at offset 0 */
 
 /* The core's linear memory: pfns from linear_base_pfn up, mapped at va = pfn << 12. */
 extern unsigned long linear_base_pfn;
@@ -17,6 +18,29 @@ void shim_panic(const char *why) __attribute__((noreturn));
 void shim_write(const char *s, size_t len);
 void shim_puts(const char *s);
 void shim_crash(void) __attribute__((noreturn));
+void shim_console_init(void); /* where the console ring is, while the M2P is Xen's */
+void shim_put_hex(unsigned long long v);
+void shim_put_dec(long long v);
+void shim_panic_rc(const char *call, long rc, const char *names, unsigned nargs,
+                   const unsigned long long *args) __attribute__((noreturn));
+/* shim_panic_call("mmu_update", rc, "reqs count done", (unsigned long)queue, n, done) */
+#define shim_panic_call(call, rc, names, ...)                                       \
+    do {                                                                             \
+        const unsigned long long args_[] = { __VA_ARGS__ };                          \
+        shim_panic_rc(call, rc, names, sizeof(args_) / sizeof(args_[0]), args_);     \
+    } while (0)
+
+/* CPU faults (boot/traps.c, boot/<arch>/traps.c, boot/<arch>/entry.S). */
+void hypercall_page_check(void);  /* before the first hypercall: Xen's stubs, or ours */
+void hypercall_page_report(void); /* once the console is known: a panic if they were ours */
+unsigned long shim_fault_cr2(void); /* vcpu 0's cr2 as Xen left it in vcpu_info */
+void shim_fault(unsigned vector, unsigned long error, unsigned long ip, unsigned long sp,
+                const char *const *reg_names, const unsigned long *regs, unsigned nregs)
+    __attribute__((noreturn));
+const char *shim_debug_option(void);  /* pvboot.debug=shim-KIND: KIND..., or NULL */
+void shim_debug_hypercall_page(void); /* shim-hcpage: wipe a stub before the check */
+void shim_debug_fault(void);          /* shim-pf, -ud, -de, -gp: a fault made on purpose */
+void shim_debug_fault_at_jump(void);  /* pvboot.shim-fault=jump: a page fault at the jump */
 
 uint64_t shim_clock_ns(void);
 
@@ -28,6 +52,9 @@ int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);
 unsigned long arch_l4_mfn(void);
+void arch_traps_init(void);           /* HYPERVISOR_set_trap_table with the arch's stubs */
+void arch_hypercall_page_fill(void);  /* the page as Xen would write it, when Xen did not */
+void arch_debug_fault(const char *kind); /* "pf", "ud", "de", "gp" */
 /* The jump (boot/<arch>/trampoline.S): never returns. */
 void arch_start_kernel(void *trampoline_page, uint64_t l4_mfn, uint64_t entry, uint64_t stack,
                        uint64_t start_info_va) __attribute__((noreturn));

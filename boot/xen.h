@@ -8,6 +8,7 @@
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define DOMID_SELF 0x7ff0
 
+#define __HYPERVISOR_set_trap_table 0
 #define __HYPERVISOR_mmu_update 1
 #define __HYPERVISOR_memory_op 12
 #define __HYPERVISOR_update_va_mapping 14

@@ -1,5 +1,7 @@
 // pvboot.debug=ACTION on the domain's command line: deliberate faults that prove, on the
 // emulator and on real Xen, that a wasm trap becomes a clear message and a crashed domain.
+// The native shim makes its own CPU faults for `shim-pf`, `shim-ud`, `shim-de`, `shim-gp`,
+// `shim-hcpage` and `shim-panic` before the core starts (boot/traps.c); the core only sees them in the emulator.
 
 import { console, KEY_TIMEOUT, KEY_ENTER, KEY_UP, KEY_DOWN, KEY_LEFT, KEY_RIGHT, KEY_HOME, KEY_END, KEY_DELETE,
   KEY_PGUP, KEY_PGDN, KEY_ESC, KEY_BACKSPACE, KEY_CTRL_C, KEY_TAB } from "./xen/console";
@@ -37,6 +39,8 @@ export function runDebugAction(action: string): void {
     runContractTable();
   } else if (action == "recurse") {
     console.line(new Text().u(recurse(1)));
+  } else if (action.startsWith("shim-")) {
+    console.say("pvboot: this is the native shim's CPU fault, made before the core starts; the emulator has no CPU to fault");
   } else {
     console.say("pvboot: unknown debug action, ignored");
   }

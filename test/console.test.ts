@@ -75,6 +75,12 @@ describe("wasm traps", () => {
     });
   }
 
+  it("says that pvboot.debug=shim-* is the native shim's, and powers off", () => {
+    const r = runLoader({ cmdline: "pvboot.debug=shim-pf" });
+    expect(r.console).toContain("pvboot: debug action 'shim-pf'\r\npvboot: this is the native shim's CPU fault, made before the core starts; the emulator has no CPU to fault\r\n");
+    expect(r.shutdown).toBe("poweroff");
+  });
+
   it("reports a trap as dom0 through console_io", () => {
     const r = runLoader({ dom0: true, cmdline: "pvboot.debug=trap" });
     expect(r.console.endsWith("pvboot: wasm trap: unreachable executed\r\n")).toBe(true);

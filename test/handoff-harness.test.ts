@@ -34,8 +34,12 @@ function setup() {
   return { dom, memory, xen, F, lin, entry, setEntry, offsetOfPfn, ro, pin: (mfn: number) => ops([[3, mfn]]), unpin: (mfn: number) => ops([[4, mfn]]) };
 }
 
-// A four-level hierarchy in linear pages F+100.. mapping one data page at va 0.
-function smallHierarchy(s: ReturnType<typeof setup>, opts: { roAll?: boolean } = {}) {
+type Hierarchy = { l4: number; l3: number; l2: number; l1: number; data: number };
+
+// A four-level hierarchy in linear pages F+100.. mapping one data page at va 0; `edit` writes
+// more entries while the tables are still writable (a store after map_frame read-only would
+// fault, as on Xen).
+function smallHierarchy(s: ReturnType<typeof setup>, opts: { roAll?: boolean; edit?: (h: Hierarchy) => void } = {}): Hierarchy {
   const { dom, F, entry, setEntry, ro } = s;
   const [l4, l3, l2, l1, data] = [100, 101, 102, 103, 104].map((i) => dom.p2m[F + i]);
   setEntry(l4, 0, entry(l3, L4E));
@@ -43,6 +47,7 @@ function smallHierarchy(s: ReturnType<typeof setup>, opts: { roAll?: boolean } =
   setEntry(l2, 0, entry(l1, L4E));
   setEntry(l1, 0, entry(data, L1E));
   setEntry(l1, 1, entry(l1, 0x21n)); // the L1 itself, read-only: allowed
+  opts.edit?.({ l4, l3, l2, l1, data });
   if (opts.roAll !== false) for (const i of [100, 101, 102, 103]) ro(F + i);
   return { l4, l3, l2, l1, data };
 }
@@ -66,8 +71,7 @@ describe("pinning the next kernel's L4 (Xen's rules)", () => {
 
   it("refuses a table that an L1 entry maps writable", () => {
     const s = setup();
-    const h = smallHierarchy(s);
-    s.setEntry(h.l1, 2, s.entry(h.l2, L1E));
+    const h = smallHierarchy(s, { edit: (h) => s.setEntry(h.l1, 2, s.entry(h.l2, L1E)) });
     expect(s.pin(h.l4)).toBe(-EINVAL);
     expect(s.dom.mmu.lastError).toMatch(/maps L2 page table mfn 0x[0-9a-f]+ writable/);
     expect(s.dom.mmu.level(h.l4)).toBe(0); // nothing kept from the failed validation
@@ -83,32 +87,27 @@ describe("pinning the next kernel's L4 (Xen's rules)", () => {
 
   it("refuses foreign frames, superpages, Xen's L4 slots and one frame at two levels", () => {
     let s = setup();
-    let h = smallHierarchy(s);
-    s.setEntry(h.l1, 5, s.entry(0x12345, L1E));
+    let h = smallHierarchy(s, { edit: (h) => s.setEntry(h.l1, 5, s.entry(0x12345, L1E)) });
     expect(s.pin(h.l4)).toBe(-EINVAL);
     expect(s.dom.mmu.lastError).toMatch(/maps mfn 0x12345, which is not a frame of the domain/);
 
     s = setup();
-    h = smallHierarchy(s);
-    s.setEntry(h.l2, 1, s.entry(h.data, L4E | 0x80n));
+    h = smallHierarchy(s, { edit: (h) => s.setEntry(h.l2, 1, s.entry(h.data, L4E | 0x80n)) });
     expect(s.pin(h.l4)).toBe(-EINVAL);
     expect(s.dom.mmu.lastError).toMatch(/superpage \(PSE\)/);
 
     s = setup();
-    h = smallHierarchy(s);
-    s.setEntry(h.l3, 1, s.entry(h.l1, L4E)); // the L1 used as an L2 too
+    h = smallHierarchy(s, { edit: (h) => s.setEntry(h.l3, 1, s.entry(h.l1, L4E)) }); // the L1 used as an L2 too
     expect(s.pin(h.l4)).toBe(-EINVAL);
     expect(s.dom.mmu.lastError).toMatch(/already an L1 page table, it cannot also be an L2/);
 
     s = setup();
-    h = smallHierarchy(s);
-    s.setEntry(h.l4, 256, s.entry(h.l3, L4E));
+    h = smallHierarchy(s, { edit: (h) => s.setEntry(h.l4, 256, s.entry(h.l3, L4E)) });
     expect(s.pin(h.l4)).toBe(-EINVAL);
     expect(s.dom.mmu.lastError).toMatch(/slots 256..271 are Xen's/);
 
     s = setup();
-    h = smallHierarchy(s);
-    s.setEntry(h.l3, 2, s.entry(s.dom.sharedInfoMfn, L4E)); // shared_info as an L2
+    h = smallHierarchy(s, { edit: (h) => s.setEntry(h.l3, 2, s.entry(s.dom.sharedInfoMfn, L4E)) }); // shared_info as an L2
     expect(s.pin(h.l4)).toBe(-EINVAL);
     expect(s.dom.mmu.lastError).toMatch(/Xen's frame shared with the domain/);
   });
@@ -301,11 +300,45 @@ describe("the new domain after the jump (handoff.ts)", () => {
     expect(b.s.xen.start_kernel(b.recordAt, 64)).toBe(-EINVAL); // trampoline not page-aligned
   });
 
-  it("catches a write into a pinned table before the jump", () => {
+  it("faults a write into a pinned table, read-only in the linear memory, at the next call", () => {
     const b = buildDomain();
     b.s.dom.mem.view(b.p2m[b.pfns.pt + 5]).setBigUint64(8 * 7, 0n, true); // as a wasm store would
-    expect(() => b.s.xen.start_kernel(b.recordAt, 64)).toThrow(HarnessError);
-    expect(() => b.s.xen.start_kernel(b.recordAt, 64)).toThrow(/the loader wrote to pinned page table mfn 0x[0-9a-f]+ \(L1 slot 7/);
+    expect(() => b.s.xen.start_kernel(b.recordAt, 64)).toThrow(PlatformCrash);
+    expect(b.s.dom.jumpError).toMatch(/^a write to linear offset 0x[0-9a-f]+038 through a read-only mapping of mfn 0x[0-9a-f]+ \(an L1 page table\) \(0x27 became 0x0\)$/);
+    expect(b.s.dom.cr3).toBeNull(); // no jump
+  });
+
+  it("faults a store through any read-only mapping, as Xen's #PF would, and not a store elsewhere", () => {
+    const s = setup();
+    const page = s.offsetOfPfn(s.F + 300);
+    expect(s.xen.map_frame(page, BigInt(s.dom.p2m[s.F + 300]), 1)).toBe(0);
+    s.lin()[page + PAGE - 1] = 0; // the same value: no change, nothing to see
+    s.lin()[page + PAGE] = 7; // the next page, writable
+    expect(s.xen.set_timer_op(0n)).toBe(0);
+    s.lin()[page + 0x123] = 0x5a;
+    let crash: unknown;
+    try {
+      s.xen.set_timer_op(0n);
+    } catch (e) {
+      crash = e;
+    }
+    expect(crash).toBeInstanceOf(PlatformCrash);
+    const va = (BigInt(s.F) << 12n) + BigInt(page + 0x123);
+    expect((crash as PlatformCrash).line).toBe(`pvboot: shim fault: vector 14 #PF page fault, error 0x3, cr2 0x${va.toString(16)}: ` +
+      `a write to linear offset 0x${(page + 0x123).toString(16)} through a read-only mapping of mfn 0x${s.dom.p2m[s.F + 300].toString(16)} (0x0 became 0x5a)`);
+    // made writable again, the page takes stores
+    s.lin()[page + 0x123] = 0;
+    expect(s.xen.map_frame(page, BigInt(s.dom.p2m[s.F + 300]), 0)).toBe(0);
+    s.lin()[page + 0x123] = 0x5a;
+    expect(s.xen.set_timer_op(0n)).toBe(0);
+  });
+
+  it("checks the jump's entry against the kernel's", () => {
+    const b = buildDomain();
+    const rec = jump(b);
+    expect(checkHandoff(b.s.dom, rec).checks.entry).toBe("ok");
+    const r = checkHandoff(b.s.dom, { ...rec, entry: rec.entry + 16n });
+    expect(r.checks.entry).toMatch(/^the jump goes to 0xffffffff[0-9a-f]+, the kernel's entry \(its ENTRY note or e_entry\) is 0xffffffff[0-9a-f]+$/);
   });
 
   it("crashes the domain when the new tables do not map the trampoline", () => {
@@ -314,6 +347,13 @@ describe("the new domain after the jump (handoff.ts)", () => {
     expect(b.s.dom.jumpError).toMatch(/to nothing/);
   });
 
+  // A vbd frontend in state `state`, and libxl's device/suspend/event-channel beside it.
+  const frontend = (b: Built, state: string) => {
+    const xs = b.s.dom.xenstore!;
+    xs.write("/local/domain/1/device/suspend/event-channel", "");
+    xs.write("/local/domain/1/device/vbd/51712/backend", "/local/domain/0/backend/vbd/1/51712");
+    xs.write("/local/domain/1/device/vbd/51712/state", state);
+  };
   const broken: [string, (b: Built) => void, RegExp, Parameters<typeof buildDomain>[0]?][] = [
     ["bss", (b) => { b.s.dom.mem.bytes(b.p2m[b.pfns.kernel + 0x13])[5] = 1; }, /the BSS of PT_LOAD 0: va 0xffffffff81013005 holds 0x1/],
     ["segments", (b) => { b.s.dom.mem.bytes(b.p2m[b.pfns.kernel + 1])[0] ^= 0xff; }, /PT_LOAD 0: va 0xffffffff81001000 \(file offset 0x2000\) reads 0x6f, the ELF has 0x90/],
@@ -322,6 +362,17 @@ describe("the new domain after the jump (handoff.ts)", () => {
     ["layout", (b) => { b.s.dom.mem.bytes(b.p2m[12])[4] = 9; }, /padding below the kernel: va 0xffffffff8000c004 \(pfn 12\) holds 0x9/],
     ["p2m", (b) => { b.s.dom.m2p.set(b.p2m[40], 41); }, /the M2P says mfn 0x[0-9a-f]+ is pfn 41, the P2M puts it at pfn 40/],
     ["pagetables", (b) => { b.s.dom.mem.view(b.p2m[b.pfns.si]).setBigUint64(SI.nr_pt_frames, 5n, true); }, /table mfn 0x[0-9a-f]+ is at pfn \d+, outside pt_base's pfns/],
+    // the other way: one frame more than the tables (the boot stack's page)
+    ["pagetables", (b) => { b.s.dom.mem.view(b.p2m[b.pfns.si]).setBigUint64(SI.nr_pt_frames, BigInt(b.pfns.nrPt + 1), true); },
+      /^nr_pt_frames is 17, but pfn \d+ \(pt_base \+ 16, mfn 0x[0-9a-f]+\) is no page table reachable from cr3$/],
+    ["grants", (b) => { b.s.dom.mem.view(b.s.dom.gnttab.frames[0]).setUint16(0, 0, true); },
+      /^reserved grant ref 0 \(the console ring's\) reads flags 0x0 d0 frame 0x[0-9a-f]+, not flags 0x1 d0 frame 0x[0-9a-f]+ as the toolstack left it$/],
+    ["grants", (b) => { b.s.dom.mem.view(b.s.dom.gnttab.frames[0]).setUint32(8 + 4, 0x1234, true); },
+      /^reserved grant ref 1 \(the xenstore ring's\) reads flags 0x1 d0 frame 0x1234, not flags 0x1 d0 frame 0x[0-9a-f]+ as/],
+    // a vbd frontend left Closed, or Connected; device/suspend (no backend node) is no frontend
+    ["frontends", (b) => { frontend(b, "6"); },
+      /^\/local\/domain\/1\/device\/vbd\/51712\/state is 6 \(Closed, which Linux's xenbus ignores\), not Initialising \(1\)$/],
+    ["frontends", (b) => { frontend(b, "4"); }, /vbd\/51712\/state is 4, not Initialising \(1\)$/],
     ["evtchn", (b) => { b.s.dom.evtchn.allocUnbound(0); }, /event channel port 3 is still open \(unbound, for d0\)/],
     ["grants", (b) => { b.s.dom.mem.view(b.s.dom.gnttab.frames[0]).setUint16(8 * 9, 1, true); }, /grant ref 9 has flags 0x1/],
     ["timer", (b) => { b.s.xen.set_timer_op(5_000_000_000n); }, /still armed/],

@@ -6,4 +6,9 @@
 #define ARCH_PIN_TOP_TABLE MMUEXT_PIN_L3_TABLE
 /* The linear memory stays below the hypervisor's hole (compat guests' default start). */
 #define ARCH_VIRT_LIMIT_PFN (0xF5800000UL >> PAGE_SHIFT)
+/* vcpu_info's arch.cr2 in a compat guest's layout (evtchn_pending_sel is 4 bytes there):
+ * where Xen puts the faulting address when it delivers a page fault to a PV guest. */
+#define ARCH_VCPU0_CR2 8
+#define ARCH_IP_NAME "eip"
+#define ARCH_SP_NAME "esp"
 #endif

@@ -52,6 +52,7 @@ hypercall_page:
 
     .section .bss
     .p2align 12
+    .globl stack_bottom, stack_top
 stack_bottom:
     .skip 512 * 1024
 stack_top:

@@ -28,6 +28,7 @@ static unsigned long m2p_entries;
 static unsigned long *p2m;
 static unsigned long l3_mfn;
 static unsigned long mapped_end_pfn; /* end of Xen's start-of-day mapping */
+static unsigned long pt_pfn, nr_pt_frames; /* Xen's bootstrap page tables */
 static unsigned long table_pool_pfn; /* next page-table page, taken downwards */
 static unsigned long table_pool_floor;
 
@@ -45,20 +46,29 @@ static unsigned long mfn_to_pfn(unsigned long mfn)
     return mfn < m2p_entries ? m2p[mfn] : ~0UL;
 }
 
-/* A bootstrap table is readable at va = pfn << 12; a table of ours is not mapped at all. */
+/* A bootstrap table is readable at va = pfn << 12; a table of ours is not mapped at all. Its
+ * pfn is found through the P2M, not the M2P: the core rewrites the M2P for the next kernel,
+ * and the linear memory may still grow after that. */
 static const uint64_t *readable_table(unsigned long mfn)
 {
-    unsigned long pfn = mfn_to_pfn(mfn);
-    return pfn < mapped_end_pfn ? (const uint64_t *)(pfn << PAGE_SHIFT) : NULL;
+    unsigned long i;
+    for (i = 0; i < nr_pt_frames; i++)
+        if (p2m[pt_pfn + i] == mfn)
+            return (const uint64_t *)((pt_pfn + i) << PAGE_SHIFT);
+    return NULL;
 }
 
 static void flush_queue(void)
 {
     unsigned done = 0;
+    long rc;
     if (queued == 0)
         return;
-    if (hypercall4(__HYPERVISOR_mmu_update, queue, queued, &done, DOMID_SELF) < 0 || done != queued)
-        shim_panic("mmu_update failed while mapping RAM");
+    rc = hypercall4(__HYPERVISOR_mmu_update, queue, queued, &done, DOMID_SELF);
+    if (rc < 0 || done != queued)
+        shim_panic_call("mmu_update while mapping RAM", rc, "reqs count done first_ptr first_val",
+                        (unsigned long)queue, queued, done, queue[done < queued ? done : 0].ptr,
+                        queue[done < queued ? done : 0].val);
     queued = 0;
 }
 
@@ -72,8 +82,9 @@ static void queue_pte(unsigned long table_mfn, unsigned idx, uint64_t val)
 
 static void map_at(void *va, uint64_t pte)
 {
-    if (arch_update_va_mapping(va, pte, UVMF_INVLPG) < 0)
-        shim_panic("update_va_mapping failed");
+    long rc = arch_update_va_mapping(va, pte, UVMF_INVLPG);
+    if (rc < 0)
+        shim_panic_call("update_va_mapping", rc, "va pte flags", (unsigned long)va, pte, UVMF_INVLPG);
 }
 
 /* A zeroed page for a new table, with no mapping left anywhere (Xen requires that). */
@@ -119,16 +130,17 @@ void arch_mm_init(struct start_info *si, unsigned long first_free_pfn)
     struct xen_machphys_mapping mapping;
     unsigned long pfn;
 
-    if (hypercall2(__HYPERVISOR_memory_op, XENMEM_machphys_mapping, &mapping) < 0)
-        shim_panic("XENMEM_machphys_mapping failed");
+    long rc = hypercall2(__HYPERVISOR_memory_op, XENMEM_machphys_mapping, &mapping);
+    if (rc < 0)
+        shim_panic_call("memory_op", rc, "cmd arg", XENMEM_machphys_mapping, (unsigned long)&mapping);
     m2p = (const uint32_t *)mapping.v_start;
     m2p_entries = (mapping.v_end - mapping.v_start) / 4;
     p2m = (unsigned long *)si->mfn_list;
     l3_mfn = p2m[si->pt_base >> PAGE_SHIFT];
+    pt_pfn = si->pt_base >> PAGE_SHIFT;
+    nr_pt_frames = si->nr_pt_frames;
 
-    /* Find where Xen's mapping ends: the first unmapped page after the bootstrap area.
-     * Until mapped_end_pfn is known, every bootstrap table is readable. */
-    mapped_end_pfn = ~0UL;
+    /* Find where Xen's mapping ends: the first unmapped page after the bootstrap area. */
     for (pfn = first_free_pfn; pfn < si->nr_pages && pfn < (0xF5800000UL >> PAGE_SHIFT); pfn++) {
         unsigned long va = pfn << PAGE_SHIFT;
         const uint64_t *l3 = readable_table(l3_mfn), *l2, *l1;

@@ -5,4 +5,9 @@
 #define ARCH_GUEST_KIND 0 /* xen.guest_kind: x86_64 PV */
 #define ARCH_PIN_TOP_TABLE MMUEXT_PIN_L4_TABLE
 #define ARCH_VIRT_LIMIT_PFN (~0UL) /* no hole below the linear memory's reach */
+/* vcpu_info's arch.cr2 (vcpu 0's vcpu_info is at shared_info's start): where Xen puts the
+ * faulting address when it delivers a page fault to a PV guest. */
+#define ARCH_VCPU0_CR2 16
+#define ARCH_IP_NAME "rip"
+#define ARCH_SP_NAME "rsp"
 #endif

@@ -20,12 +20,14 @@
 #define PTE_DATA (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
 
-/* Xen's read-only machine-to-phys table (x86_64). */
+/* Xen's read-only machine-to-phys table (x86_64): read for the console ring's pfn, at start
+ * (arch_mfn_to_pfn). */
 #define M2P ((const unsigned long *)0xFFFF800000000000UL)
 
 static unsigned long *p2m;
 static unsigned long l4_mfn;
 static unsigned long mapped_end_pfn; /* end of Xen's start-of-day mapping */
+static unsigned long pt_pfn, nr_pt_frames; /* Xen's bootstrap page tables */
 static unsigned long table_pool_pfn; /* next page-table page, taken downwards */
 static unsigned long table_pool_floor;
 
@@ -39,20 +41,29 @@ static unsigned queued;
 
 static unsigned long pte_mfn(unsigned long pte) { return (pte & PTE_MFN_MASK) >> PAGE_SHIFT; }
 
-/* A bootstrap table is readable at va = pfn << 12; a table of ours is not mapped at all. */
+/* A bootstrap table is readable at va = pfn << 12; a table of ours is not mapped at all. Its
+ * pfn is found through the P2M, not the M2P: the core rewrites the M2P for the next kernel,
+ * and the linear memory may still grow after that. */
 static const unsigned long *readable_table(unsigned long mfn)
 {
-    unsigned long pfn = M2P[mfn];
-    return pfn < mapped_end_pfn ? (const unsigned long *)(pfn << PAGE_SHIFT) : NULL;
+    unsigned long i;
+    for (i = 0; i < nr_pt_frames; i++)
+        if (p2m[pt_pfn + i] == mfn)
+            return (const unsigned long *)((pt_pfn + i) << PAGE_SHIFT);
+    return NULL;
 }
 
 static void flush_queue(void)
 {
     unsigned done = 0;
+    long rc;
     if (queued == 0)
         return;
-    if (hypercall4(__HYPERVISOR_mmu_update, queue, queued, &done, DOMID_SELF) < 0 || done != queued)
-        shim_panic("mmu_update failed while mapping RAM");
+    rc = hypercall4(__HYPERVISOR_mmu_update, queue, queued, &done, DOMID_SELF);
+    if (rc < 0 || done != queued)
+        shim_panic_call("mmu_update while mapping RAM", rc, "reqs count done first_ptr first_val",
+                        (unsigned long)queue, queued, done, queue[done < queued ? done : 0].ptr,
+                        queue[done < queued ? done : 0].val);
     queued = 0;
 }
 
@@ -66,8 +77,9 @@ static void queue_pte(unsigned long table_mfn, unsigned idx, unsigned long val)
 
 static void map_at(void *va, unsigned long pte)
 {
-    if (hypercall3(__HYPERVISOR_update_va_mapping, va, pte, UVMF_INVLPG) < 0)
-        shim_panic("update_va_mapping failed");
+    long rc = hypercall3(__HYPERVISOR_update_va_mapping, va, pte, UVMF_INVLPG);
+    if (rc < 0)
+        shim_panic_call("update_va_mapping", rc, "va pte flags", (unsigned long)va, pte, UVMF_INVLPG);
 }
 
 /* A zeroed page for a new table, with no mapping left anywhere (Xen requires that). */
@@ -119,10 +131,10 @@ void arch_mm_init(struct start_info *si, unsigned long first_free_pfn)
 
     p2m = (unsigned long *)si->mfn_list;
     l4_mfn = p2m[si->pt_base >> PAGE_SHIFT];
+    pt_pfn = si->pt_base >> PAGE_SHIFT;
+    nr_pt_frames = si->nr_pt_frames;
 
-    /* Find where Xen's mapping ends: the first unmapped page after the bootstrap area.
-     * Until mapped_end_pfn is known, every bootstrap table is readable. */
-    mapped_end_pfn = ~0UL;
+    /* Find where Xen's mapping ends: the first unmapped page after the bootstrap area. */
     for (pfn = first_free_pfn; pfn < si->nr_pages; pfn++) {
         unsigned long va = pfn << PAGE_SHIFT;
         l4 = readable_table(l4_mfn);

@@ -8,6 +8,7 @@
 extern const char trampoline_start[], trampoline_end[];
 
 #define TRAMP_STUB 0x100
+#define TRAMP_TRAPS 0x120
 #define TRAMP_OPS 0x200
 
 struct tramp_op { uint32_t cmd, pad; uint64_t arg1, arg2; };
@@ -21,6 +22,7 @@ void arch_start_kernel(void *page, uint64_t l4_mfn, uint64_t entry, uint64_t sta
     memset(p, 0, PAGE_SIZE);
     memcpy(p, trampoline_start, trampoline_end - trampoline_start);
     memcpy(p + TRAMP_STUB, hypercall_page + __HYPERVISOR_mmuext_op * 32, 32);
+    memcpy(p + TRAMP_TRAPS, hypercall_page + __HYPERVISOR_set_trap_table * 32, 32);
     ops[0].cmd = MMUEXT_NEW_BASEPTR;
     ops[0].arg1 = l4_mfn;
     ops[1].cmd = MMUEXT_UNPIN_TABLE;

@@ -4,12 +4,14 @@
  *
  *   page + 0x000  this code
  *   page + 0x100  the 32-byte mmuext_op stub, as Xen wrote it in our hypercall page
+ *   page + 0x120  the 32-byte set_trap_table stub, likewise
  *   page + 0x200  two mmuext_ops: NEW_BASEPTR (the new L4), UNPIN_TABLE (our old L4)
  *   page + 0xff0  the top of a stack that stays mapped across the switch
  *
  * Entered (System V) with rdi = page, rsi = the kernel's stack, rdx = start_info, rcx = entry. */
 
 #define TRAMP_STUB  0x100
+#define TRAMP_TRAPS 0x120
 #define TRAMP_OPS   0x200
 #define TRAMP_STACK 0xff0
 #define DOMID_SELF  0x7ff0
@@ -30,7 +32,12 @@ trampoline_start:
     call *%rax
     testq %rax, %rax
     jnz 1f
-    /* The new page tables are live: the kernel's entry state. */
+    /* The new page tables are live. The shim's trap table points into what is now the next
+     * kernel's memory: clear it (set_trap_table(NULL)), as a new domain has none. */
+    xorl %edi, %edi
+    leaq TRAMP_TRAPS(%rbx), %rax
+    call *%rax
+    /* The kernel's entry state. */
     movq %r12, %rsp
     movq %r13, %rsi
     movq %r14, %rax
@@ -48,5 +55,5 @@ trampoline_start:
     xorl %r14d, %r14d
     xorl %r15d, %r15d
     jmp *%rax
-1:  ud2                          /* the switch failed: nothing left to return to */
+1:  ud2                          /* the switch failed: the shim's #UD report shows rax = rc */
 trampoline_end:

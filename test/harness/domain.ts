@@ -175,6 +175,11 @@ export class Domain {
 
     this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn, this.pv32);
     this.gnttab = new GrantTable(this.mem, this.domid);
+    if (!this.config.dom0) {
+      // the toolstack's reserved grants, both rings to dom0's backends (the console's, xenstored)
+      this.gnttab.seed(0, 0, this.p2m[this.layout.consolePfn]);
+      this.gnttab.seed(1, 0, this.p2m[this.layout.storePfn]);
+    }
     this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn], this.clock);
     this.console.faults = this.config.consoleFaults;
     if (!this.config.dom0) {

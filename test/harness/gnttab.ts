@@ -128,12 +128,32 @@ export class GrantTable {
     return this.mappings.size;
   }
 
-  // Entries with GTF_permit_access set: what the guest has granted and not ended. The table
-  // starts zeroed (no toolstack-reserved entries are seeded), so every such entry is the guest's.
+  // The toolstack's reserved entries, as it wrote them at the domain's creation (seed).
+  readonly seeded = new Map<number, { flags: number; domid: number; frame: number }>();
+
+  // What libxl does for a PV domU before it runs (xc_dom_gnttab_seed): ref 0
+  // (GNTTAB_RESERVED_CONSOLE) grants the console ring to the console backend, ref 1
+  // (GNTTAB_RESERVED_XENSTORE) the xenstore ring to xenstored, frame and domid first, then
+  // the flags. The next kernel's backends map the rings through them; the guest leaves
+  // refs 0..7 alone.
+  seed(ref: number, domid: number, frame: number): void {
+    const { mfn, off } = this.locate(ref);
+    const v = this.mem.view(mfn);
+    v.setUint32(off + 4, frame, true);
+    v.setUint16(off + 2, domid, true);
+    v.setUint16(off, GTF.permit_access, true);
+    this.seeded.set(ref, { flags: GTF.permit_access, domid, frame });
+  }
+
+  // Entries with GTF_permit_access set: what the guest has granted and not ended. The
+  // toolstack's seeded entries count only when they no longer read as seeded.
   liveGrants(): number {
     let n = 0;
     for (let ref = 0; ref < this.nrEntries; ref++) {
-      if ((this.readEntry(ref).flags & GTF_type_mask) === GTF.permit_access) n++;
+      const e = this.readEntry(ref);
+      const s = this.seeded.get(ref);
+      if (s && s.flags === e.flags && s.domid === e.domid && s.frame === e.frame) continue;
+      if ((e.flags & GTF_type_mask) === GTF.permit_access) n++;
     }
     return n;
   }

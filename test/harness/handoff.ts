@@ -21,7 +21,7 @@ export interface HandoffExpect {
 
 export const CHECK_NAMES = [
   "pagetables", "segments", "bss", "start_info", "p2m", "layout", "hypercall_page", "modules",
-  "evtchn", "grants", "xenstore", "blkback", "timer", "console", "trampoline",
+  "evtchn", "grants", "xenstore", "blkback", "timer", "console", "trampoline", "entry", "frontends",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -370,6 +370,7 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     if (s.pt_base % 4096n !== 0n) fail(`pt_base ${hex(s.pt_base)} is not page-aligned`);
     const ptPfn = vaToPfn(s.pt_base);
     const nrPt = Number(s.nr_pt_frames);
+    const list_ = (pfn: number) => (p2m && pfn < p2m.length ? `mfn ${hex(p2m[pfn])}` : "beyond the domain");
     const inP2mArea = (pfn: number) => k.initP2m !== null && pfn >= Number(s.first_p2m_pfn) && pfn < Number(s.first_p2m_pfn + s.nr_p2m_frames);
     for (const [mfn, t] of tables) {
       if (dom.mmu.level(mfn) !== t.level) {
@@ -383,6 +384,12 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
         fail(`the L${t.level} table mfn ${hex(mfn)} is at pfn ${pfn ?? "(none)"}, outside pt_base's pfns ${ptPfn}..${ptPfn + nrPt - 1}` +
           (k.initP2m !== null ? " and the INIT_P2M area" : ""));
       }
+    }
+    // The other way: every frame nr_pt_frames counts from pt_base is one of those tables (Linux
+    // reserves, and later gives back as page tables, exactly that many frames).
+    const tablePfns = new Set([...tables.keys()].map((m) => pfnOf.get(m)));
+    for (let pfn = ptPfn; pfn < ptPfn + nrPt; pfn++) {
+      if (!tablePfns.has(pfn)) fail(`nr_pt_frames is ${nrPt}, but pfn ${pfn} (pt_base + ${pfn - ptPfn}, ${list_(pfn)}) is no page table reachable from cr3`);
     }
   });
 
@@ -521,7 +528,16 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
 
   run("grants", () => {
     if (dom.gnttab.version !== 1) fail(`the grant table is version ${dom.gnttab.version}, not 1`);
-    for (let ref = 0; ref < dom.gnttab.nrEntries; ref++) {
+    // refs 0 (console) and 1 (xenstore): exactly as the toolstack seeded them (nothing for dom0)
+    for (const ref of [0, 1]) {
+      const e = dom.gnttab.readEntry(ref);
+      const want = dom.gnttab.seeded.get(ref) ?? { flags: 0, domid: 0, frame: 0 };
+      if (e.flags !== want.flags || e.domid !== want.domid || e.frame !== want.frame) {
+        fail(`reserved grant ref ${ref} (the ${ref ? "xenstore" : "console"} ring's) reads flags ${hex(e.flags)} d${e.domid} frame ${hex(e.frame)}, ` +
+          `not flags ${hex(want.flags)} d${want.domid} frame ${hex(want.frame)} as the toolstack left it`);
+      }
+    }
+    for (let ref = 2; ref < dom.gnttab.nrEntries; ref++) {
       const e = dom.gnttab.readEntry(ref);
       if (e.flags) fail(`grant ref ${ref} has flags ${hex(e.flags)} (to d${e.domid}, frame ${hex(e.frame)}): still in use`);
     }
@@ -551,9 +567,31 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
         fail(`the backend ${bb.backendPath} is in state ${bb.state}, not InitWait (2) or Closed (6)`);
       }
       if (bb.connected || bb.inFlight) fail(`the backend ${bb.backendPath} is still connected (${bb.inFlight} requests in flight)`);
-      if (fe !== String(XenbusState.Initialising) && fe !== String(XenbusState.Closed)) {
-        fail(`${bb.frontendPath}/state is ${fe ?? "missing"}, not Initialising (1) or Closed (6)`);
+      if (fe === null) fail(`${bb.frontendPath}/state is missing`);
+    }
+  });
+
+  // Every frontend under the guest's device/ is back in Initialising, as the toolstack made it:
+  // the next kernel's xenbus connects only a frontend it finds there (Linux's xenbus_probe skips
+  // a device whose frontend is Closed, and the disk would never appear).
+  run("frontends", () => {
+    const xs = dom.xenstore;
+    if (!xs) return;
+    const home = `/local/domain/${dom.domid}/device`;
+    for (const cls of xs.directory(home) ?? []) {
+      for (const id of xs.directory(`${home}/${cls}`) ?? []) {
+        if (xs.read(`${home}/${cls}/${id}/backend`) === null) continue; // not a frontend (device/suspend/event-channel)
+        const st = xs.read(`${home}/${cls}/${id}/state`);
+        if (st === String(XenbusState.Initialising)) continue;
+        fail(`${home}/${cls}/${id}/state is ${st ?? "missing"}${st === String(XenbusState.Closed) ? " (Closed, which Linux's xenbus ignores)" : ""}, not Initialising (1)`);
       }
+    }
+  });
+
+  run("entry", () => {
+    const k = needKernel();
+    if (record.entry !== k.entry) {
+      fail(`the jump goes to ${hex(record.entry)}, the kernel's entry (${k.notes === "elfnotes" ? "its ENTRY note or e_entry" : "__xen_guest VIRT_ENTRY or e_entry"}) is ${hex(k.entry)}`);
     }
   });
 

@@ -68,7 +68,41 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
   const dv = () => new DataView(memory.buffer);
   const inside = (ptr: number, len: number) =>
     ptr >>> 0 === ptr && len >= 0 && ptr + len <= memory.buffer.byteLength;
-  const count = (name: string) => (stats.calls[name] = (stats.calls[name] ?? 0) + 1);
+  // Xen faults a store through a read-only mapping (a #PF, which the shim reports before it
+  // crashes the domain). Wasm stores cannot be trapped, so each read-only linear page keeps
+  // its bytes as they were when it became read-only (or when Xen itself last changed them, at
+  // a pin) and is compared whenever the core calls into the platform: a difference is the
+  // store that would have faulted. The frequent calls that change no mapping and end nothing
+  // skip the comparison.
+  const roBytes = new Map<number, Uint8Array>(); // linear page -> its bytes as mapped read-only
+  const keepReadOnly = (page: number) => roBytes.set(page, bytes().slice(page * PAGE, (page + 1) * PAGE));
+  const checkReadOnly = () => {
+    for (const [page, kept] of roBytes) {
+      const now = new Uint8Array(memory.buffer, page * PAGE, PAGE);
+      const mfn = mapped.get(page) ?? dom.pfnToMfn(L.firstFreePfn + page);
+      // a validated page table: as Xen left it after its adjustments at the pin
+      const validated = dom.mmu.validatedBytes(mfn);
+      const was = validated ?? kept;
+      if (Buffer.compare(now, was) === 0) {
+        if (validated && Buffer.compare(kept, validated) !== 0) roBytes.set(page, validated.slice());
+        continue;
+      }
+      let i = 0;
+      while (now[i] === was[i]) i++;
+      const offset = page * PAGE + i;
+      const va = (BigInt(L.firstFreePfn) << 12n) + BigInt(offset);
+      dom.jumpError = `a write to linear offset 0x${offset.toString(16)} through a read-only mapping of mfn 0x${mfn.toString(16)}` +
+        (dom.mmu.level(mfn) ? ` (an L${dom.mmu.level(mfn)} page table)` : "") +
+        ` (0x${was[i].toString(16)} became 0x${now[i].toString(16)})`;
+      throw new PlatformCrash(`pvboot: shim fault: vector 14 #PF page fault, error 0x3, cr2 0x${va.toString(16)}: ${dom.jumpError}`);
+    }
+  };
+  const NO_MAPPING_CALLS = new Set(["clock_ns", "mb", "atomic_clear_bit", "atomic_cmpxchg16", "mfn_of", "pfn_of",
+    "va_of", "pfn_to_mfn", "guest_kind", "start_info_mfn"]);
+  const count = (name: string) => {
+    stats.calls[name] = (stats.calls[name] ?? 0) + 1;
+    if (roBytes.size && !NO_MAPPING_CALLS.has(name)) checkReadOnly();
+  };
 
   // Frames the guest may map: its own, shared_info, its grant-table frames.
   const mappable = (mfn: number) =>
@@ -123,10 +157,15 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       // the page's own frame over itself stays where it is (moveIntoLinear keeps it)
       dom.mem.moveIntoLinear(mfn, page);
       mapped.set(page, mfn);
-      // Read-only is tracked (Xen's type counts see it); the wasm stores cannot be trapped,
-      // so writes through a read-only page are caught later, for pinned tables, at the jump.
-      if (ro) readOnly.add(page);
-      else readOnly.delete(page);
+      // Read-only is tracked (Xen's type counts see it), with the page's bytes, so that a store
+      // through it shows up at the next call (checkReadOnly).
+      if (ro) {
+        readOnly.add(page);
+        keepReadOnly(page);
+      } else {
+        readOnly.delete(page);
+        roBytes.delete(page);
+      }
       return 0;
     },
 
@@ -142,6 +181,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       const own = dom.pfnToMfn(L.firstFreePfn + page);
       if (dom.mmu.level(own)) return -abi.EBUSY;
       readOnly.delete(page);
+      roBytes.delete(page);
       dom.mem.moveOut(mfn);
       dom.mem.moveIntoLinear(dom.pfnToMfn(L.firstFreePfn + page), page);
       mapped.delete(page);

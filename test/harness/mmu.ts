@@ -243,6 +243,12 @@ export class Mmu {
     }
   }
 
+  // The bytes of table `mfn` as validated (after Xen's adjustments), or undefined when it is
+  // not a validated table.
+  validatedBytes(mfn: number): Uint8Array | undefined {
+    return this.tables.get(mfn)?.copy;
+  }
+
   // Validated tables whose bytes changed since: where the loader wrote into a pinned table.
   modified(): { mfn: number; level: number; slot: number; was: bigint; now: bigint }[] {
     const out = [];
