@@ -6,7 +6,10 @@
 //             booted once and cleared with save_env), grubenv with next_entry=once
 //   menulst   /boot/grub/menu.lst with `default saved`, its `default` file holding 0; entry 0
 //             saves entry 1 (`savedefault 1`)
-// Each boot prints "saved-test: NAME" for the entry it ran.
+//   linux     (real Xen only) menu.lst with `default saved`: entry 0 saves entry 1 and boots
+//             Debian's kernel with a busybox initramfs, so the write is flushed before a real
+//             handoff; entry 1 echoes and halts
+// Each echo-and-halt boot prints "saved-test: NAME" for the entry it ran.
 
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
@@ -60,8 +63,8 @@ function run(cmd: string, args: string[]): string {
 }
 
 // An MBR disk at `out` with one Linux partition from sector 2048 holding an ext4 filesystem
-// made by mke2fs -d from `files`.
-export function partitionedExt4(dir: string, name: string, files: Record<string, string>): string {
+// of `sizeMiB` made by mke2fs -d from `files`.
+export function partitionedExt4(dir: string, name: string, files: Record<string, string | Buffer>, sizeMiB = 8): string {
   const root = join(dir, name + ".d");
   rmSync(root, { recursive: true, force: true });
   for (const [p, data] of Object.entries(files)) {
@@ -69,7 +72,7 @@ export function partitionedExt4(dir: string, name: string, files: Record<string,
     writeFileSync(join(root, p), data);
   }
   const part = join(dir, name + ".part");
-  run("mke2fs", ["-q", "-F", "-t", "ext4", "-d", root, part, "8M"]);
+  run("mke2fs", ["-q", "-F", "-t", "ext4", "-d", root, part, `${sizeMiB}M`]);
   const fsBytes = readFileSync(part);
   const out = join(dir, name + ".img");
   const mbr = Buffer.alloc(512);
@@ -95,6 +98,24 @@ export function grubenvDisk(dir: string): string {
 
 export function menulstDisk(dir: string): string {
   return partitionedExt4(dir, "menulst", { "boot/grub/menu.lst": SAVED_MENU_LST, "boot/grub/default": "0\n" + "#\n".repeat(10) });
+}
+
+export const SAVED_LINUX_MENU_LST = `default saved
+timeout 0
+title Linux, saving entry 1
+savedefault 1
+kernel /boot/vmlinuz console=hvc0 quiet saved=linux
+initrd /boot/initrd.img
+title Second
+echo saved-test: second
+halt
+`;
+
+export function linuxDisk(dir: string, kernel: string, initrd: string): string {
+  return partitionedExt4(dir, "linux", {
+    "boot/grub/menu.lst": SAVED_LINUX_MENU_LST, "boot/grub/default": "0\n" + "#\n".repeat(10),
+    "boot/vmlinuz": readFileSync(kernel), "boot/initrd.img": readFileSync(initrd),
+  }, 48);
 }
 
 // e2fsprogs open a filesystem inside a disk image with "?offset=".
