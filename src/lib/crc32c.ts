@@ -1,4 +1,4 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven, integer only.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven (slice-by-8), integer only.
 //
 // Two forms, because formats disagree on the pre- and post-inversion:
 //   crc32c(p, n)               the standard checksum (init ~0, final ~): "123456789" -> 0xE3069283
@@ -8,26 +8,50 @@
 
 const POLY: u32 = 0x82f63b78;
 
-// 256 entries, built on first use (the runtime never frees, so once is all it costs).
+// Eight tables of 256 entries, built on first use (the runtime never frees, so once is all it
+// costs): table 0 is the byte-at-a-time table; table k gives a byte's effect k bytes further
+// on, so the update takes 8 bytes a step ("slice-by-8"), several times faster than one a step
+// on the bulk of btrfs data checksums.
 let table: usize = 0;
 
 function crcTable(): usize {
   if (table != 0) return table;
-  const t = heap.alloc(256 * 4);
+  const t = heap.alloc(8 * 256 * 4);
   for (let i: u32 = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = (c & 1) != 0 ? (c >>> 1) ^ POLY : c >>> 1;
     store<u32>(t + (<usize>i << 2), c);
   }
+  for (let k: usize = 1; k < 8; k++) {
+    for (let i: usize = 0; i < 256; i++) {
+      const prev = load<u32>(t + ((k - 1) << 10) + (i << 2));
+      store<u32>(t + (k << 10) + (i << 2), (prev >>> 8) ^ load<u32>(t + (<usize>(prev & 0xff) << 2)));
+    }
+  }
   table = t;
   return t;
 }
 
-// Run the register over n bytes at p.
+// Run the register over n bytes at p: 8 bytes a step (one little-endian u64), then the
+// rest one at a time.
 export function crc32cUpdate(crc: u32, p: usize, n: usize): u32 {
   const t = crcTable();
   let c = crc;
-  for (let i: usize = 0; i < n; i++) {
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) {
+    const w = load<u64>(p + i);
+    const lo = <u32>w ^ c;
+    const hi = <u32>(w >>> 32);
+    c = load<u32>(t + (7 << 10) + (<usize>(lo & 0xff) << 2)) ^
+      load<u32>(t + (6 << 10) + (<usize>((lo >>> 8) & 0xff) << 2)) ^
+      load<u32>(t + (5 << 10) + (<usize>((lo >>> 16) & 0xff) << 2)) ^
+      load<u32>(t + (4 << 10) + (<usize>(lo >>> 24) << 2)) ^
+      load<u32>(t + (3 << 10) + (<usize>(hi & 0xff) << 2)) ^
+      load<u32>(t + (2 << 10) + (<usize>((hi >>> 8) & 0xff) << 2)) ^
+      load<u32>(t + (1 << 10) + (<usize>((hi >>> 16) & 0xff) << 2)) ^
+      load<u32>(t + (<usize>(hi >>> 24) << 2));
+  }
+  for (; i < n; i++) {
     c = load<u32>(t + (<usize>((c ^ <u32>load<u8>(p + i)) & 0xff) << 2)) ^ (c >>> 8);
   }
   return c;
