@@ -1,10 +1,11 @@
 // Reading every file of a 200 MiB btrfs filesystem, in one run:
 //   pvboot         the btrfs reader alone, natively (build/bench/btrfs-read-all:
 //                  src/bench/btrfs.ts through wasm2c, compiled as the PV image is) over the
-//                  image in memory: mount, list every directory, read every file in 1 MiB pieces;
+//                  image in memory: mount, list every directory, read every file in 1 MiB pieces,
+//                  every data sector checked against the csum tree as in the image;
 //   btrfs-restore  btrfs-progs' own reader: `btrfs restore IMAGE DIR` of the same image (in the
 //                  page cache after the first run) into a fresh directory on tmpfs (/dev/shm),
-//                  which reads every file and writes it out.
+//                  which reads every file and writes it out (it does not check data checksums).
 // Best of 3 each, in seconds; ratio = pvboot / btrfs-restore. The image is made once into
 // build/cache/bench/ by mkfs.btrfs --rootdir (no root needed) from scripts/bench/lib/fs-tree.ts's
 // tree: data extents, uncompressed (the tree's data does not compress), the small files inline
