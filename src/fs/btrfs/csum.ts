@@ -40,6 +40,7 @@ export class DataCsums {
   private gapEnd: u64 = 0;
   private sector: usize = 0; // one sector, for partly read sectors and other copies
   private stored: usize = 0; // the stored checksum found by lookup()
+  mismatches: u32 = 0; // sectors no copy of which checked out, since the mount
 
   constructor(vol: Volume) {
     this.vol = vol;
@@ -100,6 +101,7 @@ export class DataCsums {
         phys0.toString() + "); copy " + (k + 1).toString() + " is good");
       return null;
     }
+    this.mismatches++;
     return "btrfs: " + what + ": data checksum mismatch" + this.at(s, a, fileAt) + " (device offset " + phys0.toString() +
       "): stored " + csumName(t) + " " + csumHex(t, this.stored) + ", computed " + computed;
   }
