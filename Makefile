@@ -165,28 +165,32 @@ $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/d
 	$(CC) -no-pie -o $@ $(BENCH)/decompress-c/string.o $(BENCH)/decompress-c/bench.o \
 	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/wasm-rt-hosted.o
 
-# The XFS read-all benchmark's program (scripts/bench/xfs-read-all.ts runs it): the XFS reader
-# (src/bench/xfs.ts) built the same way as build/bench/decompress, over scripts/bench/fs-read-all.c.
-$(BENCH)/xfs.wasm: $(CORE_SRC) src/bench/asconfig.json package.json
-	@mkdir -p $(BENCH)
-	npx asc src/bench/xfs.ts --config src/bench/asconfig.json -o $@ -t $(BENCH)/xfs.wat
-	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then echo "$@: uses floating point"; rm -f $@; exit 1; fi
+# The read-all benchmarks' programs (scripts/bench/xfs-read-all.ts, btrfs-read-all.ts run them):
+# one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts) built the same way as
+# build/bench/decompress, over scripts/bench/fs-read-all.c. $(1): xfs or btrfs.
+define FS_BENCH_RULES
+$$(BENCH)/$(1).wasm: $$(CORE_SRC) src/bench/asconfig.json package.json
+	@mkdir -p $$(BENCH)
+	npx asc src/bench/$(1).ts --config src/bench/asconfig.json -o $$@ -t $$(BENCH)/$(1).wat
+	@if wasm-objdump -d $$@ | grep -qE '\bf(32|64)\.'; then echo "$$@: uses floating point"; rm -f $$@; exit 1; fi
 
-$(BENCH)/xfs-c/bench.c: $(BENCH)/xfs.wasm
-	@mkdir -p $(dir $@)
-	wasm2c -n bench $< -o $@
-	@pages=$$(wasm-objdump -x -j Import $< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
-	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
-	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
+$$(BENCH)/$(1)-c/bench.c: $$(BENCH)/$(1).wasm
+	@mkdir -p $$(dir $$@)
+	wasm2c -n bench $$< -o $$@
+	@pages=$$$$(wasm-objdump -x -j Import $$< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
+	  [ -n "$$$$pages" ] || { echo "no imported memory in $$<"; exit 1; }; \
+	  echo "#define BENCH_MIN_PAGES $$$$pages" > $$(dir $$@)bench-memory.h
 
-$(BENCH)/xfs-read-all: $(BENCH)/xfs-c/bench.c boot/string.c scripts/bench/fs-read-all.c \
+$$(BENCH)/$(1)-read-all: $$(BENCH)/$(1)-c/bench.c boot/string.c scripts/bench/fs-read-all.c \
     scripts/hosted/wasm-rt-hosted.c scripts/hosted/wasm-rt-hosted.h
-	$(CC) $(CFLAGS_CODEGEN) -c $(BENCH)/xfs-c/bench.c -o $(BENCH)/xfs-c/bench.o
-	$(CC) $(CFLAGS_CODEGEN) -c boot/string.c -o $(BENCH)/xfs-c/string.o
-	$(CC) $(BENCH_HOST_CFLAGS) -I$(BENCH)/xfs-c -c scripts/bench/fs-read-all.c -o $(BENCH)/xfs-c/main.o
-	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/hosted/wasm-rt-hosted.c -o $(BENCH)/xfs-c/wasm-rt-hosted.o
-	$(CC) -no-pie -o $@ $(BENCH)/xfs-c/string.o $(BENCH)/xfs-c/bench.o \
-	  $(BENCH)/xfs-c/main.o $(BENCH)/xfs-c/wasm-rt-hosted.o
+	$$(CC) $$(CFLAGS_CODEGEN) -c $$(BENCH)/$(1)-c/bench.c -o $$(BENCH)/$(1)-c/bench.o
+	$$(CC) $$(CFLAGS_CODEGEN) -c boot/string.c -o $$(BENCH)/$(1)-c/string.o
+	$$(CC) $$(BENCH_HOST_CFLAGS) -I$$(BENCH)/$(1)-c -c scripts/bench/fs-read-all.c -o $$(BENCH)/$(1)-c/main.o
+	$$(CC) $$(BENCH_HOST_CFLAGS) -c scripts/hosted/wasm-rt-hosted.c -o $$(BENCH)/$(1)-c/wasm-rt-hosted.o
+	$$(CC) -no-pie -o $$@ $$(BENCH)/$(1)-c/string.o $$(BENCH)/$(1)-c/bench.o \
+	  $$(BENCH)/$(1)-c/main.o $$(BENCH)/$(1)-c/wasm-rt-hosted.o
+endef
+$(foreach f,xfs btrfs,$(eval $(call FS_BENCH_RULES,$(f))))
 
 # Every real-Xen benchmark runs; make fails at the end if one did (gnumach32.ts fails, saying
 # why, until build/pvboot-x86_32.elf is built).

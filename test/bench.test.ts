@@ -29,6 +29,17 @@ describe("benchmarks", () => {
     expect(lines[1]).toMatch(/^ext4-read-all-core pvboot-core [\d.]+ debugfs [\d.]+ ratio [\d.]+$/);
   }, 120_000);
 
+  // A 48 MiB image (build/cache/bench/btrfs-48M.img, made once without root). Its ratio is
+  // printed, not judged here: the benchmark itself exits 1 past the issue's bound of 1.5.
+  it("fs-read-all-btrfs runs small, checks what both readers read, and prints its figures", () => {
+    const r = spawnSync("npx", ["tsx", script("btrfs-read-all.ts")], {
+      encoding: "utf8", env: { ...process.env, PVBOOT_BENCH_MB: "48", PVBOOT_BENCH_RUNS: "1" },
+    });
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0], r.stderr).toMatch(/^fs-read-all-btrfs pvboot [\d.]+ btrfs-restore [\d.]+ ratio [\d.]+$/);
+    if (r.status !== 0) expect(lines[1]).toMatch(/^fs-read-all-btrfs: ratio [\d.]+ is over 1\.5$/);
+  }, 300_000);
+
   // `make bench` and `make bench-xen` run their folder through scripts/run-benches.sh.
   it("the runner make uses fails when one benchmark fails, after running the others", () => {
     const dir = mkdtempSync(join(tmpdir(), "pvboot-benches-"));

@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { BtrfsImage, buildBtrfsWasm, ROOT, type WalkRecord } from "./btrfs/wasm";
 import { buildImage, compressionCounts, MATRIX, type BuiltImage } from "./btrfs/images";
 import { crc32c, fixCsum, SB, SB_COPY1 } from "./btrfs/patch";
@@ -260,6 +261,93 @@ describe("btrfs: damaged images give errors naming the structure, never a trap",
       if (img.mountInfo.error !== null || recs.some((r) => r.e)) errors++;
     }
     expect(errors).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+// The regular extents of inode ino in tree `tree` as btrfs-progs lists them.
+function extentsOf(path: string, tree: number, ino: number): { off: number; disk: number; diskLen: number; comp: string }[] {
+  const out = execFileSync("btrfs", ["inspect-internal", "dump-tree", "-t", String(tree), path], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const res: { off: number; disk: number; diskLen: number; comp: string }[] = [];
+  for (const it of out.split(/\n\s*item \d+ /)) {
+    const k = new RegExp(`^key \\(${ino} EXTENT_DATA (\\d+)\\)`).exec(it);
+    const d = /extent data disk byte (\d+) nr (\d+)/.exec(it);
+    if (!k || !d || d[1] === "0") continue;
+    res.push({ off: Number(k[1]), disk: Number(d[1]), diskLen: Number(d[2]), comp: /compression \d+ \((\w+)\)/.exec(it)![1] });
+  }
+  return res;
+}
+
+const inoOf = (handle: string) => Number(BigInt(handle) & ((1n << 48n) - 1n));
+
+describe("btrfs: data checksums (the csum tree) are checked on every read", () => {
+  it("a data sector with a bad checksum: an error naming the inode, file offset and logical address", () => {
+    const built = buildImage("n16k-dup");
+    const data = readFileSync(built.path);
+    const clean = new BtrfsImage(data);
+    const l = clean.lookup("/boot/vmlinuz-6.1.0-pv");
+    expect(l.error).toBeNull();
+    const ino = inoOf(l.ino);
+    const e = extentsOf(built.path, 5, ino).find((x) => x.comp === "none" && x.diskLen >= 3 * 4096)!;
+    expect(e, "an uncompressed extent of 3 sectors or more").toBeDefined();
+    const fileOff = e.off + 8192; // its third sector
+    const before = clean.readRange(l.ino, fileOff - 4096, 4096) as Buffer;
+    const after = clean.readRange(l.ino, fileOff + 4096, 4096) as Buffer;
+    expect(clean.readFile(l.ino).error).toBeNull();
+    const sector = e.disk + 8192;
+    const [phys] = mirrors(built.path, sector);
+    data[phys + 100] ^= 0x01;
+    const img = new BtrfsImage(data);
+    const want = new RegExp(`^btrfs: fs tree 5: inode ${ino}: data checksum mismatch at file offset ${fileOff} \\(the sector at logical address ${sector}\\) \\(device offset ${phys}\\): stored crc32c [0-9a-f]{8}, computed [0-9a-f]{8}$`);
+    expect(img.readFile(l.ino).error).toMatch(want);
+    // Sector by sector: the sectors around it read as before; a few bytes inside it do not.
+    expect(img.readRange(l.ino, fileOff - 4096, 4096)).toEqual(before);
+    expect(img.readRange(l.ino, fileOff + 4096, 4096)).toEqual(after);
+    expect(img.readRange(l.ino, fileOff + 10, 5)).toMatch(want);
+  }, 300_000);
+
+  it("a compressed extent is checked before it is decompressed", () => {
+    const built = buildImage("zstd");
+    const data = readFileSync(built.path);
+    const clean = new BtrfsImage(data);
+    const l = clean.lookup("/boot/vmlinuz-6.1.0-pv");
+    const ino = inoOf(l.ino);
+    const e = extentsOf(built.path, 5, ino).find((x) => x.comp === "zstd")!;
+    expect(e, "a zstd extent").toBeDefined();
+    const [phys] = mirrors(built.path, e.disk);
+    data[phys + 7] ^= 0x80;
+    const img = new BtrfsImage(data);
+    expect(img.readFile(l.ino).error).toMatch(new RegExp(`^btrfs: fs tree 5: inode ${ino}: zstd extent at file offset ${e.off}: data checksum mismatch in the sector at logical address ${e.disk} \\(device offset ${phys}\\): stored crc32c [0-9a-f]{8}, computed [0-9a-f]{8}$`));
+  }, 300_000);
+
+  it("DUP data: a bad copy 1 is read from copy 2 with a warning; both bad is the error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvboot-btrfs-dupdata-"));
+    try {
+      const content = Buffer.alloc(64 * 1024);
+      for (let i = 0; i < content.length; i += 4) content.writeUInt32LE((i * 2654435761) >>> 0, i);
+      mkdirSync(join(dir, "tree"));
+      writeFileSync(join(dir, "tree", "kernel"), content);
+      const path = join(dir, "img");
+      execFileSync("truncate", ["-s", "128M", path]);
+      execFileSync("mkfs.btrfs", ["-q", "-f", "-d", "dup", "-m", "dup", "-r", join(dir, "tree"), path], { stdio: ["ignore", "ignore", "inherit"] });
+      const data = readFileSync(path);
+      const l = new BtrfsImage(data).lookup("/kernel");
+      const ino = inoOf(l.ino);
+      const [e] = extentsOf(path, 5, ino);
+      const sector = e.disk + 4096;
+      const copies = mirrors(path, sector);
+      expect(copies.length).toBe(2);
+      data[copies[0] + 1] ^= 0xff;
+      let img = new BtrfsImage(data);
+      const f = img.readFile(l.ino);
+      expect(f.error).toBeNull();
+      expect(f.data!.equals(content)).toBe(true);
+      expect(img.stats().warnings).toContain(`btrfs: fs tree 5: inode ${ino}: data at file offset ${e.off + 4096} (the sector at logical address ${sector}) has a bad crc32c checksum on copy 1 (device offset ${copies[0]}); copy 2 is good`);
+      data[copies[1] + 1] ^= 0xff;
+      img = new BtrfsImage(data);
+      expect(img.readFile(l.ino).error).toMatch(new RegExp(`^btrfs: fs tree 5: inode ${ino}: data checksum mismatch at file offset ${e.off + 4096} \\(the sector at logical address ${sector}\\) \\(device offset ${copies[0]}\\)`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 300_000);
 });
 

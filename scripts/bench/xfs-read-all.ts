@@ -5,17 +5,16 @@
 //   xfs-mount  the kernel's own XFS: a fresh read-only loop mount of the same image, every file
 //              read with cat (find | xargs cat > /dev/null).
 // Best of 3 each, in seconds; ratio = pvboot / xfs-mount. The image is made once into
-// build/cache/bench/ with mkfs.xfs and a loop mount (root), from a tree like a root
-// filesystem's /boot and /usr (a few big files, many small ones); both readers must find all
-// of its files and bytes.
+// build/cache/bench/ with mkfs.xfs and a loop mount (root), from scripts/bench/lib/fs-tree.ts's
+// tree; both readers must find all of its files and bytes.
 //
 //   fs-read-all-xfs pvboot 0.81 xfs-mount 0.95 ratio 0.85
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { randomFillSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { makeTree } from "./lib/fs-tree";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MB = Number(process.env.PVBOOT_BENCH_MB ?? 200);
@@ -24,36 +23,13 @@ const CACHE = join(ROOT, "build/cache/bench");
 const image = join(CACHE, `xfs-${MB}M.img`);
 const mnt = join(ROOT, "build/bench/xfs-mnt");
 
-function makeTree(tree: string): { files: number; bytes: number } {
-  let files = 0, bytes = 0;
-  const budget = MB * 1024 * 1024 * 0.6;
-  const sizes = [40 << 20, 24 << 20, 8 << 20, 1 << 20, 256 << 10, 64 << 10, 12 << 10, 3000, 200];
-  const seed = Buffer.alloc(1 << 20);
-  randomFillSync(seed);
-  for (let d = 0; bytes < budget; d++) {
-    const sub = join(tree, `d${d % 37}`, `e${d}`);
-    mkdirSync(sub, { recursive: true });
-    for (let i = 0; i < 40 && bytes < budget; i++) {
-      const pick = sizes[(d * 7 + i * 3) % sizes.length];
-      const size = Math.min(pick >> (d > 3 && pick > 1 << 20 ? 4 : 0), Math.floor(budget / 8));
-      const data = Buffer.alloc(size);
-      for (let off = 0; off < size; off += seed.length) seed.copy(data, off, (off * 31 + d) % 4096);
-      if (size >= 4) data.writeUInt32LE(d * 1000 + i, 0);
-      writeFileSync(join(sub, `f${i}`), data);
-      files++;
-      bytes += size;
-    }
-  }
-  return { files, bytes };
-}
-
 function prepare(): { files: number; bytes: number } {
   const meta = image + ".json";
   if (existsSync(image) && existsSync(meta)) return JSON.parse(readFileSync(meta, "utf8"));
   mkdirSync(CACHE, { recursive: true });
   const tree = join(ROOT, "build/bench/xfs-tree");
   rmSync(tree, { recursive: true, force: true });
-  const m = makeTree(tree);
+  const m = makeTree(tree, MB);
   const tmp = image + ".tmp";
   rmSync(tmp, { force: true });
   execFileSync("truncate", ["-s", `${MB}M`, tmp]);

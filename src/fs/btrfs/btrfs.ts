@@ -32,6 +32,7 @@ import { Subvols, INO_MASK } from "./subvol";
 import { Inode } from "./inode";
 import { listDir } from "./dir";
 import { FileReader } from "./file";
+import { INODE_NODATASUM } from "./csum";
 import { Resolver } from "./path";
 import { csumName } from "./checksum";
 import {
@@ -336,7 +337,7 @@ export class BtrfsFs extends FileSystem {
       f.error = F + "no memory for a file of " + size.toString() + " bytes";
       return f;
     }
-    const err = this.files.read(this.subvols.cursor(idx), node.ino, size, 0, <u32>size, data);
+    const err = this.files.read(this.subvols.cursor(idx), node.ino, size, 0, <u32>size, data, (node.flags & INODE_NODATASUM) == 0);
     if (err != null) {
       f.error = err;
       return f;
@@ -350,7 +351,7 @@ export class BtrfsFs extends FileSystem {
     const why = new FsFileData();
     const node = this.regularFile(ino, why);
     if (node == null) return why.error;
-    return this.files.read(this.subvols.cursor(this.paths.idx), node.ino, node.size, offset, len, dst);
+    return this.files.read(this.subvols.cursor(this.paths.idx), node.ino, node.size, offset, len, dst, (node.flags & INODE_NODATASUM) == 0);
   }
 
   // Saved defaults are never written here: btrfs checksums file data (a block rewritten in

@@ -15,6 +15,7 @@ import { Subvols, INO_BITS, INO_MASK } from "./subvol";
 import { Inode, readInode } from "./inode";
 import { DirEntry, findEntry } from "./dir";
 import { FileReader } from "./file";
+import { INODE_NODATASUM } from "./csum";
 import { printable } from "../ext/format";
 import { FS_TREE_OBJECTID, NAME_MAX, EMPTY_SUBVOL_DIR_OBJECTID } from "./layout";
 
@@ -57,7 +58,7 @@ export class Resolver {
       return 0;
     }
     const buf = heap.alloc(<usize>node.size);
-    const e = this.files.read(this.subvols.cursor(idx), node.ino, node.size, 0, <u32>node.size, buf);
+    const e = this.files.read(this.subvols.cursor(idx), node.ino, node.size, 0, <u32>node.size, buf, (node.flags & INODE_NODATASUM) == 0);
     if (e != null) {
       this.vol.error = e;
       return 0;
