@@ -42,7 +42,7 @@ void start_pvboot(struct start_info *si)
     start_info = si;
     shim_debug_hypercall_page();
     hypercall_page_check();
-    arch_traps_init();
+    traps_init();
     arch_mm_init(si, first_free_pfn);
     shim_console_init();
     hypercall_page_report();

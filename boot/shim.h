@@ -52,7 +52,7 @@ int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);
 unsigned long arch_l4_mfn(void);
-void arch_traps_init(void);           /* HYPERVISOR_set_trap_table with the arch's stubs */
+void traps_init(void);           /* HYPERVISOR_set_trap_table with the arch's stubs */
 void arch_hypercall_page_fill(void);  /* the page as Xen would write it, when Xen did not */
 void arch_debug_fault(const char *kind); /* "pf", "ud", "de", "gp" */
 /* The jump (boot/<arch>/trampoline.S): never returns. */

@@ -1,5 +1,5 @@
 /* x86_32 PAE PV exception entry stubs, one per vector in the trap table
- * (boot/x86_32/traps.c).
+ * (boot/traps.c).
  *
  * Xen delivers an exception to a 32-bit PV kernel (ring 1) that was running in ring 1 on its
  * current stack, without a stack switch: [error code], eip, cs, eflags, from the top (no

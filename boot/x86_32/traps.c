@@ -1,39 +1,14 @@
-/* x86_32 PAE: the trap table and the frame its stubs (boot/x86_32/entry.S) hand over. */
+/* x86_32 PAE: the frame the trap stubs (boot/x86_32/entry.S) hand over. */
 
 #include "../xen.h"
 #include "../shim.h"
 #include "hypercall.h"
-
-/* Xen's trap_info: the vector, flags (bits 0-1 the DPL an `int n` needs; 0 for faults), the
- * code selector (32-bit PV kernels run in ring 1: FLAT_RING1_CS) and the handler. */
-struct trap_info { uint8_t vector; uint8_t flags; uint16_t cs; unsigned long address; };
-_Static_assert(sizeof(struct trap_info) == 8, "trap_info layout");
-#define FLAT_KERNEL_CS 0xe019
 
 struct trap_frame {
     unsigned long edi, esi, ebp, esp_pushal, ebx, edx, ecx, eax;
     unsigned long vector, error;
     unsigned long eip, cs, eflags;
 };
-
-#define STUB(n) extern char trap_##n[];
-STUB(0) STUB(1) STUB(3) STUB(4) STUB(5) STUB(6) STUB(7) STUB(9) STUB(10) STUB(11) STUB(12)
-STUB(13) STUB(14) STUB(16) STUB(17) STUB(18) STUB(19)
-#undef STUB
-
-#define ENTRY(n) { n, 0, FLAT_KERNEL_CS, (unsigned long)trap_##n }
-static const struct trap_info trap_table[] = {
-    ENTRY(0), ENTRY(1), ENTRY(3), ENTRY(4), ENTRY(5), ENTRY(6), ENTRY(7), ENTRY(9), ENTRY(10),
-    ENTRY(11), ENTRY(12), ENTRY(13), ENTRY(14), ENTRY(16), ENTRY(17), ENTRY(18), ENTRY(19),
-    { 0, 0, 0, 0 }, /* the end */
-};
-
-void arch_traps_init(void)
-{
-    long rc = hypercall1(__HYPERVISOR_set_trap_table, trap_table);
-    if (rc < 0)
-        shim_panic_call("set_trap_table", rc, "table", (unsigned long)trap_table);
-}
 
 void arch_trap_report(struct trap_frame *f)
 {

@@ -1,4 +1,4 @@
-/* x86_64 PV exception entry stubs, one per vector in the trap table (boot/x86_64/traps.c).
+/* x86_64 PV exception entry stubs, one per vector in the trap table (boot/traps.c).
  *
  * Xen delivers an exception to a 64-bit PV kernel on its current stack (pvboot never leaves
  * kernel mode) as: rcx, r11, [error code], rip, cs, rflags, rsp, ss, from the top; rcx and
