@@ -1,6 +1,8 @@
 # pvboot: AssemblyScript core -> build/pvboot.wasm -> wasm2c -> gcc with the shim (boot/)
 # -> build/pvboot-$(arch).elf, a Xen PV kernel image for each arch in ARCHS (the same core,
-# the same wasm2c output, compiled -m64 and -m32).
+# the same wasm2c output, compiled -m64 and -m32), stripped (the linked file with its symbols,
+# for addr2line, is build/$(arch)/pvboot.elf), and build/pvboot-$(arch).elf.xz, the file an xl
+# config names as `kernel =` (xl unpacks it).
 #
 #   make            build everything (installs what is missing first)
 #   make test       all tests (unit, emulator, real Xen under QEMU)
@@ -14,6 +16,12 @@ ARCHS := x86_64 x86_32
 BUILD := build
 WASM := $(BUILD)/pvboot.wasm
 IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
+# The compressed images: xz, the smallest of the formats Debian 12's libxenguest 4.17 unpacks
+# for a PV kernel (gzip, xz, lzma, zstd, lz4; bzip2 and lzo are built out), with liblzma's x86
+# BCJ filter in front of LZMA2 (the decoder xl uses, lzma_stream_decoder, takes any filter
+# chain). docs/image.md has the figures.
+XZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.xz)
+XZ_FLAGS := --x86 --lzma2=preset=9e --check=crc32
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
 # against its wasm2c output, for the next kernel's view of the handoff.
@@ -43,7 +51,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures
-all: setup $(IMAGES) $(PROBE_IMAGES)
+all: setup $(IMAGES) $(XZ_IMAGES) $(PROBE_IMAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -86,12 +94,25 @@ $(4)/core.o: $(3)/core.c $(3)/core.h boot/include/*.h
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$($(2)_$(1)_CFLAGS) -c $$< -o $$@
 
-$$(BUILD)/$(2)-$(1).elf: $$($(2)_$(1)_OBJ) $(4)/core.o boot/$(1)/pvboot.lds
+$(4)/$(2).elf: $$($(2)_$(1)_OBJ) $(4)/core.o boot/$(1)/pvboot.lds
 	ld -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $$(LDFLAGS_$(1)) \
 	  -T boot/$(1)/pvboot.lds -o $$@ $$($(2)_$(1)_OBJ) $(4)/core.o $$(LIBS_$(1))
+
+# Xen's ELF loader reads the program headers and the Xen notes only: the symbols stay behind.
+$$(BUILD)/$(2)-$(1).elf: $(4)/$(2).elf
+	objcopy --strip-all $$< $$@
 	@echo "$$@: $$$$(stat -c %s $$@) bytes"
 endef
 $(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
+
+$(BUILD)/pvboot-%.elf.xz: $(BUILD)/pvboot-%.elf
+	xz $(XZ_FLAGS) -c $< > $@.tmp && mv $@.tmp $@
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+# For scripts/bench/image-size.ts, which compresses pvgrub2's image the same way.
+.PHONY: xz-flags
+xz-flags:
+	@echo $(XZ_FLAGS)
 
 # The probe: its own core, the same shim sources compiled against it (core.h differs).
 $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
@@ -194,7 +215,7 @@ bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
 
 clean:
-	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
+	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.xz \
 	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
 
 # ---- Fuzzing (scripts/fuzz/README.md, docs/fuzzing.md): the parsers under libFuzzer ----------
