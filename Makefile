@@ -8,6 +8,7 @@
 #   make test       all tests (unit, emulator, real Xen under QEMU)
 #   make demo       boot a sample disk in the emulator
 #   make bench      every benchmark under scripts/bench, one line per figure
+#   make deb        build/pvboot_VERSION_all.deb: the compressed images, xl.cfg examples, the man page
 
 # ARCHS: the arches `make` builds every image for (pvboot-ARCH.elf, probe-ARCH.elf). ARCH: the
 # host's, whose codegen flags the hosted builds (the decompressor benchmark) use.
@@ -52,7 +53,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
-.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures
+.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures deb
 all: setup $(IMAGES) $(XZ_IMAGES) $(PROBE_IMAGES)
 
 setup:
@@ -216,9 +217,14 @@ $(BENCH)/xfs-read-all: $(BENCH)/xfs-c/bench.c boot/string.c scripts/bench/fs-rea
 bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
 
+# The Debian package (scripts/deb/build.sh): every compressed image, checked with lintian.
+deb: setup $(XZ_IMAGES)
+	@bash scripts/deb/build.sh
+
 clean:
 	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.xz \
-	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
+	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf \
+	  $(BUILD)/deb $(BUILD)/pvboot_*.deb
 
 # ---- Fuzzing (scripts/fuzz/README.md, docs/fuzzing.md): the parsers under libFuzzer ----------
 #   make fuzz-build       build every target (installs clang + libFuzzer when missing)
