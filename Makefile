@@ -1,7 +1,7 @@
 # pvboot: AssemblyScript core -> build/pvboot.wasm -> wasm2c -> gcc with the shim (boot/)
 # -> build/pvboot-$(arch).elf, a Xen PV kernel image for each arch in ARCHS (the same core,
 # the same wasm2c output, compiled -m64 and -m32), stripped (the linked file with its symbols,
-# for addr2line, is build/$(arch)/pvboot.elf), and build/pvboot-$(arch).elf.xz, the file an xl
+# for addr2line, is build/$(arch)/pvboot.elf), and build/pvboot-$(arch).elf.gz, the file an xl
 # config names as `kernel =` (xl unpacks it).
 #
 #   make            build everything (installs what is missing first)
@@ -17,14 +17,11 @@ ARCHS := x86_64 x86_32
 BUILD := build
 WASM := $(BUILD)/pvboot.wasm
 IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
-# The compressed images: xz, the smallest of the formats Debian 12's libxenguest 4.17 unpacks
-# for a PV kernel (gzip, xz, lzma, zstd, lz4; bzip2 and lzo are built out), with liblzma's x86
-# BCJ filter in front of LZMA2 (the decoder xl uses, lzma_stream_decoder, takes any filter
-# chain). A 2 MiB dictionary: more gains nothing on a file this size, and -9e's 64 MiB one
-# needs more decoder memory than libxenguest allows (xl then says "Invalid kernel").
+# The compressed images: gzip, the one format xl's libxenguest (4.17) unpacks for a raw
+# kernel file; xz, lzma, zstd, lz4, bzip2 and lzo it unpacks only as a Linux bzImage's payload.
 # docs/image.md has the figures.
-XZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.xz)
-XZ_FLAGS := --x86 --lzma2=preset=9e,dict=2MiB --check=crc32
+GZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.gz)
+GZ_FLAGS := -9 -n
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
 # against its wasm2c output, for the next kernel's view of the handoff.
@@ -54,7 +51,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures deb
-all: setup $(IMAGES) $(XZ_IMAGES) $(PROBE_IMAGES)
+all: setup $(IMAGES) $(GZ_IMAGES) $(PROBE_IMAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -108,14 +105,14 @@ $$(BUILD)/$(2)-$(1).elf: $(4)/$(2).elf
 endef
 $(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
 
-$(BUILD)/pvboot-%.elf.xz: $(BUILD)/pvboot-%.elf
-	xz $(XZ_FLAGS) -c $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/pvboot-%.elf.gz: $(BUILD)/pvboot-%.elf
+	gzip $(GZ_FLAGS) -c $< > $@.tmp && mv $@.tmp $@
 	@echo "$@: $$(stat -c %s $@) bytes"
 
 # For scripts/bench/image-size.ts, which compresses pvgrub2's image the same way.
-.PHONY: xz-flags
-xz-flags:
-	@echo $(XZ_FLAGS)
+.PHONY: gz-flags
+gz-flags:
+	@echo $(GZ_FLAGS)
 
 # The probe: its own core, the same shim sources compiled against it (core.h differs).
 $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
@@ -218,11 +215,11 @@ bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
 
 # The Debian package (scripts/deb/build.sh): every compressed image, checked with lintian.
-deb: setup $(XZ_IMAGES)
+deb: setup $(GZ_IMAGES)
 	@bash scripts/deb/build.sh
 
 clean:
-	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.xz \
+	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.gz \
 	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf \
 	  $(BUILD)/deb $(BUILD)/pvboot_*.deb
 

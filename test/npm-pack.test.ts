@@ -40,7 +40,7 @@ describe("the npm package", () => {
 
   it("packs the command, the core, the compressed images and the man page, and no tests", () => {
     for (const f of ["scripts/pvboot.mjs", "scripts/cli/main.ts", "test/harness/run.ts", "build/pvboot.wasm",
-      "build/pvboot-x86_64.elf.xz", "docs/pvboot.1", "package.json", "LICENSE", "README.md"]) {
+      "build/pvboot-x86_64.elf.gz", "docs/pvboot.1", "package.json", "LICENSE", "README.md"]) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.endsWith(".test.ts"))).toEqual([]);

@@ -10,7 +10,7 @@
 //       to GNU Mach's first module line (`module 0: ...`); ratio pvboot / pvgrub2
 //   image-size-x86_32 pvboot B pvgrub2 B ratio R               the two loader ELF images in bytes
 //
-// pvboot's figures need build/pvboot-x86_32.elf.xz: without it this benchmark fails, saying so.
+// pvboot's figures need build/pvboot-x86_32.elf.gz: without it this benchmark fails, saying so.
 // TCG makes absolute times slow and noisy: the ratios are the figures.
 
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

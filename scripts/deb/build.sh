@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make deb`: build/pvboot_VERSION_all.deb, as Xen hosts install bootloaders (grub-xen-host
 # does the same for GRUB's Xen images). Built with dpkg-deb from a staged tree, no debhelper:
-#   /usr/lib/pvboot/pvboot-ARCH.elf.xz           every compressed image `make` built
+#   /usr/lib/pvboot/pvboot-ARCH.elf.gz           every compressed image `make` built
 #   /usr/share/doc/pvboot/examples/*.cfg          xl.cfg examples (scripts/deb/examples/)
 #   /usr/share/doc/pvboot/{copyright,changelog.gz}
 #   /usr/share/man/man1/pvboot.1.gz               docs/pvboot.1, the CLI's man page
@@ -21,8 +21,8 @@ rm -rf build/deb
 mkdir -p "$STAGE/DEBIAN" "$STAGE/usr/lib/pvboot" "$STAGE/usr/share/doc/pvboot/examples" \
   "$STAGE/usr/share/man/man1" "$STAGE/usr/share/lintian/overrides"
 
-images=(build/pvboot-*.elf.xz)
-[ -e "${images[0]}" ] || { echo "deb: no build/pvboot-*.elf.xz: run make first" >&2; exit 1; }
+images=(build/pvboot-*.elf.gz)
+[ -e "${images[0]}" ] || { echo "deb: no build/pvboot-*.elf.gz: run make first" >&2; exit 1; }
 for i in "${images[@]}"; do install -m 0644 "$i" "$STAGE/usr/lib/pvboot/"; done
 install -m 0644 scripts/deb/examples/*.cfg "$STAGE/usr/share/doc/pvboot/examples/"
 gzip -9n -c docs/pvboot.1 > "$STAGE/usr/share/man/man1/pvboot.1.gz"
@@ -47,7 +47,7 @@ Section: admin
 Priority: optional
 Description: bootloader for Xen PV guests, run inside the guest
  pvboot is a PV-GRUB-like bootloader for Xen paravirtualised guests. A
- domain whose xl configuration names /usr/lib/pvboot/pvboot-x86_64.elf.xz
+ domain whose xl configuration names /usr/lib/pvboot/pvboot-x86_64.elf.gz
  as its kernel starts pvboot inside the guest: it reads the guest's own
  disk through blkfront, finds its grub.cfg, Boot Loader Specification
  entries or menu.lst, shows a menu on the PV console and boots the kernel
