@@ -1,11 +1,14 @@
 # pvboot: AssemblyScript core -> build/pvboot.wasm -> wasm2c -> gcc with the shim (boot/)
 # -> build/pvboot-$(arch).elf, a Xen PV kernel image for each arch in ARCHS (the same core,
-# the same wasm2c output, compiled -m64 and -m32).
+# the same wasm2c output, compiled -m64 and -m32), stripped (the linked file with its symbols,
+# for addr2line, is build/$(arch)/pvboot.elf), and build/pvboot-$(arch).elf.gz, the file an xl
+# config names as `kernel =` (xl unpacks it).
 #
 #   make            build everything (installs what is missing first)
 #   make test       all tests (unit, emulator, real Xen under QEMU)
 #   make demo       boot a sample disk in the emulator
 #   make bench      every benchmark under scripts/bench, one line per figure
+#   make deb        build/pvboot_VERSION_all.deb: the compressed images, xl.cfg examples, the man page
 
 # ARCHS: the arches `make` builds every image for (pvboot-ARCH.elf, probe-ARCH.elf). ARCH: the
 # host's, whose codegen flags the hosted builds (the decompressor benchmark) use.
@@ -14,6 +17,11 @@ ARCHS := x86_64 x86_32
 BUILD := build
 WASM := $(BUILD)/pvboot.wasm
 IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
+# The compressed images: gzip, the one format xl's libxenguest (4.17) unpacks for a raw
+# kernel file; xz, lzma, zstd, lz4, bzip2 and lzo it unpacks only as a Linux bzImage's payload.
+# docs/image.md has the figures.
+GZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.gz)
+GZ_FLAGS := -9 -n
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
 # against its wasm2c output, for the next kernel's view of the handoff.
@@ -42,8 +50,8 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
-.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures
-all: setup $(IMAGES) $(PROBE_IMAGES)
+.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures deb
+all: setup $(IMAGES) $(GZ_IMAGES) $(PROBE_IMAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -86,12 +94,25 @@ $(4)/core.o: $(3)/core.c $(3)/core.h boot/include/*.h
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$($(2)_$(1)_CFLAGS) -c $$< -o $$@
 
-$$(BUILD)/$(2)-$(1).elf: $$($(2)_$(1)_OBJ) $(4)/core.o boot/$(1)/pvboot.lds
+$(4)/$(2).elf: $$($(2)_$(1)_OBJ) $(4)/core.o boot/$(1)/pvboot.lds
 	ld -nostdlib -static -z noexecstack --no-warn-rwx-segments --build-id=none $$(LDFLAGS_$(1)) \
 	  -T boot/$(1)/pvboot.lds -o $$@ $$($(2)_$(1)_OBJ) $(4)/core.o $$(LIBS_$(1))
+
+# Xen's ELF loader reads the program headers and the Xen notes only: the symbols stay behind.
+$$(BUILD)/$(2)-$(1).elf: $(4)/$(2).elf
+	objcopy --strip-all $$< $$@
 	@echo "$$@: $$$$(stat -c %s $$@) bytes"
 endef
 $(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
+
+$(BUILD)/pvboot-%.elf.gz: $(BUILD)/pvboot-%.elf
+	gzip $(GZ_FLAGS) -c $< > $@.tmp && mv $@.tmp $@
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+# For scripts/bench/image-size.ts, which compresses pvgrub2's image the same way.
+.PHONY: gz-flags
+gz-flags:
+	@echo $(GZ_FLAGS)
 
 # The probe: its own core, the same shim sources compiled against it (core.h differs).
 $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
@@ -197,9 +218,14 @@ $(foreach f,xfs btrfs,$(eval $(call FS_BENCH_RULES,$(f))))
 bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
 
+# The Debian package (scripts/deb/build.sh): every compressed image, checked with lintian.
+deb: setup $(GZ_IMAGES)
+	@bash scripts/deb/build.sh
+
 clean:
-	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf \
-	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf
+	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.gz \
+	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf \
+	  $(BUILD)/deb $(BUILD)/pvboot_*.deb
 
 # ---- Fuzzing (scripts/fuzz/README.md, docs/fuzzing.md): the parsers under libFuzzer ----------
 #   make fuzz-build       build every target (installs clang + libFuzzer when missing)

@@ -2,7 +2,8 @@
 # Installs what pvboot needs on a fresh Debian 12 machine, only what is missing:
 # the toolchain (Debian's wabt pinned by the Makefile, gcc, and gcc-multilib for the 32-bit
 # libgcc pvboot-x86_32.elf links), the tools the tests use to make real images and data
-# (e2fsprogs, xfsprogs, btrfs-progs, compressors, debootstrap and fdisk), QEMU for the real-Xen tests, and npm ci.
+# (e2fsprogs, xfsprogs, btrfs-progs, compressors, debootstrap and fdisk), QEMU for the real-Xen tests,
+# lintian for make deb, and npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,9 @@ have partx || need+=(util-linux)
 have objcopy || need+=(binutils)
 have readelf || need+=(binutils)
 have openssl || need+=(openssl)
+# make deb (scripts/deb/build.sh): dpkg-deb builds it, lintian checks it.
+have dpkg-deb || need+=(dpkg)
+have lintian || need+=(lintian)
 have node || need+=(nodejs)
 have npm || need+=(npm)
 

@@ -93,7 +93,7 @@ describe("pvboot run", () => {
     const bad = pvboot("xen", disk, "--arch", "arm64");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("xen: --arch takes x86_64 or x86_32, not 'arm64'");
-    const image = fileURLToPath(new URL("../build/pvboot-x86_32.elf", import.meta.url));
+    const image = fileURLToPath(new URL("../build/pvboot-x86_32.elf.gz", import.meta.url));
     if (existsSync(image)) return; // built: `pvboot xen --arch x86_32` boots it (test/xen/gnumach.test.ts)
     const r = pvboot("xen", disk, "--arch", "x86_32");
     expect(r.status).toBe(2);

@@ -8,9 +8,9 @@
 //
 //   xen32-boot-to-mach pvboot S pvgrub2 S direct S ratio R   seconds from dom0's `xl create`
 //       to GNU Mach's first module line (`module 0: ...`); ratio pvboot / pvgrub2
-//   image-size-x86_32 pvboot B pvgrub2 B ratio R               the two loader images in bytes
+//   image-size-x86_32 pvboot B pvgrub2 B ratio R               the two loader ELF images in bytes
 //
-// pvboot's figures need build/pvboot-x86_32.elf: without it this benchmark fails, saying so.
+// pvboot's figures need build/pvboot-x86_32.elf.gz: without it this benchmark fails, saying so.
 // TCG makes absolute times slow and noisy: the ratios are the figures.
 
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { gnuMachXen, staticProgram } from "../kernels/gnumach.ts";
 import { hurdModules, MACH_ROOT_ARG, machDisk, packageOf } from "../xen-host/mach.ts";
 import { ensurePvgrub2 } from "../xen-host/pvgrub2.ts";
-import { PVBOOT_IMAGE_X86_32, runGuests } from "../xen-host/guests.ts";
+import { PVBOOT_ELF_X86_32, PVBOOT_IMAGE_X86_32, runGuests } from "../xen-host/guests.ts";
 
 if (!existsSync(PVBOOT_IMAGE_X86_32)) {
   console.error(`bench-xen gnumach32: FAILED: no ${PVBOOT_IMAGE_X86_32} (the 32-bit PAE image): ` +
@@ -40,7 +40,7 @@ const mods = hurdModules(
 );
 const dir = mkdtempSync(join(tmpdir(), "pvboot-bench-gnumach32-"));
 try {
-  const ps = statSync(PVBOOT_IMAGE_X86_32).size, gs = statSync(pvgrub2).size;
+  const ps = statSync(PVBOOT_ELF_X86_32).size // the uncompressed ELF, as pvgrub2's, gs = statSync(pvgrub2).size;
   console.log(`image-size-x86_32 pvboot ${ps} pvgrub2 ${gs} ratio ${ratio(ps, gs)}`);
 
   const disk = machDisk(join(dir, "hurd.img"), join(dir, "root"), mach.gz, mods, { grubCfg: true });

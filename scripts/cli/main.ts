@@ -121,8 +121,8 @@ into build/cache/xen-host/ (about a minute; needs root), see scripts/xen-host/RE
 The guest gets a copy of DISK: the saved defaults pvboot writes there do not reach DISK.
 
 options:
-  --arch A       x86_64 (default): build/pvboot-x86_64.elf on Debian's own hypervisor;
-                 x86_32: build/pvboot-x86_32.elf, the 32-bit PAE image, on the hypervisor
+  --arch A       x86_64 (default): build/pvboot-x86_64.elf.gz on Debian's own hypervisor;
+                 x86_32: build/pvboot-x86_32.elf.gz, the 32-bit PAE image, on the hypervisor
                  rebuilt from Debian's xen source with CONFIG_PV32=y (Debian's binary runs no
                  32-bit PV guests; the first use builds it, about 5 minutes on 2 cores)
   --extra ARG    the domain's command line (xl extra=)

@@ -22,13 +22,17 @@ import { ensureHost, shellQuote, type HostParts } from "./build.js";
 import { DEFAULT_FAIL_ON, runXen, type XenResult } from "./qemu.js";
 import { ensureXenPv32 } from "./xen-pv32.js";
 
-export const PVBOOT_IMAGE = fileURLToPath(new URL("../../build/pvboot-x86_64.elf", import.meta.url));
+// The images the guests boot are the gzip-compressed ones users name in `kernel =` (xl's
+// libxenguest unpacks them); PVBOOT_ELF* are the uncompressed images they unpack to.
+export const PVBOOT_IMAGE = fileURLToPath(new URL("../../build/pvboot-x86_64.elf.gz", import.meta.url));
+export const PVBOOT_ELF = PVBOOT_IMAGE.replace(/\.gz$/, "");
 // The 32-bit PAE image (issue 17): runs only on the PV32 hypervisor.
-export const PVBOOT_IMAGE_X86_32 = fileURLToPath(new URL("../../build/pvboot-x86_32.elf", import.meta.url));
+export const PVBOOT_IMAGE_X86_32 = fileURLToPath(new URL("../../build/pvboot-x86_32.elf.gz", import.meta.url));
+export const PVBOOT_ELF_X86_32 = PVBOOT_IMAGE_X86_32.replace(/\.gz$/, "");
 
 export interface GuestSpec {
   name: string;                 // [a-z0-9-]+: the domain's name and the line prefix
-  kernel?: string;              // default: build/pvboot-x86_64.elf
+  kernel?: string;              // default: build/pvboot-x86_64.elf.gz
   ramdisk?: string;
   disk?: string;                // a raw image, given to the guest as xvda (read-write)
   extra?: string;               // xl extra=, the kernel's command line

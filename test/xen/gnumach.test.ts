@@ -12,7 +12,7 @@
 //   inclusive   that cut module with mod_end on its last byte (xen.h's comment): GNU Mach
 //               panics "Cannot load user executable module", so the exclusive form is the one
 //               GNU Mach reads (the one pvboot writes, docs/loader.md)
-//   pvboot      build/pvboot-x86_32.elf booting the same GNU Mach from an ext2 disk made as
+//   pvboot      build/pvboot-x86_32.elf.gz booting the same GNU Mach from an ext2 disk made as
 //               the Hurd makes its own (mke2fs -o hurd) with the Hurd's usual menu.lst entry;
 //               only once that image is built (issue 17, part 1): until then this case is
 //               reported as skipped, with the reason in its name
@@ -143,7 +143,7 @@ describe("Debian's i386 GNU Mach (store after the pin removed) on Xen 4.17 with 
     expect(lines.filter((l) => l.startsWith("task loaded:"))).toEqual([]);
   });
 
-  it.skipIf(!HAVE_PVBOOT32)(HAVE_PVBOOT32 ? PVBOOT_CASE : `${PVBOOT_CASE} [SKIPPED: no build/pvboot-x86_32.elf yet]`, () => {
+  it.skipIf(!HAVE_PVBOOT32)(HAVE_PVBOOT32 ? PVBOOT_CASE : `${PVBOOT_CASE} [SKIPPED: no build/pvboot-x86_32.elf.gz yet]`, () => {
     const got = inOrder("pvboot", machExpectations(mods));
     // The same module lines as the reference, GNU Mach's own words for what pvboot handed over.
     const moduleLines = (name: string) => text(name).filter((l) => /^module \d+: /.test(l));

@@ -2,7 +2,7 @@
 // (src/probe/main.ts, build/probe-x86_64.elf: the same shim as pvboot, its own core) reports
 // what it finds, and this file compares that with what the menu.lst asked for and with the
 // teardown rules (docs/loader.md). For each width (x86_64 on Debian's hypervisor; x86_32 PAE,
-// build/probe-x86_32.elf booted by build/pvboot-x86_32.elf, on the hypervisor rebuilt with
+// build/probe-x86_32.elf booted by build/pvboot-x86_32.elf.gz, on the hypervisor rebuilt with
 // CONFIG_PV32), three guests in one Xen boot:
 //   direct     xl kernel=probe, ramdisk=a file: what libxenguest itself hands over (the baseline)
 //   modules    pvboot boots the probe from menu.lst with three `module` lines (SIF_MULTIBOOT_MOD)
