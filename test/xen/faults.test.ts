@@ -1,11 +1,11 @@
 // The shim's own faults on real Xen 4.17 (issue 19, part 2): `pvboot.debug=shim-KIND` makes the
-// shim fault on purpose once its trap table, console and shared_info are set up
-// (boot/traps.c, boot/<arch>/traps.c), and each report must name the vector, the error code,
-// the instruction pointer (the image's debug_fault_KIND symbol, read with nm) and, for the
-// page fault, cr2 (the bad pointer), then end the domain with SHUTDOWN_crash, not with Xen's
-// own "Unhandled" kill. `shim-hcpage` wipes a stub of the hypercall page before the check
-// that Xen filled it, which must say so; `shim-panic` makes a hypercall Xen refuses, whose
-// panic must name the call, its arguments and Xen's rc.
+// shim fault on purpose once its trap table, console and shared_info are set up (boot/traps.c,
+// boot/<arch>/traps.c), and each report must name the vector, the error code, the instruction
+// pointer (the image's debug_fault_KIND symbol, read with nm from the unstripped link) and, for the
+// page fault, cr2 (the bad pointer), then end the domain with SHUTDOWN_crash, not with Xen's own
+// "Unhandled" kill. `shim-hcpage` wipes a stub of the hypercall page before the check that Xen
+// filled it, which must say so; `shim-panic` makes a hypercall Xen refuses, whose panic must name
+// the call, its arguments and Xen's rc.
 //
 // As dom0 (a few seconds a boot: the console is console_io, and Xen's "Hardware Dom0 crashed"
 // is the shutdown reason): every kind for both images, x86_64 on Debian's hypervisor, x86_32
@@ -31,6 +31,11 @@ const IMAGES = {
   x86_64: fileURLToPath(new URL("../../build/pvboot-x86_64.elf", import.meta.url)),
   x86_32: fileURLToPath(new URL("../../build/pvboot-x86_32.elf", import.meta.url)),
 };
+// The same images before `make` stripped them: their symbols, at the same addresses.
+const SYMBOLS = {
+  x86_64: fileURLToPath(new URL("../../build/x86_64/pvboot.elf", import.meta.url)),
+  x86_32: fileURLToPath(new URL("../../build/x86_32/pvboot.elf", import.meta.url)),
+};
 // A kernel to load for the fault at the jump (it never runs): the probe of the same width.
 const PROBES = {
   x86_64: fileURLToPath(new URL("../../build/probe-x86_64.elf", import.meta.url)),
@@ -53,9 +58,9 @@ const KINDS = Object.keys(FAULTS) as Kind[];
 
 // The fault's address in the image: the global label at the faulting instruction.
 function symbol(arch: Arch, name: string): string {
-  const out = execFileSync("nm", [IMAGES[arch]], { encoding: "utf8" });
+  const out = execFileSync("nm", [SYMBOLS[arch]], { encoding: "utf8" });
   const m = out.match(new RegExp(`^([0-9a-f]+) T ${name}$`, "m"));
-  if (!m) throw new Error(`${IMAGES[arch]} has no symbol ${name}`);
+  if (!m) throw new Error(`${SYMBOLS[arch]} has no symbol ${name}`);
   return "0x" + BigInt("0x" + m[1]).toString(16);
 }
 
