@@ -204,3 +204,108 @@ export function multibootRegressions(): Record<string, Buffer> {
     "hand-page-sizes.bin": pkg([4096, 4095, 4097, 1048576], ["a", "b", "c", "d"]),
   };
 }
+
+// ---- grubcfg -------------------------------------------------------------------------------
+
+// Input of src/fuzz/grubcfg.ts: grub.cfg, then files as "\0PATH\nTEXT" on (hd0,0).
+export function grubInput(cfg: string, files: Record<string, string | Buffer> = {}): Buffer {
+  const parts: Buffer[] = [Buffer.from(cfg, "latin1")];
+  for (const [p, t] of Object.entries(files)) parts.push(Buffer.from(`\0${p}\n`, "latin1"), Buffer.isBuffer(t) ? t : Buffer.from(t, "latin1"));
+  return Buffer.concat(parts);
+}
+
+// A file of an ext partition of a cached image, by debugfs; null when missing.
+function debugfsCat(img: string, offset: number, path: string): Buffer | null {
+  try {
+    const b = execFileSync("debugfs", ["-R", `cat ${path}`, `${img}?offset=${offset}`], { stdio: ["ignore", "pipe", "ignore"], maxBuffer: 1 << 20 });
+    return b.length > 0 ? b : null;
+  } catch {
+    return null;
+  }
+}
+
+function debugfsList(img: string, offset: number, dir: string): string[] {
+  try {
+    const out = execFileSync("debugfs", ["-R", `ls -p ${dir}`, `${img}?offset=${offset}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return out.split("\n").map((l) => l.split("/")[5]).filter((n) => n && n !== "." && n !== "..");
+  } catch {
+    return [];
+  }
+}
+
+// The grub.cfg, grubenv and Boot Loader Spec files that grub-mkconfig and kernel-install
+// wrote on the disks of scripts/images/grub-guests.sh (build/cache/grub-guests, made by
+// test/grubcfg-guests.test.ts; skipped when not built), and hand-made scripts using every
+// construct the evaluator knows.
+export function grubcfgSeeds(): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  const dir = join(ROOT, "build/cache/grub-guests");
+  const P1 = 2048 * 512;
+  for (const v of ["sub", "flat", "path", "gptboot", "xen"]) {
+    const img = join(dir, `${v}.img`);
+    if (!existsSync(`${img}.ok`)) continue;
+    const cfg = debugfsCat(img, P1, "/boot/grub/grub.cfg");
+    if (!cfg) continue;
+    const env = debugfsCat(img, P1, "/boot/grub/grubenv");
+    out[`mkconfig-${v}.bin`] = grubInput(cfg.toString("latin1"), env ? { "/boot/grub/grubenv": env } : {});
+  }
+  for (const v of ["bls", "fedora", "xenbls"]) {
+    const img = join(dir, `${v}.img`);
+    if (!existsSync(`${img}.ok`)) continue;
+    const files: Record<string, Buffer> = {};
+    for (const n of debugfsList(img, P1, "/loader/entries")) {
+      const b = debugfsCat(img, P1, `/loader/entries/${n}`);
+      if (b) files[`/loader/entries/${n}`] = b;
+    }
+    for (const p of ["/loader/loader.conf", "/grub2/grubenv", "/grub/grubenv"]) {
+      const b = debugfsCat(img, P1, p);
+      if (b) files[p] = b;
+    }
+    const cfg = debugfsCat(img, P1, "/grub2/grub.cfg") ?? debugfsCat(img, P1, "/grub/grub.cfg");
+    if (Object.keys(files).length > 0) out[`kernel-install-${v}.bin`] = grubInput(cfg ? cfg.toString("latin1") : "blscfg\n", files);
+  }
+  out["hand-constructs.bin"] = grubInput(
+    "set default=\"1>0\"\nset timeout=5\nset fallback=\"0 2\"\nload_env\nif [ \"${next_entry}\" ] ; then\n  set default=\"${next_entry}\"\n  set next_entry=\n  save_env next_entry\nfi\n" +
+    "function f {\n  if [ \"$1\" = x ]; then return 0; fi\n  set y=\"$1$1\"\n}\nf a\nfor i in 1 2 3; do echo $i; done\nx=0\nwhile [ $x != 111 ]; do x=1$x; done\n" +
+    "search --no-floppy --fs-uuid --set=root 0123-4567\nsource /boot/grub/extra.cfg\n" +
+    "menuentry 'A' --class debian --id a-id {\n  set root='hd0,msdos1'\n  linux /vmlinuz root=/dev/xvda1 ro $y\n  initrd /initrd.img /more.img\n}\n" +
+    "submenu 'Advanced' $menuentry_id_option 'adv' {\n  menuentry 'B' 'arg1' {\n    echo $1\n    linux16 /boot/vmlinuz-b\n  }\n  submenu 'deeper' {\n    menuentry C {\n      multiboot /boot/gnumach.gz root=device:hd0s1\n      module /hurd/ext2fs.static ext2fs --readonly\n    }\n  }\n}\n" +
+    "menuentry 'chain' { configfile /boot/grub/other.cfg }\nblscfg\n",
+    {
+      "/boot/grub/grubenv": "# GRUB Environment Block\nsaved_entry=adv>C\nnext_entry=\n" + "#".repeat(900),
+      "/boot/grub/extra.cfg": "set timeout_style=hidden\nmenuentry 'from extra' { linux /x }\n",
+      "/loader/entries/a-1.conf": "title Fedora (6.1)\nversion 6.1\nlinux /vmlinuz-6.1\ninitrd /initramfs-6.1.img\noptions root=UUID=x ro\n",
+      "/loader/entries/b-2.conf": "title Other\nversion 6.10\nlinux /vmlinuz-6.10\noptions $kernelopts\n",
+      "/loader/loader.conf": "default a-*\ntimeout 3\n",
+    });
+  return { ...out, ...grubcfgRegressions() };
+}
+
+export function grubcfgRegressions(): Record<string, Buffer> {
+  const nest = (n: number) => "submenu s {\n".repeat(n) + "menuentry e { linux /k }\n" + "}\n".repeat(n);
+  return {
+    "hand-empty.bin": Buffer.alloc(0),
+    // Found by the first run of the seeds: a loop that keeps growing a variable took
+    // memory quadratic in MAX_STEPS (the stub allocator's 256 MiB ran out); now bounded by
+    // MAX_EXPANDED (src/config/grubcfg/eval.ts).
+    "crash-growing-variable-oom.bin": grubInput("x=0\nwhile [ $x != 111 ]; do x=1$x; done\nmenuentry 'after' {\n linux /k\n}\n"),
+    // Found by the first libFuzzer run (minimized): an entry cut short by a syntax error was
+    // kept and run without its body (an index out of range); the parser now drops it.
+    "crash-submenu-without-body.bin": grubInput("submenu s"),
+    "hand-cut-short.bin": grubInput("menuentry m\nfunction f\nf\nif true; then\n menuentry x { linux /k }\n"),
+    "hand-recursion.bin": grubInput("function f {\n  f\n}\nf\nmenuentry 'ok' {\n linux /k\n}\n"),
+    "hand-source-self.bin": grubInput("source /boot/grub/grub.cfg\nmenuentry x { source /boot/grub/grub.cfg }\n"),
+    "hand-endless-while.bin": grubInput("while true; do\n  set x=y\ndone\nmenuentry 'after' {\n linux /k\n}\n"),
+    "hand-submenus-40.bin": grubInput(nest(40) + "set default='0>0>0>0>0>0>0>0>0>0>0>0>0>0>0>0>0>0>0>0>0'\n"),
+    "hand-default-submenu.bin": grubInput("set default=1\nmenuentry a { linux /a }\nsubmenu s {\n submenu t {\n }\n}\n"),
+    "hand-unterminated.bin": grubInput("menuentry 'x {\n linux /k\n if [ a ; then\n \"\n"),
+    "hand-entries-300.bin": grubInput("menuentry e { linux /k }\n".repeat(300) + "set default=299\nset fallback='298 299 300 -1'\n"),
+    "hand-bls-garbage.bin": grubInput("blscfg\n", {
+      "/loader/entries/x.conf": "linux\ntitle\n\0\xff\ninitrd\n",
+      "/loader/entries/.hidden.conf": "linux /k\n",
+      "/loader/entries/dir.conf/y": "z",
+      "/loader/loader.conf": "default *\ntimeout menu-force\n",
+      "/grub2/grubenv": "saved_entry\n=\n",
+    }),
+  };
+}
