@@ -309,3 +309,46 @@ export function grubcfgRegressions(): Record<string, Buffer> {
     }),
   };
 }
+
+// ---- xenbus --------------------------------------------------------------------------------
+
+// Input of src/fuzz/xenbus.ts: flags (bit 0 x86_32, bits 1-2 disks - 1), per disk u32 sectors,
+// max-ring-page-order, feature-max-indirect-segments / 2, disk flags; then the backends' script.
+function xbDisk(sectors: number, order = 0, indirect = 0, flags = 0): Buffer {
+  const b = Buffer.alloc(7);
+  b.writeUInt32LE(sectors >>> 0, 0);
+  b[4] = order;
+  b[5] = indirect;
+  b[6] = flags;
+  return b;
+}
+
+function xb(flags: number, disks: Buffer[], script: number[] = []): Buffer {
+  return Buffer.concat([Buffer.from([flags]), ...disks, Buffer.from(script)]);
+}
+
+// Backends as Linux's blkback and xenstored answer (no script), at both widths, with one to
+// four disks, multi-page rings, indirect segments, 4096-byte sectors; and scripts that send
+// each kind of broken answer once.
+export function xenbusSeeds(): Record<string, Buffer> {
+  return {
+    "normal-one.bin": xb(0, [xbDisk(2048)]),
+    "normal-pv32-two.bin": xb(1 | 2, [xbDisk(4096, 2, 16), xbDisk(800, 1, 0, 1)]),
+    "normal-four.bin": xb(6, [xbDisk(100000, 2, 64), xbDisk(64, 0, 0, 1), xbDisk(8), xbDisk(4096, 0, 0, 4)]),
+    "script-xs-errors.bin": xb(0, [xbDisk(2048, 1, 64)], [0xc0, 3, 0xc1, 5, 0x45, 0x4e, 0x4f, 0x45, 0x4e, 0xc2, 3, 2, 0x41, 0x42]),
+    "script-xs-raw.bin": xb(0, [xbDisk(2048)], [0xc3, 20, 0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0]),
+    "script-xs-silent-stale-watch.bin": xb(0, [xbDisk(2048)], [0, 0, 0xc4, 0xc5, 3, 2, 0x31, 0x32, 0xc7, 4, 0x61, 0x62, 0x63, 0x64, 1, 0x74]),
+    "script-xs-rsp-prod.bin": xb(0, [xbDisk(2048)], [0, 0, 0, 0xc6, 0x80]),
+    "script-blk-statuses.bin": xb(2, [xbDisk(4096, 2, 64), xbDisk(4096)], [...Array(40).fill(0), 0xe0, 0xe1, 0xe2, 0xff, 0x7f, 0xe3, 1, 0, 0, 0xe4, 0xe5, 7]),
+  };
+}
+
+export function xenbusRegressions(): Record<string, Buffer> {
+  return {
+    "hand-empty.bin": Buffer.alloc(0),
+    "hand-no-backend-id.bin": xb(0, [xbDisk(2048, 0, 0, 4)]),
+    "hand-huge-disk-order-7.bin": xb(0, [xbDisk(0xffffffff, 7, 255, 3)]),
+    "hand-all-silent.bin": xb(0, [xbDisk(2048)], Array(64).fill(0xc4)),
+    "hand-blk-wrong-ids.bin": xb(0, [xbDisk(2048)], [...Array(40).fill(0), ...Array(32).fill(0xe3)]),
+  };
+}
