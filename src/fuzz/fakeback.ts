@@ -5,10 +5,10 @@
 // the platform and its backend live in the same wasm as the core, and the drivers hold no
 // logic of their own.
 //
-// The domain: linear page i is machine frame MFN_BASE + i; start_info, shared_info, the
-// xenstore and console rings and the grant-table frames are frames of their own, which
-// map_frame "maps" by remembering where the core put them (start_info's fields are written
-// there). Time is a counter: every clock_ns call moves it on 1 us, and a poll with nothing to
+// The domain: pfn p is machine frame MFN_BASE + p, the xenstore and console rings pfns 0 and
+// 1, linear page i pfn LINEAR_PFN + i; start_info, shared_info and the grant-table frames are
+// frames of their own. map_frame "maps" the special frames and the rings by remembering
+// where the core put them (start_info's fields are written there). Time is a counter: every clock_ns call moves it on 1 us, and a poll with nothing to
 // deliver jumps to its deadline, so every wait of the core ends.
 //
 // Behind the rings: xenstored and one blkback per disk, answering what the core writes. They
@@ -25,8 +25,11 @@ import * as abi from "../xen/abi";
 export const MFN_BASE: u64 = 0x100000;
 export const START_INFO_MFN: u64 = 1;
 export const SHARED_INFO_MFN: u64 = 2;
-export const STORE_MFN: u64 = 3;
-export const CONSOLE_MFN: u64 = 4;
+// The xenstore and console rings are the domain's pfns 0 and 1, as a domain builder puts them
+// among the domain's pages; the linear memory starts at pfn LINEAR_PFN.
+export const STORE_MFN: u64 = MFN_BASE;
+export const CONSOLE_MFN: u64 = MFN_BASE + 1;
+export const LINEAR_PFN: u64 = 2;
 export const GRANT_MFN: u64 = 0x10; // grant frames 0x10..0x4f
 export const STORE_PORT: u32 = 1;
 export const CONSOLE_PORT: u32 = 2;
@@ -58,6 +61,7 @@ export function scriptLeft(): usize {
 
 let now: u64 = 1000000000;
 let guestKind: i32 = 0;
+let nrPages: u64 = 65536; // the domain's size, in start_info and the P2M
 let startInfoAt: usize = 0; // where the core mapped each special frame, 0 when not
 let sharedInfoAt: usize = 0;
 let storeAt: usize = 0;
@@ -70,6 +74,11 @@ export function fakeSetGuestKind(k: i32): void {
   guestKind = k;
 }
 
+// The domain's pages (before start_info is mapped): pfn_to_mfn answers below it.
+export function fakeSetNrPages(n: u64): void {
+  nrPages = n;
+}
+
 function memOk(at: usize, len: usize): bool {
   const size = <usize>memory.size() << 16;
   return at <= size && len <= size - at;
@@ -77,8 +86,8 @@ function memOk(at: usize, len: usize): bool {
 
 // The linear offset a frame of the domain's own RAM is at, or -1.
 function offsetOfMfn(mfn: u64): i64 {
-  if (mfn < MFN_BASE) return -1;
-  const off = (mfn - MFN_BASE) << 12;
+  if (mfn < MFN_BASE + LINEAR_PFN) return -1;
+  const off = (mfn - MFN_BASE - LINEAR_PFN) << 12;
   if (!memOk(<usize>off, 4096) || off > 0xffffffff) return -1;
   return <i64>off;
 }
@@ -104,15 +113,15 @@ export function fake_start_info_mfn(): u64 {
 
 export function fake_mfn_of(offset: usize): u64 {
   if (!memOk(offset, 1)) return u64.MAX_VALUE;
-  return MFN_BASE + <u64>(offset >> 12);
+  return MFN_BASE + LINEAR_PFN + <u64>(offset >> 12);
 }
 
 export function fake_pfn_to_mfn(pfn: u64): u64 {
-  return pfn < 65536 ? MFN_BASE + pfn : u64.MAX_VALUE;
+  return pfn < nrPages ? MFN_BASE + pfn : u64.MAX_VALUE;
 }
 
 export function fake_pfn_of(offset: usize): u64 {
-  return memOk(offset, 1) ? <u64>(offset >> 12) : u64.MAX_VALUE;
+  return memOk(offset, 1) ? LINEAR_PFN + <u64>(offset >> 12) : u64.MAX_VALUE;
 }
 
 export function fake_va_of(offset: usize): u64 {
@@ -148,14 +157,14 @@ function writeStartInfo(at: usize): void {
   const magic = pv32 ? "xen-3.0-x86_32p" : "xen-3.0-x86_64";
   for (let i = 0; i < magic.length; i++) store<u8>(at + i, <u8>magic.charCodeAt(i));
   if (pv32) {
-    store<u32>(at + abi.SI32_NR_PAGES, 65536);
+    store<u32>(at + abi.SI32_NR_PAGES, <u32>nrPages);
     store<u32>(at + abi.SI32_SHARED_INFO, <u32>(SHARED_INFO_MFN << 12));
     store<u32>(at + abi.SI32_STORE_MFN, <u32>STORE_MFN);
     store<u32>(at + abi.SI32_STORE_EVTCHN, STORE_PORT);
     store<u32>(at + abi.SI32_CONSOLE_MFN, <u32>CONSOLE_MFN);
     store<u32>(at + abi.SI32_CONSOLE_EVTCHN, CONSOLE_PORT);
   } else {
-    store<u64>(at + abi.SI_NR_PAGES, 65536);
+    store<u64>(at + abi.SI_NR_PAGES, nrPages);
     store<u64>(at + abi.SI_SHARED_INFO, SHARED_INFO_MFN << 12);
     store<u64>(at + abi.SI_STORE_MFN, STORE_MFN);
     store<u32>(at + abi.SI_STORE_EVTCHN, STORE_PORT);
