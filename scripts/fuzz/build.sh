@@ -97,7 +97,7 @@ build_wasm() {
 
 build_native() {
   local t=$1 wasm=$OUT/$1.wasm dir=$OUT/$1 bin=$OUT/$1-fuzz
-  local flavor="asan_module=${FUZZ_ASAN_MODULE:-0}"
+  local flavor="asan=${FUZZ_ASAN:-0} asan_module=${FUZZ_ASAN_MODULE:-0}"
   if ! stale "$bin" && [ "$(cat "$dir/flavor" 2>/dev/null)" = "$flavor" ]; then
     echo "fuzz: $bin is up to date"
     return 0
@@ -116,13 +116,20 @@ build_native() {
   local cflags=(-g -O2 -fsanitize=fuzzer,address -fno-omit-frame-pointer -I "$dir"
     -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000
     -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable)
-  # The generated module gets coverage but, by default, no ASan: every access it makes to
-  # the linear memory is already bounds checked by wasm2c, and ASan would cost ~25% of the
-  # speed for nothing. FUZZ_ASAN_MODULE=1 instruments it too. The driver always has ASan.
-  local modflags=("${cflags[@]}")
-  if [ "${FUZZ_ASAN_MODULE:-0}" != 1 ]; then
-    modflags=("${modflags[@]/-fsanitize=fuzzer,address/-fsanitize=fuzzer}")
+  # By default nothing has ASan. The generated module's every access to the linear memory is
+  # already bounds checked by wasm2c (ASan costs it ~25% for nothing); and ASan's allocator
+  # maps every large block afresh, so libFuzzer's copy of each input (its `new[]` of up to
+  # -max_len bytes) page-faulted on every execution: a third of ext's time
+  # (docs/fuzzing.md). FUZZ_ASAN=1 puts ASan on the driver and the hosted runtime (the only
+  # hand-written C here), FUZZ_ASAN_MODULE=1 on the generated module too.
+  local modflags=("${cflags[@]/-fsanitize=fuzzer,address/-fsanitize=fuzzer}")
+  local linkflag=-fsanitize=fuzzer
+  if [ "${FUZZ_ASAN:-0}" != 1 ] && [ "${FUZZ_ASAN_MODULE:-0}" != 1 ]; then
+    cflags=("${cflags[@]/-fsanitize=fuzzer,address/-fsanitize=fuzzer}")
+  else
+    linkflag=-fsanitize=fuzzer,address
   fi
+  [ "${FUZZ_ASAN_MODULE:-0}" = 1 ] && modflags=("${cflags[@]}")
   clang "${modflags[@]}" -include scripts/fuzz/range-check.h -c "$dir/$t.c" -o "$dir/$t.o"
   # Contract imports: each xen.NAME calls the module's own export fake_NAME (src/fuzz/fakexen.ts)
   # on the driver's instance. Generated from the header wasm2c wrote.
@@ -142,7 +149,7 @@ build_native() {
     -DFUZZ_XEN="$xen" -c scripts/fuzz/driver.c -o "$dir/driver.o"
   clang "${modflags[@]}" -I scripts/hosted -I "$dir" -c "$dir/xen-imports.c" -o "$dir/xen-imports.o"
   clang "${cflags[@]}" -I scripts/hosted -c scripts/hosted/wasm-rt-hosted.c -o "$dir/wasm-rt-hosted.o"
-  clang -fsanitize=fuzzer,address "$dir/$t.o" "$dir/driver.o" "$dir/xen-imports.o" "$dir/wasm-rt-hosted.o" -o "$bin"
+  clang "$linkflag" "$dir/$t.o" "$dir/driver.o" "$dir/xen-imports.o" "$dir/wasm-rt-hosted.o" -o "$bin"
   echo "$flavor" >"$dir/flavor"
   echo "fuzz: $bin"
 }
