@@ -17,7 +17,7 @@
 // ftype) populated with `mkfs.xfs -p` from the same tree.
 // Regression inputs are the nasty cases: loops, overflows, zero sizes, self-references.
 
-import { menulstSeeds, menulstRegressions, kernelSeeds, kernelRegressions, multibootSeeds, multibootRegressions } from "./seeds-loader";
+import { menulstSeeds, menulstRegressions, kernelSeeds, kernelRegressions, multibootSeeds, multibootRegressions, grubcfgSeeds, grubcfgRegressions, xenbusSeeds, xenbusRegressions, layoutSeeds, layoutRegressions } from "./seeds-loader";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, linkSync, openSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -935,7 +935,7 @@ function main(): void {
     writeFileSync(want[1], mode === "expand" ? fromSparse(raw) : toSparse(fromSparse(raw)));
     return;
   }
-  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs", "xfs"];
+  const targets = want.length ? want : ["partitions", "ext", "decompress", "menulst", "kernel", "multiboot", "btrfs", "xfs", "grubcfg", "xenbus", "layout"];
   if (mode !== "corpus" && mode !== "regressions") {
     console.error("usage: seeds.ts corpus|regressions [TARGET...] | expand|sparse IN OUT");
     process.exit(2);
@@ -950,6 +950,9 @@ function main(): void {
         : t === "menulst" ? (mode === "corpus" ? menulstSeeds() : menulstRegressions())
         : t === "kernel" ? (mode === "corpus" ? kernelSeeds() : kernelRegressions())
         : t === "multiboot" ? (mode === "corpus" ? multibootSeeds() : multibootRegressions())
+        : t === "grubcfg" ? (mode === "corpus" ? grubcfgSeeds() : grubcfgRegressions())
+        : t === "layout" ? (mode === "corpus" ? { ...layoutSeeds(), ...layoutRegressions() } : layoutRegressions())
+        : t === "xenbus" ? (mode === "corpus" ? { ...xenbusSeeds(), ...xenbusRegressions() } : xenbusRegressions())
         : t === "btrfs" ? (mode === "corpus" ? btrfsSeeds(work) : btrfsRegressions(work))
         : t === "xfs" ? (mode === "corpus" ? xfsSeeds(work) : xfsRegressions(work)) : null;
       if (!files) throw new Error(`unknown target ${t}`);

@@ -89,12 +89,17 @@ export function loadTarget(target) {
   const bytes = readFileSync(wasmPath);
   const module = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length !== 1 || imports[0].module !== "env" || imports[0].name !== "memory" || imports[0].kind !== "memory") {
-    throw new Error(`${wasmPath}: imports ${JSON.stringify(imports)}; a fuzz entry imports only env.memory`);
+  // env.memory, and contract imports xen.NAME the entry answers itself with an export
+  // fake_NAME (src/fuzz/fakexen.ts): the platform is inside the wasm, this only wires it.
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const xen = imports.filter((i) => i.module === "xen" && i.kind === "function" && exported.has(`fake_${i.name}`)).map((i) => i.name);
+  const others = imports.filter((i) => !(i.module === "env" && i.name === "memory" && i.kind === "memory") && !xen.includes(i.name));
+  if (others.length > 0 || !imports.some((i) => i.module === "env" && i.name === "memory")) {
+    throw new Error(`${wasmPath}: imports ${JSON.stringify(others)}; a fuzz entry imports env.memory and xen.* it answers with fake_*`);
   }
   const wat = readFileSync(join(ROOT, "build/fuzz", `${target}.wat`), "utf8");
   const minPages = Number(wat.match(/\(import "env" "memory" \(memory \$\w+ (\d+)/)?.[1] ?? 1);
-  return { target, module, minPages, map: loadSourceMap(`${wasmPath}.map`) };
+  return { target, module, minPages, xen, map: loadSourceMap(`${wasmPath}.map`) };
 }
 
 function asString(mem, ptr) {
@@ -117,7 +122,10 @@ export function runOne(t, input, selftest = 0) {
   const t0 = performance.now();
   let record = 0;
   try {
-    const inst = new WebAssembly.Instance(t.module, { env: { memory } });
+    const xen = {};
+    let inst;
+    for (const name of t.xen) xen[name] = (...args) => inst.exports[`fake_${name}`](...args);
+    inst = new WebAssembly.Instance(t.module, { env: { memory }, xen });
     const e = inst.exports;
     record = e.fuzz_abort_record() >>> 0;
     const ptr = e.fuzz_alloc(input.length) >>> 0;

@@ -45,13 +45,16 @@ void hosted_memory_reserve(unsigned long mib)
     }
 }
 
+uint64_t hosted_memory_keep = 16u << 20;
+
 void hosted_memory_reset(uint32_t initial_pages)
 {
-    /* memset the first 16 MiB the instances reached, hand the rest back to the kernel, which
+    /* memset the first hosted_memory_keep bytes (16 MiB; the fuzz driver's 64 MiB) the instances
+     * reached, hand the rest back to the kernel, which
      * zero-fills on the next touch. Clearing is the cheaper way for what most inputs reach: a
      * madvise costs a TLB shootdown (an IPI to every CPU of a VM) on every input, 5-10 ms here,
      * where clearing a few MiB that stay resident costs tens of microseconds. */
-    const uint64_t keep = 16u << 20;
+    const uint64_t keep = hosted_memory_keep;
     if (memory_high > keep) {
         madvise(memory_base + keep, memory_high - keep, MADV_DONTNEED);
         memory_high = keep;

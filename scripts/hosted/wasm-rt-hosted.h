@@ -29,6 +29,9 @@ extern uint32_t hosted_abort_record;
 void hosted_memory_reserve(unsigned long mib);
 /* Zero what the last instance used and start over at `initial_pages`. */
 void hosted_memory_reset(uint32_t initial_pages);
+/* How much of the memory reached stays resident between resets (cleared with memset); the
+ * rest is handed back with madvise. 16 MiB unless the program sets it. */
+extern uint64_t hosted_memory_keep;
 
 int hosted_mem_ok(uint64_t at, uint64_t len);
 /* An AssemblyScript string at `ptr` (UTF-16, byte length at ptr - 4) to stderr: ASCII only,

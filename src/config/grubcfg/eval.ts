@@ -13,8 +13,9 @@
 //     device names), multiboot and module (GNU Mach's, as Debian's 10_hurd writes them), boot;
 //   - commands for graphics and firmware accepted, doing nothing (insmod, terminal_*, font...).
 // Anything else is a warning naming the file and line; in an entry being booted it stops it.
-// Bounds: MAX_STEPS commands per run, MAX_CALLS nested function calls or sourced files, loops
-// included; the file sizes the readers accept.
+// Bounds: MAX_STEPS commands per run, MAX_EXPANDED characters of expanded words per run,
+// MAX_CALLS nested function calls or sourced files, loops included; the file sizes the readers
+// accept.
 
 import { Node, N_CMD, N_IF, N_WHILE, N_FOR, N_FUNCTION, N_ENTRY, parseScript } from "./parser";
 import { Token, PART_LIT, PART_VAR, PART_QVAR } from "./lexer";
@@ -26,6 +27,9 @@ import { console } from "../../xen/console";
 import { saveEnv, sayLine } from "../../boot/saved";
 
 export const MAX_STEPS: i32 = 200000;
+// Characters the words of one run may expand to, all commands together: a loop that keeps
+// growing a variable (`x=1$x`) would otherwise take memory quadratic in its steps.
+export const MAX_EXPANDED: i64 = 4 << 20;
 export const MAX_CALLS: i32 = 32;
 export const MAX_ENTRIES: i32 = 256;
 export const MAX_ENV_FILE: u32 = 65536;
@@ -83,6 +87,7 @@ export class Interp {
   warnings: Array<string> = new Array<string>();
   status: i32 = 0;
   steps: i32 = 0;
+  expanded: i64 = 0; // characters fields() produced in this run
   calls: i32 = 0;
   returning: bool = false;
   breaking: i32 = 0;
@@ -181,8 +186,21 @@ export class Interp {
 
   fields(words: Array<Token>): Array<string> {
     const out = new Array<string>();
-    for (let i = 0; i < words.length; i++) this.expand(words[i], out);
+    for (let i = 0; i < words.length && this.expanded <= MAX_EXPANDED; i++) this.expand(words[i], out);
+    for (let i = 0; i < out.length; i++) this.expanded += out[i].length;
     return out;
+  }
+
+  // Past MAX_EXPANDED: stopped as a run out of steps is (nothing more runs).
+  overExpanded(line: i32): bool {
+    if (this.expanded <= MAX_EXPANDED) return false;
+    if (!this.stopped) {
+      const msg = "words expanded to more than " + MAX_EXPANDED.toString() + " characters (a variable that keeps growing?), stopped";
+      if (this.reading) this.warn(line, msg);
+      else this.fatal(line, msg);
+    }
+    this.stopped = true;
+    return true;
   }
 
   block(nodes: Array<Node>): void {
@@ -194,6 +212,7 @@ export class Interp {
 
   step(line: i32): bool {
     this.steps++;
+    if (this.overExpanded(line)) return false;
     if (this.steps > MAX_STEPS) {
       if (!this.stopped) {
         const msg = "more than " + MAX_STEPS.toString() + " commands run (a loop that does not end?), stopped";

@@ -69,7 +69,9 @@ class Parser {
       if (t.kind == TOK_EOF || t.kind == TOK_RBRACE) return out;
       if (t.kind == TOK_WORD && t.isPlain && ends.includes(t.plain)) return out;
       const node = this.statement(depth);
-      if (node != null) out.push(node!);
+      // A statement cut short by a syntax error (`submenu s` without its body, an `if`
+      // without `fi`) is not kept: the evaluator would find parts of it missing.
+      if (node != null && this.error == null) out.push(node!);
       else if (this.error == null) this.pos++; // nothing taken: step on, bounded by the tokens
     }
     return out;
