@@ -65,7 +65,9 @@ $(WASM): $(CORE_SRC) package.json
 	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then \
 	  echo "$@: the core uses floating point"; rm -f $@; exit 1; fi
 
-$(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h: $(WASM)
+# One run makes all three (a grouped target: make -j would otherwise run it once per file,
+# and two wasm2c runs writing core.h at once corrupt it).
+$(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM)
 	@mkdir -p $(W2C)
 	wasm2c -n core $(WASM) -o $(W2C)/core.c
 	cp /usr/include/wasm-rt.h $(W2C)/
@@ -121,7 +123,7 @@ $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
 	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then \
 	  echo "$@: the probe uses floating point"; rm -f $@; exit 1; fi
 
-$(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h: $(PROBE_WASM)
+$(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h &: $(PROBE_WASM)
 	@mkdir -p $(PROBE_W2C)
 	wasm2c -n core $(PROBE_WASM) -o $(PROBE_W2C)/core.c
 	cp /usr/include/wasm-rt.h $(PROBE_W2C)/
