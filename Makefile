@@ -232,8 +232,11 @@ clean:
 # ---- Fuzzing (scripts/fuzz/README.md, docs/fuzzing.md): the parsers under libFuzzer ----------
 #   make fuzz-build       build every target (installs clang + libFuzzer when missing)
 #   make fuzz             a bounded smoke run of each target (FUZZ_SECONDS, default 60)
-#   make fuzz-campaign    one run per target (FUZZ_CAMPAIGN_SECONDS, default 3600; FUZZ_TARGETS=
-#                         to choose), logged to build/fuzz/logs/campaign-<target>.log
+#   make fuzz-campaign    the next part of each target's campaign: one libFuzzer run over the
+#                         target's working corpus until the campaign (all its parts) reaches
+#                         FUZZ_CAMPAIGN_RUNS executions (default 10 M) or the part has run
+#                         FUZZ_CAMPAIGN_SECONDS (default 3600); FUZZ_TARGETS= to choose; logged to
+#                         build/fuzz/logs/campaign-<target>-<part>.log
 #   make fuzz-report      the table of docs/fuzzing.md, from those logs
 .PHONY: fuzz fuzz-build fuzz-campaign fuzz-report
 FUZZ_TARGETS := $(basename $(notdir $(shell grep -l 'export function fuzz_one' src/fuzz/*.ts 2>/dev/null)))
@@ -249,10 +252,15 @@ fuzz: fuzz-build
 	  [ $$st -eq 0 ] || { echo "fuzz $$t: FOUND SOMETHING (exit $$st): $$log, $(BUILD)/fuzz/crashes/$$t/"; exit 1; }; done
 
 FUZZ_CAMPAIGN_SECONDS ?= 3600
+FUZZ_CAMPAIGN_RUNS ?= 10000000
 fuzz-campaign: fuzz-build
-	@mkdir -p $(BUILD)/fuzz/logs; for t in $(FUZZ_TARGETS); do echo "== fuzz campaign $$t: $(FUZZ_CAMPAIGN_SECONDS) s"; \
-	  bash scripts/fuzz/run $$t $(FUZZ_CAMPAIGN_SECONDS) >$(BUILD)/fuzz/logs/campaign-$$t.log 2>&1 || \
-	  echo "fuzz campaign $$t: FOUND SOMETHING: $(BUILD)/fuzz/logs/campaign-$$t.log, $(BUILD)/fuzz/crashes/$$t/"; done
+	@mkdir -p $(BUILD)/fuzz/logs; for t in $(FUZZ_TARGETS); do \
+	  set -- $$(npx tsx scripts/fuzz/report.ts --next $$t $(FUZZ_CAMPAIGN_RUNS) $(BUILD)/fuzz/logs); \
+	  if [ "$$2" = 0 ]; then echo "== fuzz campaign $$t: $(FUZZ_CAMPAIGN_RUNS) executions reached"; continue; fi; \
+	  log=$(BUILD)/fuzz/logs/campaign-$$t-$$1.log; \
+	  echo "== fuzz campaign $$t, part $$1: $$2 executions to go, at most $(FUZZ_CAMPAIGN_SECONDS) s"; \
+	  bash scripts/fuzz/run $$t -runs=$$2 -max_total_time=$(FUZZ_CAMPAIGN_SECONDS) >$$log 2>&1 || \
+	  echo "fuzz campaign $$t: FOUND SOMETHING: $$log, $(BUILD)/fuzz/crashes/$$t/"; done
 
 fuzz-report:
 	@npx tsx scripts/fuzz/report.ts
