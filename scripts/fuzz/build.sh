@@ -61,7 +61,7 @@ install_clang() {
 stale() {
   local out=$1
   [ ! -e "$out" ] && return 0
-  [ -n "$(find src scripts/fuzz/build.sh scripts/fuzz/driver.c scripts/hosted scripts/fuzz/range-check.h scripts/fuzz/asconfig.json -newer "$out" -print -quit)" ]
+  [ -n "$(find src scripts/fuzz/build.sh scripts/fuzz/driver.c scripts/hosted scripts/fuzz/range-check.h scripts/fuzz/coverage-ignore.txt scripts/fuzz/asconfig.json -newer "$out" -print -quit)" ]
 }
 
 build_wasm() {
@@ -130,7 +130,8 @@ build_native() {
     linkflag=-fsanitize=fuzzer,address
   fi
   [ "${FUZZ_ASAN_MODULE:-0}" = 1 ] && modflags=("${cflags[@]}")
-  clang "${modflags[@]}" -include scripts/fuzz/range-check.h -c "$dir/$t.c" -o "$dir/$t.o"
+  clang "${modflags[@]}" -fsanitize-coverage-ignorelist=scripts/fuzz/coverage-ignore.txt \
+    -include scripts/fuzz/range-check.h -c "$dir/$t.c" -o "$dir/$t.o"
   # Contract imports: each xen.NAME calls the module's own export fake_NAME (src/fuzz/fakexen.ts)
   # on the driver's instance. Generated from the header wasm2c wrote.
   local xen=0

@@ -515,6 +515,19 @@ export function diskByte(vbd: u32, offset: u64): u8 {
   return <u8>((offset * 7 + (offset >> 9) * 13 + <u64>vbd) & 0xff);
 }
 
+// One sector of diskByte's bytes: they step by 7 (mod 256) from the sector's first, so they are
+// 512 consecutive bytes of a pattern of 7j (mod 256) from j = first / 7 (183 is 7's inverse
+// mod 256). Reads and their checks copy and compare whole sectors from it, not byte by byte.
+let sectorPattern: usize = 0;
+export function diskSector(vbd: u32, sector: u64): usize {
+  if (sectorPattern == 0) {
+    sectorPattern = heap.alloc(768);
+    for (let j: u32 = 0; j < 768; j++) store<u8>(sectorPattern + j, <u8>(j * 7));
+  }
+  const first = <u32>diskByte(vbd, sector * 512);
+  return sectorPattern + ((first * 183) & 0xff);
+}
+
 export class FakeDisk {
   vbd: u32;
   front: string;
@@ -638,7 +651,10 @@ export class FakeDisk {
       const last = <u32>load<u8>(s + 5);
       if (page < 0 || first > last || last > 7) return false;
       if (off / 512 + <u64>(last - first + 1) > this.sectors) return false;
-      for (let b: u32 = first * 512; b < (last + 1) * 512; b++) store<u8>(<usize>page + b, diskByte(this.vbd, off++));
+      for (let b: u32 = first * 512; b < (last + 1) * 512; b += 512) {
+        memory.copy(<usize>page + b, diskSector(this.vbd, off / 512), 512);
+        off += 512;
+      }
     }
     return true;
   }
