@@ -58,9 +58,12 @@ setup:
 	@v=$$(wasm2c --version); [ "$$v" = "$(WABT_VERSION)" ] || \
 	  { echo "wasm2c $$v found; pvboot is built against Debian's wabt $(WABT_VERSION)"; exit 1; }
 
-$(WASM): $(CORE_SRC) package.json
+$(WASM): $(CORE_SRC) package.json scripts/wasm-pack-data.mjs
 	@mkdir -p $(BUILD)
 	npx asc --config asconfig.json --target release
+	@# Zeros need no data segment in a memory that starts zeroed (scripts/wasm-pack-data.mjs;
+	@# build/pvboot.wat shows asc's segments, before packing).
+	node scripts/wasm-pack-data.mjs $@ $@
 	@# The core is integer-only: a float would make the -mno-sse build fail far from its cause.
 	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then \
 	  echo "$@: the core uses floating point"; rm -f $@; exit 1; fi
