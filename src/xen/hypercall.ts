@@ -100,6 +100,11 @@ export declare function mmuext_op(ops: usize, count: u32): i32;
 @external("xen", "set_timer_op")
 export declare function set_timer_op(timeout: u64): i32;
 
+// XENMEM_memory_map: up to len/24 entries {u64 addr; u64 size; u32 type; u32 0} at `buf`; the
+// number written. PV platforms answer -ENOSYS (docs/contract.md).
+@external("xen", "memory_map")
+export declare function memory_map(buf: usize, len: u32): i32;
+
 // The jump into the next kernel with the handoff record at `handoff` (docs/contract.md).
 // Returns only when the record is refused.
 @external("xen", "start_kernel")

@@ -462,6 +462,12 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       return 0;
     },
 
+    // PV domains have no memory map to ask for (docs/contract.md): -ENOSYS, no hypercall.
+    memory_map(buf: number, len: number): number {
+      count("memory_map");
+      return -abi.ENOSYS;
+    },
+
     start_kernel(handoff: number, len: number): number {
       count("start_kernel");
       handoff >>>= 0;
