@@ -26,11 +26,12 @@ GZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.gz)
 GZ_FLAGS := -9 -n
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
-# against its wasm2c output, for the next kernel's view of the handoff.
+# against its wasm2c output, for the next kernel's view of the handoff; probe-pvh.elf with the
+# PVH shim (test/xen/pvh.test.ts).
 PROBE_DIR := $(BUILD)/probe
 PROBE_WASM := $(BUILD)/probe.wasm
 PROBE_W2C := $(PROBE_DIR)/wasm2c
-PROBE_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/probe-$(a).elf)
+PROBE_IMAGES := $(foreach a,$(ARCHS) pvh,$(BUILD)/probe-$(a).elf)
 
 # wasm2c's generated names and runtime API changed after 1.0.32 (w2c_ prefix): pin it.
 WABT_VERSION := 1.0.32
@@ -140,7 +141,7 @@ $(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h &: $(PROBE_WA
 	  [ -n "$$pages" ] || { echo "no imported memory in $(PROBE_WASM)"; exit 1; }; \
 	  echo "#define CORE_MIN_PAGES $$pages" > $(PROBE_W2C)/core-memory.h
 
-$(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),probe,$(PROBE_W2C),$(PROBE_DIR)/$(a))))
+$(foreach a,$(ARCHS) pvh,$(eval $(call IMAGE_RULES,$(a),probe,$(PROBE_W2C),$(PROBE_DIR)/$(a))))
 
 # The real-Xen files one after another (each takes the machine's one QEMU slot; a file waiting
 # for it would spend its test timeouts waiting), the rest in parallel before them.

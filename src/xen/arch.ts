@@ -7,6 +7,7 @@ import { guest_kind } from "./hypercall";
 
 export const GUEST_PV64: i32 = 0; // x86_64 PV
 export const GUEST_PV32: i32 = 1; // x86_32 PAE PV (a compat guest of 64-bit Xen)
+export const GUEST_PVH: i32 = 2; // PVH (build/pvboot-pvh.elf): x86_64 layouts, no PV MMU
 
 let kind: i32 = -1;
 
@@ -18,6 +19,11 @@ export function guestKind(): i32 {
 // True in a 32-bit PAE domain.
 export function pv32(): bool {
   return guestKind() == GUEST_PV32;
+}
+
+// True in a PVH domain.
+export function pvh(): bool {
+  return guestKind() == GUEST_PVH;
 }
 
 // The image a kernel of the other width needs, by its file name (build/pvboot-x86_*.elf).

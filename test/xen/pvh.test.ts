@@ -8,13 +8,19 @@
 //   what the emulator lists on the same image;
 // - contract: the behaviour table (pvboot.debug=contract) run by the PVH shim: guest kind 2, the
 //   memory map, no PV MMU;
+// - probe: the probe kernel built with the PVH shim (build/probe-pvh.elf), booted by xl itself
+//   with a ramdisk: the baseline of what a PVH kernel finds (start_info as the shim translates
+//   hvm_start_info, the module's bytes, the memory map, only the console's and xenstore's ports
+//   open, only the toolstack's two grants); pvboot's PVH handoff must leave the same;
 // - pf, ud, de, gp, hcpage: the PVH shim's faults made on purpose, each reported on the console
 //   ring with its vector, error code, rip (the image's debug_fault_KIND symbol) and, for the
 //   page fault, cr2, then the domain crashed by the shim (xl: "crash"), not by Xen.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +32,9 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const IMAGE = join(ROOT, "build/pvboot-pvh.elf");
 const IMAGE_GZ = join(ROOT, "build/pvboot-pvh.elf.gz");
 const SYMBOLS = join(ROOT, "build/pvh/pvboot.elf"); // the same image before `make` stripped it
+const PROBE = join(ROOT, "build/probe-pvh.elf");
+const PROBE_ARGS = "probe.run=direct two  spaces";
+const RAMDISK = randomBytes(96 * 1024 + 123);
 const BANNER = /^pvboot 0\.1\.0 \(xen-3\.0-x86_64\) on Xen 4\.17\.\d+.*, domU, (256|64) MiB$/;
 const DISK_LINE = /^pvboot: hd0: vbd 51712 \(xvda\), 8 MiB \(16384 sectors\), 512-byte sectors, read-write$/;
 
@@ -87,6 +96,7 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     writeFileSync(join(root, "hello.txt"), "hello from a PVH domain\n");
     writeFileSync(join(root, "boot", "grub", "menu.lst"), MENU_LST);
     makeDisk(join(dir, "disk.img"), 8, [{ fsType: "ext4", sizeMiB: 6, dir: root }]);
+    writeFileSync(join(dir, "rd.bin"), RAMDISK);
     const pvh = { type: "pvh" as const, hotplug: "block-quick" as const };
     const guests: GuestSpec[] = [
       { ...pvh, name: "menu", kernel: IMAGE_GZ, disk: join(dir, "disk.img"),
@@ -95,6 +105,8 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
           /Booting 'power off'/, /^pvboot: powering off$/] },
       { ...pvh, name: "lister", kernel: IMAGE, disk: join(dir, "disk.img"), extra: "pvboot.tool=ls pvboot.path=/",
         expect: [BANNER, DISK_LINE, /^\x02pvboot-exit 0$/] },
+      { ...pvh, name: "probe", kernel: PROBE, ramdisk: join(dir, "rd.bin"), extra: PROBE_ARGS, memoryMB: 64,
+        expect: [/^probe: done$/] },
       { ...pvh, name: "contract", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=contract",
         expect: [/^pvboot: contract: table ends$/] },
       ...KINDS.map((kind) => ({ ...pvh, name: kind, kernel: IMAGE_GZ, memoryMB: 64, extra: `pvboot.debug=shim-${kind}`,
@@ -115,7 +127,7 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     expect(run.ok, run.reason).toBe(true);
     for (const g of run.guests) {
       expect(g.ok, `${g.name}: ${g.lines.map((l) => l.text).join(" | ")}`).toBe(true);
-      expect(g.ended, g.name).toBe(["menu", "lister", "contract"].includes(g.name) ? "poweroff" : "crash");
+      expect(g.ended, g.name).toBe(["menu", "lister", "contract", "probe"].includes(g.name) ? "poweroff" : "crash");
     }
     // Each crash was the shim's own, after its report: Xen killed nothing.
     expect(run.xen.lines.filter((l) => /Unhandled|Triple fault/.test(l))).toEqual([]);
@@ -151,6 +163,36 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     expect(rows.get("va_of = pfn_of << 12")).toBe("consistent");
     expect(rows.get("map_frame page's own frame rw")).toBe("0");
     expect(rows.get("map_frame no RAM (mfn 0xfffffff)")).toBe("-22");
+  });
+
+  it("hands a PVH kernel started by xl its command line, module, memory map and only Xen's ports", () => {
+    const t = texts("probe");
+    const field = (line: string, name: string) => line.match(new RegExp(`(?:^| )${name}=(\\S+)`))?.[1];
+    const si = t.find((l) => l.startsWith("probe: start_info "))!;
+    expect(si, t.join(" | ")).toBeDefined();
+    expect(field(si, "magic")).toBe("xen-3.0-x86_64");
+    expect(field(si, "mod_len")).toBe(String(RAMDISK.length));
+    expect(field(si, "pt_base")).toBe("0x0");
+    expect(t).toContain(`probe: cmdline ${PROBE_ARGS}`);
+    const hex = (n: number) => "0x" + n.toString(16).padStart(8, "0");
+    expect(t).toContain(`probe: initrd size=${RAMDISK.length} crc32=${hex(crc32(RAMDISK))}`);
+    // the memory map: RAM entries whose pages are start_info's nr_pages
+    const count = t.find((l) => l.startsWith("probe: memmap count="))!;
+    expect(count, t.join(" | ")).toBeDefined();
+    expect(Number(field(count, "count"))).toBeGreaterThan(0);
+    expect(field(count, "ram_pages")).toBe(field(si, "nr_pages"));
+    expect(t.some((l) => /^probe: memmap 0 addr=0x0 size=0x[0-9a-f]+ type=1$/.test(l)), t.join(" | ")).toBe(true);
+    // open ports: exactly the console's and xenstore's
+    const open = t.filter((l) => /^probe: evtchn port=\d+ status=(?!closed)/.test(l)).map((l) => field(l, "port")).sort();
+    expect(open).toEqual([field(si, "console_evtchn"), field(si, "store_evtchn")].sort());
+    // grants: v1, live only the toolstack's reserved entries (0: console, 1: xenstore, for dom0)
+    const gnt = t.find((l) => l.startsWith("probe: gnttab version="))!;
+    expect(field(gnt, "version")).toBe("1");
+    expect(field(gnt, "live")).toBe("2");
+    const grants = t.filter((l) => l.startsWith("probe: grant ref="));
+    expect(grants.map((l) => [field(l, "ref"), field(l, "domid"), field(l, "frame")])).toEqual([
+      ["0", "0", field(si, "console_mfn")], ["1", "0", field(si, "store_mfn")]]);
+    expect(t.find((l) => l.startsWith("probe: xenstore watch="))).toMatch(/ foreign=0$/);
   });
 
   it("reports each fault of the shim in order, then crashes the domain itself", () => {
