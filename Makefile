@@ -10,13 +10,15 @@
 #   make bench      every benchmark under scripts/bench, one line per figure
 #   make deb        build/pvboot_VERSION_all.deb: the compressed images, xl.cfg examples, the man page
 
-# ARCHS: the arches `make` builds every image for (pvboot-ARCH.elf, probe-ARCH.elf). ARCH: the
+# ARCHS: the PV arches `make` builds every image for (pvboot-ARCH.elf, probe-ARCH.elf). ARCH: the
 # host's, whose codegen flags the hosted builds (the decompressor benchmark) use.
+# PVH (issue 23): build/pvboot-pvh.elf(.gz), the same core with the shim of boot/pvh.
 ARCH ?= x86_64
 ARCHS := x86_64 x86_32
 BUILD := build
 WASM := $(BUILD)/pvboot.wasm
 IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
+PVH_IMAGES := $(BUILD)/pvboot-pvh.elf $(BUILD)/pvboot-pvh.elf.gz
 # The compressed images: gzip, the one format xl's libxenguest (4.17) unpacks for a raw
 # kernel file; xz, lzma, zstd, lz4, bzip2 and lzo it unpacks only as a Linux bzImage's payload.
 # docs/image.md has the figures.
@@ -24,11 +26,12 @@ GZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.gz)
 GZ_FLAGS := -9 -n
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
-# against its wasm2c output, for the next kernel's view of the handoff.
+# against its wasm2c output, for the next kernel's view of the handoff; probe-pvh.elf with the
+# PVH shim (test/xen/pvh.test.ts).
 PROBE_DIR := $(BUILD)/probe
 PROBE_WASM := $(BUILD)/probe.wasm
 PROBE_W2C := $(PROBE_DIR)/wasm2c
-PROBE_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/probe-$(a).elf)
+PROBE_IMAGES := $(foreach a,$(ARCHS) pvh,$(BUILD)/probe-$(a).elf)
 
 # wasm2c's generated names and runtime API changed after 1.0.32 (w2c_ prefix): pin it.
 WABT_VERSION := 1.0.32
@@ -39,8 +42,15 @@ CC := gcc
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 CFLAGS_x86_64 := -m64 -mno-red-zone -mcmodel=small
 CFLAGS_x86_32 := -m32 -march=i686
+CFLAGS_pvh := $(CFLAGS_x86_64)
 LDFLAGS_x86_64 := -m elf_x86_64
 LDFLAGS_x86_32 := -m elf_i386
+LDFLAGS_pvh := $(LDFLAGS_x86_64)
+# The shim's folders per image kind, besides boot/*.c (what every kind shares): boot/pv for
+# both PV widths, then the arch's own.
+SHIM_DIRS_x86_64 := boot/pv boot/x86_64
+SHIM_DIRS_x86_32 := boot/pv boot/x86_32
+SHIM_DIRS_pvh := boot/pvh
 # x86_32 links libgcc for the 64-bit divisions wasm2c's code makes (gcc-multilib's 32-bit one).
 LIBS_x86_32 = $(shell $(CC) -m32 -print-libgcc-file-name)
 # How the core (and the shim) is compiled: also what build/bench/decompress compiles its
@@ -51,7 +61,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures deb
-all: setup $(IMAGES) $(GZ_IMAGES) $(PROBE_IMAGES)
+all: setup $(IMAGES) $(GZ_IMAGES) $(PROBE_IMAGES) $(PVH_IMAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -83,15 +93,15 @@ $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM)
 define IMAGE_RULES
 $(2)_$(1)_CFLAGS := -nostdlib -nostdinc -isystem $$(GCC_INCLUDE) -Iboot/include -Iboot -Iboot/$(1) \
   $$(filter-out $$(CFLAGS_$$(ARCH)),$$(CFLAGS_CODEGEN)) $$(CFLAGS_$(1)) -I$(3)
-$(2)_$(1)_SRC := $$(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(1)/*)
-$(2)_$(1)_OBJ := $$(patsubst boot/%.c,$(4)/%.o,$$(wildcard boot/*.c) $$(wildcard boot/$(1)/*.c)) \
-  $$(patsubst boot/%.S,$(4)/%.o,$$(wildcard boot/$(1)/*.S))
+$(2)_$(1)_SRC := $$(wildcard boot/*.c boot/*.h boot/include/*.h $$(addsuffix /*,$$(SHIM_DIRS_$(1))))
+$(2)_$(1)_OBJ := $$(patsubst boot/%.c,$(4)/%.o,$$(wildcard boot/*.c $$(addsuffix /*.c,$$(SHIM_DIRS_$(1))))) \
+  $$(patsubst boot/%.S,$(4)/%.o,$$(wildcard $$(addsuffix /*.S,$$(SHIM_DIRS_$(1)))))
 
 $(4)/%.o: boot/%.c $$($(2)_$(1)_SRC) $(3)/core.h $(3)/core-memory.h
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$($(2)_$(1)_CFLAGS) -include $(3)/core-memory.h -c $$< -o $$@
 
-$(4)/$(1)/%.o: boot/$(1)/%.S
+$(4)/%.o: boot/%.S $$($(2)_$(1)_SRC)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$($(2)_$(1)_CFLAGS) -D__ASSEMBLY__ -c $$< -o $$@
 
@@ -108,7 +118,7 @@ $$(BUILD)/$(2)-$(1).elf: $(4)/$(2).elf
 	objcopy --strip-all $$< $$@
 	@echo "$$@: $$$$(stat -c %s $$@) bytes"
 endef
-$(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
+$(foreach a,$(ARCHS) pvh,$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
 
 $(BUILD)/pvboot-%.elf.gz: $(BUILD)/pvboot-%.elf
 	gzip $(GZ_FLAGS) -c $< > $@.tmp && mv $@.tmp $@
@@ -134,7 +144,7 @@ $(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h &: $(PROBE_WA
 	  [ -n "$$pages" ] || { echo "no imported memory in $(PROBE_WASM)"; exit 1; }; \
 	  echo "#define CORE_MIN_PAGES $$pages" > $(PROBE_W2C)/core-memory.h
 
-$(foreach a,$(ARCHS),$(eval $(call IMAGE_RULES,$(a),probe,$(PROBE_W2C),$(PROBE_DIR)/$(a))))
+$(foreach a,$(ARCHS) pvh,$(eval $(call IMAGE_RULES,$(a),probe,$(PROBE_W2C),$(PROBE_DIR)/$(a))))
 
 # The real-Xen files one after another (each takes the machine's one QEMU slot; a file waiting
 # for it would spend its test timeouts waiting), the rest in parallel before them.
@@ -228,7 +238,7 @@ deb: setup $(GZ_IMAGES)
 	@bash scripts/deb/build.sh
 
 clean:
-	rm -rf $(foreach a,$(ARCHS),$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.gz \
+	rm -rf $(foreach a,$(ARCHS) pvh,$(BUILD)/$(a)) $(W2C) $(WASM) $(BUILD)/pvboot.wat $(BUILD)/pvboot-*.elf $(BUILD)/pvboot-*.elf.gz \
 	  $(PROBE_DIR) $(PROBE_WASM) $(BUILD)/probe.wat $(BUILD)/probe-*.elf \
 	  $(BUILD)/deb $(BUILD)/pvboot_*.deb
 

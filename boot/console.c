@@ -37,6 +37,12 @@ void shim_write(const char *s, size_t len)
         /* dom0, or a domU before shim_console_init: Xen's console (a domU's shows up in Xen's
          * log only on a debug hypervisor or with guest_loglvl=all). */
         hypercall3(__HYPERVISOR_console_io, CONSOLEIO_write, len, s);
+#ifdef ARCH_DEBUG_PORT
+        /* PVH: also Xen's debug port, which Xen prints for any HVM domain ("(d1) ...",
+         * with guest_loglvl=all) where a release build refuses a domU's console_io. */
+        for (i = 0; i < len; i++)
+            __asm__ volatile("outb %0, %1" :: "a"(s[i]), "Nd"((uint16_t)ARCH_DEBUG_PORT));
+#endif
         return;
     }
     port = start_info->console.domU.evtchn;

@@ -21,19 +21,12 @@ void wasm_rt_init(void) {}
 bool wasm_rt_is_initialized(void) { return true; }
 void wasm_rt_free(void) {}
 
-/* Everything from first_free_pfn up, less the page tables that will map it. */
-void runtime_init_memory(unsigned long first_free_pfn)
+/* Where the linear memory starts (va = pfn << 12) and how far it may grow, in wasm pages:
+ * each kind's start (boot/pv/main.c, boot/pvh/main.c) works it out. */
+void runtime_place_memory(unsigned long base_pfn, unsigned long limit_pages)
 {
-    unsigned long pages = start_info->nr_pages;
-    unsigned long reserve = (pages + 511) / 512 + (pages + 512 * 512 - 1) / (512 * 512) + 2;
-    linear_base_pfn = first_free_pfn;
-    linear_limit_pages = (pages - reserve - first_free_pfn) / FRAMES_PER_WASM_PAGE;
-    if (linear_limit_pages > MAX_WASM_PAGES)
-        linear_limit_pages = MAX_WASM_PAGES;
-    /* x86_32: mapped at va = pfn << 12, the memory must end below the hypervisor's hole */
-    if (first_free_pfn + linear_limit_pages * FRAMES_PER_WASM_PAGE > ARCH_VIRT_LIMIT_PFN)
-        linear_limit_pages = (ARCH_VIRT_LIMIT_PFN - first_free_pfn) / FRAMES_PER_WASM_PAGE;
-    arch_set_table_floor(first_free_pfn + linear_limit_pages * FRAMES_PER_WASM_PAGE);
+    linear_base_pfn = base_pfn;
+    linear_limit_pages = limit_pages > MAX_WASM_PAGES ? MAX_WASM_PAGES : limit_pages;
 }
 
 void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages)

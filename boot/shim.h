@@ -6,13 +6,17 @@
 #include <stdint.h>
 #include "xen.h"
 
+/* PV: Xen's start_info page; PVH: the one the shim fills in x86_64 PV's layout. */
 extern struct start_info *start_info;
-extern struct shared_info_page *shared_info;
-extern uint8_t shared_info_page[PAGE_SIZE]; /* vcpu 0's vcpu_info at offset 0 */
+extern uint8_t *shared_info_va; /* vcpu 0's vcpu_info at offset 0 */
 
 /* The core's linear memory: pfns from linear_base_pfn up, mapped at va = pfn << 12. */
 extern unsigned long linear_base_pfn;
 uint8_t *linear_ptr(uint32_t offset, uint32_t len); /* NULL when outside the memory */
+void *linear_array(uint32_t offset, uint32_t count, uint32_t size); /* likewise, no overflow */
+int valid_mfn(uint64_t mfn);
+void runtime_place_memory(unsigned long base_pfn, unsigned long limit_pages);
+void shim_run_core(void) __attribute__((noreturn)); /* boot/main.c: the core, never back */
 
 void shim_panic(const char *why) __attribute__((noreturn));
 void shim_write(const char *s, size_t len);
@@ -44,15 +48,16 @@ void shim_debug_fault_at_jump(void);  /* pvboot.shim-fault=jump: a page fault at
 
 uint64_t shim_clock_ns(void);
 
-void arch_mm_init(struct start_info *si, unsigned long first_free_pfn);
-unsigned long arch_mapped_end_pfn(void);
-void arch_set_table_floor(unsigned long pfn);
+/* The arch_ functions below marked PV exist in the PV arches only. */
+void arch_mm_init(struct start_info *si, unsigned long first_free_pfn); /* PV */
+unsigned long arch_mapped_end_pfn(void); /* PV */
+void arch_set_table_floor(unsigned long pfn); /* PV */
 void arch_map_ram(unsigned long pfn, unsigned long end);
 int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);
-unsigned long arch_l4_mfn(void);
-void traps_init(void);           /* HYPERVISOR_set_trap_table with the arch's stubs */
+unsigned long arch_l4_mfn(void); /* PV */
+void traps_init(void);           /* PV: set_trap_table with the arch's stubs; PVH: the IDT */
 void arch_hypercall_page_fill(void);  /* the page as Xen would write it, when Xen did not */
 void arch_debug_fault(const char *kind); /* "pf", "ud", "de", "gp" */
 /* The jump (boot/<arch>/trampoline.S): never returns. */

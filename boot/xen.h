@@ -51,6 +51,7 @@
 #define GNTTABOP_set_version 8
 #define GNTTABOP_get_version 10
 
+#define ENOMEM 12
 #define EFAULT 14
 #define EINVAL 22
 #define ENOSYS 38

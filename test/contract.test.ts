@@ -50,8 +50,9 @@ function coreDeclarations(): Map<string, Sig> {
   return decls;
 }
 
-function shimDefinitions(): Map<string, Sig> {
-  const src = read("boot/imports.c");
+// The imports one kind's shim defines: boot/imports.c (every kind's) and its folder's imports.c.
+function shimDefinitions(kind: "pv" | "pvh"): Map<string, Sig> {
+  const src = read("boot/imports.c") + read(`boot/${kind}/imports.c`);
   const defs = new Map<string, Sig>();
   const c = (t: string): ValType[] => (t === "void" ? [] : t === "u64" ? ["i64"] : t === "u32" ? ["i32"] : (() => { throw new Error(`C type ${t}`); })());
   for (const m of src.matchAll(/^(u32|u64|void) Z_xenZ_(\w+)\(XEN((?:, (?:u32|u64) \w+)*)\)$/gm)) {
@@ -102,11 +103,13 @@ describe("the core-shim contract", () => {
     }
   });
 
-  it("is implemented by the native shim", () => {
-    const defs = shimDefinitions();
-    expect([...defs.keys()].sort()).toEqual([...imports.keys()].sort());
-    for (const [name, sig] of defs) expect(sigText(sig), name).toBe(sigText(imports.get(name)!));
-  });
+  for (const kind of ["pv", "pvh"] as const) {
+    it(`is implemented by the native shim (boot/${kind})`, () => {
+      const defs = shimDefinitions(kind);
+      expect([...defs.keys()].sort()).toEqual([...imports.keys()].sort());
+      for (const [name, sig] of defs) expect(sigText(sig), name).toBe(sigText(imports.get(name)!));
+    });
+  }
 
   // The table's rows at one width in the emulator: "IMPORT CASE" -> result.
   function table(arch: "x86_64" | "x86_32"): [string, string][] {

@@ -6,10 +6,12 @@
 //
 //   tsx scripts/xen-host/guests.ts --disk DISK [--name NAME] [--kernel FILE] [--ramdisk FILE]
 //       [--extra ARG] [--memory MB] [--expect REGEX ...] [--key 'AFTER=>SEND' ...]
-//       [--hotplug block|block-quick] [--pv32] [--timeout S] [--quiet]
+//       [--hotplug block|block-quick] [--pv32] [--pvh] [--dmesg N] [--timeout S] [--quiet]
 //
 // --pv32 (hypervisor: "pv32") boots the hypervisor built with CONFIG_PV32 (xen-pv32.ts), which
 // runs 32-bit PV guests; by default Debian's own hypervisor runs (64-bit guests only).
+// --pvh makes the guest a PVH domain (type = "pvh"; kernel e.g. build/pvboot-pvh.elf.gz).
+// --dmesg N: at the end, the guest's xl log and the last N lines of `xl dmesg`.
 // Without --expect the run waits for the guest to end and says how it ended.
 
 import { execFileSync } from "node:child_process";
@@ -32,6 +34,10 @@ export const PVBOOT_ELF_X86_32 = PVBOOT_IMAGE_X86_32.replace(/\.gz$/, "");
 
 export interface GuestSpec {
   name: string;                 // [a-z0-9-]+: the domain's name and the line prefix
+  // The domain's type (default "pv"). A "pvh" guest also gets cpuid = "host,rdtscp=0": under
+  // QEMU TCG, Xen's SVM code without NRIPS mis-decodes RDTSCP exits and the guest takes #GP
+  // (README.md here).
+  type?: "pv" | "pvh";
   kernel?: string;              // default: build/pvboot-x86_64.elf.gz
   ramdisk?: string;
   disk?: string;                // a raw image, given to the guest as xvda (read-write)
@@ -106,7 +112,8 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string,
   const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   const lines = [
     `name = ${q(g.name)}`,
-    `type = "pv"`,
+    `type = ${q(g.type ?? "pv")}`,
+    ...(g.type === "pvh" ? [`cpuid = "host,rdtscp=0"`] : []),
     `kernel = ${q(`/guest/${kernelName}`)}`,
     ...(ramdiskName ? [`ramdisk = ${q(`/guest/${ramdiskName}`)}`] : []),
     `memory = ${g.memoryMB ?? 256}`,
@@ -268,13 +275,15 @@ async function main(): Promise<void> {
       key: { type: "string", multiple: true },
       hotplug: { type: "string", default: "block" },
       pv32: { type: "boolean", default: false },
+      pvh: { type: "boolean", default: false },
+      dmesg: { type: "string", default: "0" },
       timeout: { type: "string", default: "180" },
       quiet: { type: "boolean", default: false },
     },
   });
   const expect = (values.expect ?? []).map((s) => new RegExp(s));
   const r = await runGuests([{
-    name: values.name, disk: values.disk, kernel: values.kernel, ramdisk: values.ramdisk, extra: values.extra,
+    name: values.name, type: values.pvh ? "pvh" : "pv", disk: values.disk, kernel: values.kernel, ramdisk: values.ramdisk, extra: values.extra,
     memoryMB: Number(values.memory), expect, hotplug: values.hotplug as GuestSpec["hotplug"],
     keys: (values.key ?? []).map((k) => {
       const at = k.indexOf("=>");
@@ -283,7 +292,7 @@ async function main(): Promise<void> {
     }),
   }], {
     timeoutMs: Number(values.timeout) * 1000, echo: !values.quiet, waitForEnd: expect.length === 0,
-    hypervisor: values.pv32 ? "pv32" : "debian",
+    hypervisor: values.pv32 ? "pv32" : "debian", xenDmesg: Number(values.dmesg),
   });
   const s = (ms: number) => (ms < 0 ? "-" : (ms / 1000).toFixed(1));
   for (const g of r.guests) {

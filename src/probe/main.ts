@@ -5,7 +5,10 @@
 // every port) and pending bits, the grant table, xenstore (watch events, the vbd's states).
 // One line per fact, each starting "probe: "; test/xen/probe.test.ts parses them. Built for
 // both widths (probe-x86_64.elf, probe-x86_32.elf): on x86_32 it reads the compat start_info
-// and shared_info and walks the PAE tables from the L3 (the l4= flag set is then "-").
+// and shared_info and walks the PAE tables from the L3 (the l4= flag set is then "-"). Built
+// with the PVH shim too (probe-pvh.elf): there it reports the memory map (xen.memory_map) where
+// a PV domain's page tables are walked, and the module at the physical address the shim
+// reports (hvm_start_info's first).
 //
 // Nothing is changed before it is looked at: shared_info's pending bits, the port states and
 // the grant-table version are taken before the first console line (the console's own event
@@ -18,12 +21,12 @@ import { console } from "../xen/console";
 import { xenstore, xsErrorName } from "../xen/xenstore";
 import { shutdown } from "../xen/sched";
 import { deadlineAfterMs } from "../xen/time";
-import { event_channel_op, grant_table_op, gnttab_setup_table, map_frame, unmap_frame, pfn_to_mfn, start_info_mfn } from "../xen/hypercall";
+import { event_channel_op, grant_table_op, gnttab_setup_table, map_frame, unmap_frame, pfn_to_mfn, start_info_mfn, memory_map } from "../xen/hypercall";
 import { allocPages } from "../lib/pages";
 import { crc32 } from "../lib/crc32";
 import { Text } from "../lib/text";
 import "../lib/abort";
-import { pv32 } from "../xen/arch";
+import { pv32, pvh } from "../xen/arch";
 
 const PAGE: u64 = 4096;
 const NR_PORTS: u32 = 64; // ports 0..63: the statuses reported
@@ -54,7 +57,8 @@ export function pvboot_main(): void {
   window = allocPages(1);
 
   reportStartInfo();
-  reportLayout();
+  if (pvh()) reportMemoryMap();
+  else reportLayout();
   reportModules();
   reportEvents();
   reportGrants();
@@ -173,6 +177,28 @@ function reportStartInfo(): void {
   const n = startInfo.cmdLineLength();
   say(p().str("cmdline ").bytes(startInfo.cmdLine, n));
   say(p().str("cmdline_len=").u(n));
+}
+
+// --- PVH: the memory map, as XENMEM_memory_map gives it (docs/contract.md, xen.memory_map) ---
+
+const MAX_MEMMAP: u32 = 128;
+
+function reportMemoryMap(): void {
+  const buf = heap.alloc(MAX_MEMMAP * 24);
+  const n = memory_map(buf, MAX_MEMMAP * 24);
+  if (n < 0) {
+    say(p().str("memmap error rc=").i(n));
+    return;
+  }
+  let ram: u64 = 0;
+  for (let i: i32 = 0; i < n; i++) {
+    const e = buf + <usize>i * 24;
+    const t = p().str("memmap ").u(i).str(" addr=").hex(load<u64>(e)).str(" size=").hex(load<u64>(e + 8));
+    say(t.str(" type=").u(load<u32>(e + 16)));
+    if (load<u32>(e + 16) == 1) ram += load<u64>(e + 8);
+  }
+  say(p().str("memmap count=").u(<u32>n).str(" ram_pages=").u(ram >> 12));
+  heap.free(buf);
 }
 
 // --- layout and page tables (docs/loader.md: the new domain, x86_64 or x86_32 PAE) ---
