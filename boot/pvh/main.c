@@ -22,6 +22,9 @@
 
 struct start_info *start_info;
 static uint8_t start_info_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+/* Where in that page the first 56 bytes of Xen's hvm_start_info are copied (docs/contract.md). */
+#define PVH_SI_HVM_START_INFO 0xf00
+#define PVH_HVM_START_INFO_SIZE 56
 
 struct e820_entry pvh_e820[PVH_MAX_E820];
 unsigned pvh_nr_e820;
@@ -175,6 +178,9 @@ static void fill_start_info(const struct hvm_start_info *h)
         si->mod_start = m[0].paddr;
         si->mod_len = m[0].size;
     }
+    /* Xen's hvm_start_info itself, for what the PV layout has no field for: the ACPI RSDP the
+     * next kernel needs (docs/contract.md, PVH_SI_HVM_START_INFO). */
+    memcpy(start_info_page + PVH_SI_HVM_START_INFO, h, PVH_HVM_START_INFO_SIZE);
 }
 
 static void copy_cmdline(const struct hvm_start_info *h)

@@ -79,6 +79,11 @@ export const PVH_SPECIAL_PAGES = 8;
 export const PVH_CONSOLE_GFN = 0xfeff8;
 export const PVH_STORE_GFN = 0xfeffb;
 export const PVH_MMIO_HOLE = 0xfc000000;
+// Where the emulated Xen says the ACPI RSDP is (in the reserved special range; there are no
+// tables behind it: the checks only follow the address into hvm_start_info).
+export const PVH_RSDP = PVH_SPECIAL_FIRST * 4096 + 0x7000;
+// The shim's copy of Xen's hvm_start_info in the start_info page.
+export const PVH_SI_HVM_START_INFO = 0xf00;
 export const HVM_PARAM_STORE_PFN = 1, HVM_PARAM_STORE_EVTCHN = 2, HVM_PARAM_CONSOLE_PFN = 17, HVM_PARAM_CONSOLE_EVTCHN = 18;
 export const E820_RAM = 1, E820_RESERVED = 2;
 // Pages below the PVH linear memory kept for the shim: its image at 1 MiB, its page tables and
@@ -446,6 +451,10 @@ export class Domain {
     u64(SI.console_mfn, PVH_CONSOLE_GFN);
     u64(SI.console_evtchn, CONSOLE_EVTCHN);
     b.set(new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1), SI.cmd_line);
+    // The shim's copy of Xen's hvm_start_info (docs/contract.md): magic, version 1, rsdp_paddr.
+    v.setUint32(PVH_SI_HVM_START_INFO, 0x336ec578, true);
+    v.setUint32(PVH_SI_HVM_START_INFO + 4, 1, true);
+    v.setBigUint64(PVH_SI_HVM_START_INFO + 32, BigInt(PVH_RSDP), true);
   }
 
   private writeStartInfo32(): void {

@@ -9,7 +9,7 @@
 import { PAGE } from "./abi";
 import * as abi from "./abi";
 import type { Domain, MemmapEntry } from "./domain";
-import { E820_RAM } from "./domain";
+import { E820_RAM, PVH_RSDP } from "./domain";
 import { DomainJumped, type HandoffRecord } from "./imports";
 import { Fail, teardownChecks, type HandoffExpect } from "./handoff";
 import { PT_LOAD, PT_NOTE, SHT_NOTE, readElf, readNotes, type ElfNote } from "../elf";
@@ -266,6 +266,7 @@ export function checkPvhHandoff(dom: Domain, record: HandoffRecord, expect: Hand
     if (report.magic !== HVM_START_MAGIC) fail(`magic is ${hex(report.magic)}, not ${hex(HVM_START_MAGIC)}`);
     if (report.version !== 1) fail(`version is ${report.version}, not 1 (the memory map needs version 1)`);
     if (report.flags !== 0) fail(`flags is ${hex(report.flags)}, not 0`);
+    if (report.rsdp_paddr !== BigInt(PVH_RSDP)) fail(`rsdp_paddr is ${hex(report.rsdp_paddr)}, not Xen's ${hex(PVH_RSDP)}`);
     if (v.getUint32(52, true) !== 0) fail("the reserved field after memmap_entries is not 0");
   });
 

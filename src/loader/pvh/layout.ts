@@ -8,6 +8,7 @@
 // where it was read) or the trampoline; a layout where no such order exists is refused.
 
 import { memory_map, pfn_of } from "../../xen/hypercall";
+import { startInfo } from "../../xen/start_info";
 import { KernelImage } from "../kernel";
 import { hex } from "../elf";
 import { attemptPages, memoryTop } from "../../lib/attempt";
@@ -244,7 +245,7 @@ export function buildPvhDomain(img: KernelImage, initrd: usize, initrdLen: u64, 
   store<u32>(p + 12, initrdLen > 0 ? 1 : 0);
   store<u64>(p + 16, initrdLen > 0 ? d.startInfo + <u64>MODLIST_AT : 0);
   store<u64>(p + 24, d.startInfo + <u64>cmdAt);
-  store<u64>(p + 32, 0); // rsdp_paddr: not known to the core (Linux then searches for it)
+  store<u64>(p + 32, xenRsdp()); // rsdp_paddr: the ACPI tables Xen made for this domain
   store<u64>(p + 40, d.memmapEntries > 0 ? d.startInfo + <u64>MEMMAP_AT : 0);
   store<u32>(p + 48, d.memmapEntries);
   store<u32>(p + 52, 0);
@@ -299,4 +300,15 @@ export function describePvh(d: PvhDomain): string {
   if (d.initrdLen > 0) s += ", initrd at " + range(d.initrdPhys, d.initrdLen);
   s += ", hvm_start_info at " + hex(d.startInfo) + " (" + d.memmapEntries.toString() + " memory map entries), entry " + hex(d.entry);
   return s;
+}
+
+// In PVH the shim copies the hvm_start_info Xen gave it to offset 0xf00 of the start_info page
+// (docs/contract.md): its rsdp_paddr is passed on, or 0 when there is none (Linux then scans
+// for the RSDP and, not finding it in a PVH domain, comes up without ACPI: no local APIC for
+// Xen's event callback, so its xenbus never connects).
+const SI_HVM_START_INFO: usize = 0xf00;
+function xenRsdp(): u64 {
+  const h = startInfo.page + SI_HVM_START_INFO;
+  if (load<u32>(h) != HVM_START_MAGIC || load<u32>(h + 4) < 1) return 0;
+  return load<u64>(h + 32);
 }
