@@ -179,14 +179,19 @@ $(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm
 	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
 
+# The reference libraries it runs in the same process (scripts/bench/decompress-lib.c) are
+# Debian's: zlib1g-dev, liblzma-dev, libzstd-dev, liblz4-dev, libbz2-dev, liblzo2-dev.
+BENCH_LIBS := -lz -llzma -lzstd -llz4 -lbz2 -llzo2
 $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/decompress.c \
+    scripts/bench/decompress-lib.c scripts/bench/decompress-lib.h \
     scripts/hosted/wasm-rt-hosted.c scripts/hosted/wasm-rt-hosted.h
 	$(CC) $(CFLAGS_CODEGEN) -c $(BENCH)/decompress-c/bench.c -o $(BENCH)/decompress-c/bench.o
 	$(CC) $(CFLAGS_CODEGEN) -c boot/string.c -o $(BENCH)/decompress-c/string.o
 	$(CC) $(BENCH_HOST_CFLAGS) -I$(BENCH)/decompress-c -c scripts/bench/decompress.c -o $(BENCH)/decompress-c/main.o
+	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/bench/decompress-lib.c -o $(BENCH)/decompress-c/lib.o
 	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/hosted/wasm-rt-hosted.c -o $(BENCH)/decompress-c/wasm-rt-hosted.o
 	$(CC) -no-pie -o $@ $(BENCH)/decompress-c/string.o $(BENCH)/decompress-c/bench.o \
-	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/wasm-rt-hosted.o
+	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/lib.o $(BENCH)/decompress-c/wasm-rt-hosted.o $(BENCH_LIBS)
 
 # The read-all benchmarks' programs (scripts/bench/xfs-read-all.ts, btrfs-read-all.ts run them):
 # one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts) built the same way as
