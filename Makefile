@@ -8,6 +8,8 @@
 #   make test       all tests (unit, emulator, real Xen under QEMU)
 #   make demo       boot a sample disk in the emulator
 #   make bench      every benchmark under scripts/bench, one line per figure
+#   make bench-xen  every benchmark under scripts/bench-xen, on the real Xen test host
+#   make bench-xen-memory  the smallest memory each loader boots with (scripts/bench-xen-memory)
 #   make deb        build/pvboot_VERSION_all.deb: the compressed images, xl.cfg examples, the man page
 
 # ARCHS: the PV arches `make` builds every image for (pvboot-ARCH.elf, probe-ARCH.elf). ARCH: the
@@ -60,7 +62,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 
-.PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures deb
+.PHONY: all setup test test-unit test-xen demo bench bench-xen bench-xen-memory clean xen-host fixtures deb
 all: setup $(IMAGES) $(GZ_IMAGES) $(PROBE_IMAGES) $(PVH_IMAGES)
 
 setup:
@@ -192,14 +194,19 @@ $(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm
 	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
 
+# The reference libraries it runs in the same process (scripts/bench/decompress-lib.c) are
+# Debian's: zlib1g-dev, liblzma-dev, libzstd-dev, liblz4-dev, libbz2-dev, liblzo2-dev.
+BENCH_LIBS := -lz -llzma -lzstd -llz4 -lbz2 -llzo2
 $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/decompress.c \
+    scripts/bench/decompress-lib.c scripts/bench/decompress-lib.h \
     scripts/hosted/wasm-rt-hosted.c scripts/hosted/wasm-rt-hosted.h
 	$(CC) $(CFLAGS_CODEGEN) -c $(BENCH)/decompress-c/bench.c -o $(BENCH)/decompress-c/bench.o
 	$(CC) $(CFLAGS_CODEGEN) -c boot/string.c -o $(BENCH)/decompress-c/string.o
 	$(CC) $(BENCH_HOST_CFLAGS) -I$(BENCH)/decompress-c -c scripts/bench/decompress.c -o $(BENCH)/decompress-c/main.o
+	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/bench/decompress-lib.c -o $(BENCH)/decompress-c/lib.o
 	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/hosted/wasm-rt-hosted.c -o $(BENCH)/decompress-c/wasm-rt-hosted.o
 	$(CC) -no-pie -o $@ $(BENCH)/decompress-c/string.o $(BENCH)/decompress-c/bench.o \
-	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/wasm-rt-hosted.o
+	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/lib.o $(BENCH)/decompress-c/wasm-rt-hosted.o $(BENCH_LIBS)
 
 # The read-all benchmarks' programs (scripts/bench/xfs-read-all.ts, btrfs-read-all.ts run them):
 # one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts) built the same way as
@@ -232,6 +239,11 @@ $(foreach f,xfs btrfs,$(eval $(call FS_BENCH_RULES,$(f))))
 # why, until build/pvboot-x86_32.elf is built).
 bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
+
+# The smallest memory each loader boots with (scripts/bench-xen-memory/): 18 guest boots, longer
+# than the rest of bench-xen together, so not part of it.
+bench-xen-memory: all xen-host
+	@bash scripts/run-benches.sh scripts/bench-xen-memory
 
 # The Debian package (scripts/deb/build.sh): every compressed image, checked with lintian.
 deb: setup $(GZ_IMAGES)

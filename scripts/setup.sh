@@ -3,7 +3,8 @@
 # the toolchain (Debian's wabt pinned by the Makefile, gcc, and gcc-multilib for the 32-bit
 # libgcc pvboot-x86_32.elf links), the tools the tests use to make real images and data
 # (e2fsprogs, xfsprogs, btrfs-progs, compressors, debootstrap and fdisk), QEMU for the real-Xen tests,
-# lintian for make deb, and npm ci.
+# lintian for make deb, the compression libraries' -dev packages the decompressor benchmark
+# links against, and npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,14 @@ have openssl || need+=(openssl)
 # make deb (scripts/deb/build.sh): dpkg-deb builds it, lintian checks it.
 have dpkg-deb || need+=(dpkg)
 have lintian || need+=(lintian)
+# The decompressor benchmark's reference libraries (build/bench/decompress links them).
+have_dev() { [ -e "/usr/include/$1" ]; }
+have_dev zlib.h || need+=(zlib1g-dev)
+have_dev lzma.h || need+=(liblzma-dev)
+have_dev zstd.h || need+=(libzstd-dev)
+have_dev lz4.h || need+=(liblz4-dev)
+have_dev bzlib.h || need+=(libbz2-dev)
+have_dev lzo/lzo1x.h || need+=(liblzo2-dev)
 have node || need+=(nodejs)
 have npm || need+=(npm)
 

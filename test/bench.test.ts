@@ -40,6 +40,19 @@ describe("benchmarks", () => {
     if (r.status !== 0) expect(lines[1]).toMatch(/^fs-read-all-btrfs: ratio [\d.]+ is over 1\.5$/);
   }, 300_000);
 
+  // One format on the cached kernel, one run each: pvboot and liblz4 in one process, both
+  // outputs checked against the original by the benchmark. Its ratio is printed, not judged
+  // here: the benchmark itself exits 1 past the issue's bound of 1.2.
+  it("decompress runs pvboot against the C library and prints the figure", () => {
+    const r = spawnSync("npx", ["tsx", script("decompress.ts")], {
+      encoding: "utf8", env: { ...process.env, PVBOOT_BENCH_ONLY: "^decompress-kernel-lz4$", PVBOOT_BENCH_RUNS: "1" },
+    });
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0], r.stderr).toMatch(/^decompress-kernel-lz4 pvboot [\d.]+ liblz4 [\d.]+ ratio [\d.]+$/);
+    if (r.status !== 0) expect(lines[1]).toMatch(/^decompress-kernel-lz4: ratio [\d.]+ is over 1\.2$/);
+    else expect(lines).toHaveLength(1);
+  }, 300_000);
+
   // `make bench` and `make bench-xen` run their folder through scripts/run-benches.sh.
   it("the runner make uses fails when one benchmark fails, after running the others", () => {
     const dir = mkdtempSync(join(tmpdir(), "pvboot-benches-"));

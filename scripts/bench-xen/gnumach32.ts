@@ -40,7 +40,8 @@ const mods = hurdModules(
 );
 const dir = mkdtempSync(join(tmpdir(), "pvboot-bench-gnumach32-"));
 try {
-  const ps = statSync(PVBOOT_ELF_X86_32).size // the uncompressed ELF, as pvgrub2's, gs = statSync(pvgrub2).size;
+  // the uncompressed ELF, as pvgrub2's
+  const ps = statSync(PVBOOT_ELF_X86_32).size, gs = statSync(pvgrub2).size;
   console.log(`image-size-x86_32 pvboot ${ps} pvgrub2 ${gs} ratio ${ratio(ps, gs)}`);
 
   const disk = machDisk(join(dir, "hurd.img"), join(dir, "root"), mach.gz, mods, { grubCfg: true });

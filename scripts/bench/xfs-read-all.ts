@@ -4,7 +4,13 @@
 //              directory, read every file in 1 MiB pieces;
 //   xfs-mount  the kernel's own XFS: a fresh read-only loop mount of the same image, every file
 //              read with cat (find | xargs cat > /dev/null).
-// Best of 3 each, in seconds; ratio = pvboot / xfs-mount. The image is made once into
+// Issue 21 names xfs_db as the peer, but Debian 12's xfs_db (xfsprogs 6.1) cannot read a file's
+// contents: it has no command that writes them out (no rdump or cat); the closest is
+// `inode N` + `dblock K` + `type data` + `print`, a hex dump of one filesystem block per
+// command, which would time xfs_db's hex formatting, not reading. So the peer is the kernel's
+// reader, and the benchmark prints a "#" line saying so.
+// Best of 3 each, runs interleaved (pvboot, mount, pvboot, ...), in seconds; ratio = pvboot /
+// xfs-mount. The image is made once into
 // build/cache/bench/ with mkfs.xfs and a loop mount (root), from scripts/bench/lib/fs-tree.ts's
 // tree; both readers must find all of its files and bytes.
 //
@@ -51,27 +57,24 @@ function seconds(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+// One run of the peer, on a fresh mount.
 function timeMount(want: { files: number; bytes: number }): number {
-  let best = Infinity;
   mkdirSync(mnt, { recursive: true });
-  for (let r = 0; r < RUNS; r++) {
-    execFileSync("mount", ["-o", "loop,ro", image, mnt]);
-    try {
-      const t0 = process.hrtime.bigint();
-      const out = execFileSync("sh", ["-c", `find . -type f -print0 | xargs -0 cat | wc -c`], { cwd: mnt, encoding: "utf8", maxBuffer: 1 << 20 });
-      const s = seconds(t0);
-      if (Number(out.trim()) !== want.bytes) throw new Error(`xfs-mount read ${out.trim()} bytes, want ${want.bytes}`);
-      best = Math.min(best, s);
-    } finally {
-      execFileSync("umount", [mnt]);
-    }
+  execFileSync("mount", ["-o", "loop,ro", image, mnt]);
+  try {
+    const t0 = process.hrtime.bigint();
+    const out = execFileSync("sh", ["-c", `find . -type f -print0 | xargs -0 cat | wc -c`], { cwd: mnt, encoding: "utf8", maxBuffer: 1 << 20 });
+    const s = seconds(t0);
+    if (Number(out.trim()) !== want.bytes) throw new Error(`xfs-mount read ${out.trim()} bytes, want ${want.bytes}`);
+    return s;
+  } finally {
+    execFileSync("umount", [mnt]);
   }
-  return best;
 }
 
+// One run of pvboot's reader.
 function timePvboot(want: { files: number; bytes: number }): number {
-  execFileSync("make", ["-s", "build/bench/xfs-read-all"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-  const r = spawnSync(join(ROOT, "build/bench/xfs-read-all"), [image, String(RUNS)], { encoding: "utf8" });
+  const r = spawnSync(join(ROOT, "build/bench/xfs-read-all"), [image, "1"], { encoding: "utf8" });
   const m = /files (\d+) bytes (\d+) sum \S+ best ([\d.]+)/.exec(r.stdout);
   if (r.status !== 0 || !m) throw new Error(`xfs-read-all failed: ${r.stdout}${r.stderr}`);
   if (Number(m[1]) !== want.files || Number(m[2]) !== want.bytes) throw new Error(`pvboot read ${m[1]} files, ${m[2]} bytes; want ${JSON.stringify(want)}`);
@@ -82,7 +85,13 @@ if (process.getuid && process.getuid() !== 0) {
   console.log("fs-read-all-xfs: skipped (needs root for the loop mount)");
 } else {
   const want = prepare();
-  const peer = timeMount(want);
-  const ours = timePvboot(want);
+  execFileSync("make", ["-s", "build/bench/xfs-read-all"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  let ours = Infinity, peer = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    ours = Math.min(ours, timePvboot(want));
+    peer = Math.min(peer, timeMount(want));
+  }
+  console.log("# fs-read-all-xfs: the peer is the kernel's XFS on a loop mount, not xfs_db: xfs_db 6.1 " +
+    "(Debian 12) has no command that reads out a file's contents, only a hex dump of one block per command");
   console.log(`fs-read-all-xfs pvboot ${ours.toFixed(3)} xfs-mount ${peer.toFixed(3)} ratio ${(ours / peer).toFixed(2)}`);
 }

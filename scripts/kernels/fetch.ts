@@ -6,6 +6,8 @@
 //                   32-bit PAE PV ELF the Hurd runs
 //   busybox32()     busybox-static:i386's /bin/busybox: a real i386 static ELF program, for
 //                   GNU Mach's multiboot modules
+//   withDebianKernelPackage(fn)  fn(root) over that kernel package unpacked in a temporary
+//                   directory (removed afterwards); its name is debianKernelPackage()
 // The i386 packages need i386 as a dpkg foreign architecture: it is added (and the package
 // lists updated) the first time one is fetched.
 //
@@ -77,7 +79,7 @@ function cached(name: string, pkg: string, re: RegExp, conv: (b: Buffer) => Buff
 }
 
 // linux-image-amd64 is a metapackage: its dependency names the real image package.
-function debianKernelPackage(): string {
+export function debianKernelPackage(): string {
   const deps = execFileSync("apt-cache", ["depends", "linux-image-amd64"], { encoding: "utf8" });
   const m = deps.match(/Depends: (linux-image-[0-9][^\s]*-amd64)/);
   if (!m) throw new Error(`cannot find the kernel package linux-image-amd64 depends on:\n${deps}`);
@@ -87,6 +89,22 @@ function debianKernelPackage(): string {
 export function debianKernel(): string {
   const pkg = debianKernelPackage();
   return cached(`vmlinuz-${pkg.replace(/^linux-image-/, "")}`, pkg, /^boot\/vmlinuz-/);
+}
+
+export function withDebianKernelPackage<T>(fn: (root: string) => T): T {
+  const pkg = debianKernelPackage();
+  mkdirSync(KERNEL_CACHE, { recursive: true });
+  const work = join(KERNEL_CACHE, `tmp-${process.pid}-${pkg}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work);
+  try {
+    const deb = aptDownload(pkg, work);
+    const root = join(work, "root");
+    execFileSync("dpkg", ["-x", deb, root], { stdio: "pipe" });
+    return fn(root);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 export function gnuMach(): string {

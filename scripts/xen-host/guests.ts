@@ -64,6 +64,11 @@ export interface GuestResult {
   matchedMs: number[];          // per expect, when (ms since QEMU start), or -1
   createMs: number;             // when dom0 said "NAME: xl create", or -1
   ended?: string;               // poweroff, crash, ... (only when the run waited for the end)
+  domid?: number;               // the domain's id, as dom0 said after xl create
+  // With blkbackStats: dom0's blkback counts for this guest's disk over the domain's whole
+  // life, summed over every ring connection (a loader's, then the kernel's): read, write and
+  // out-of-request counts (/sys/bus/xen-backend/devices/vbd-*/statistics/ as blkback logs them).
+  blkback?: { rd: number; wr: number; oo: number };
   lines: GuestLine[];           // everything the guest printed, without the prefix
 }
 
@@ -99,6 +104,13 @@ export interface GuestsOptions {
   // into this folder as SOURCE-BASENAME (e.g. to check pvboot's saved defaults with e2fsck).
   // What dom0 had not written back when QEMU ended is not there: only flushed writes are.
   keepDisks?: string;
+  // Count every guest's block requests on dom0's side: blkback's own statistics (the counters
+  // /sys/bus/xen-backend/devices/vbd-*/statistics/ shows). Those counters are per ring and
+  // vanish when a frontend disconnects (a loader handing over to its kernel), so the run turns
+  // on blkback's log_stats, with which each ring's thread logs its counts when it stops (and
+  // every 10 s, starting again from 0), and sums the logged counts per domain after the
+  // guests have gone. Needs oneAtATime or waitForEnd (a guest's counts are read once it ended).
+  blkbackStats?: boolean;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -131,7 +143,7 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string,
 // mounts from its virtio disk. Guests given the same disk share one copy, so what one guest
 // writes (pvboot's saved defaults) the next one given that disk sees; the kernels booted here
 // mount theirs read-only. Returns each disk's name in /guest by its source path.
-async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0, oneAtATime = false): Promise<Map<string, string>> {
+async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number, xenDmesg = 0, oneAtATime = false, blkbackStats = false): Promise<Map<string, string>> {
   const g0 = join(dir, "guest");
   mkdirSync(g0, { recursive: true });
   const kernels = new Map<string, string>();
@@ -142,6 +154,7 @@ async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number
     return name;
   };
   const script = ["# written by scripts/xen-host/guests.ts"];
+  if (blkbackStats) script.push(...BLKBACK_STATS_ON);
   for (const g of guests) {
     if (!NAME.test(g.name)) throw new Error(`guest name '${g.name}': use [a-z0-9-]`);
     const kernel = resolve(g.kernel ?? PVBOOT_IMAGE);
@@ -162,10 +175,27 @@ async function stageRun(guests: GuestSpec[], dir: string, finishTimeoutS: number
     if (oneAtATime) script.push(`gone ${g.name} ${g.timeoutS ?? finishTimeoutS}`);
   }
   if (xenDmesg > 0) script.push(`XEN_DMESG=${xenDmesg}`);
+  if (blkbackStats) script.push(...BLKBACK_STATS_REPORT(finishTimeoutS));
   script.push(`finish ${finishTimeoutS}`, "");
   writeFileSync(join(g0, "run.sh"), script.join("\n"));
   return disks;
 }
+
+// run.sh lines (dom0's /init sources run.sh, dom0-init.ts) for blkbackStats: turn blkback's
+// log_stats on before the first guest; at the end, once every guest has gone and its backend
+// has been removed, each logged line "xen-blkback: (DOMID.DEV-RING): oo N | rd N | wr N | ..."
+// as "pvboot-host: blkback DOMID DEV oo N rd N wr N".
+const BLKBACK_STATS_ON = [
+  "echo 1 > /sys/module/xen_blkback/parameters/log_stats || say 'blkback: cannot turn log_stats on'",
+];
+const BLKBACK_STATS_REPORT = (timeoutS: number) => [
+  `end=$(($(date +%s) + ${timeoutS}))`,
+  "while [ \"$(xenstore-list /local/domain | grep -vx 0 | wc -l)\" != 0 ] || ls -d /sys/bus/xen-backend/devices/vbd-* >/dev/null 2>&1; do",
+  "  [ \"$(date +%s)\" -ge $end ] && break",
+  "  sleep 0.2",
+  "done",
+  "dmesg | sed -n 's/.*xen-blkback: (\\([0-9]*\\)\\.\\([^)]*\\)): *oo *\\([0-9]*\\) *| *rd *\\([0-9]*\\) *| *wr *\\([0-9]*\\).*/pvboot-host: blkback \\1 \\2 oo \\3 rd \\4 wr \\5/p'",
+];
 
 // An ext4 image of DIR with room to spare (no journal: it lives for one run).
 function makeRunDisk(dir: string, out: string): void {
@@ -185,7 +215,8 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
   const work = join(defaultCacheDir, `run-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
-    const diskNames = await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0, !!opts.oneAtATime);
+    if (opts.blkbackStats && !opts.oneAtATime && !opts.waitForEnd) throw new Error("runGuests: blkbackStats needs oneAtATime or waitForEnd");
+    const diskNames = await stageRun(guests, join(work, "files"), Math.ceil(timeoutMs / 1000), opts.xenDmesg ?? 0, !!opts.oneAtATime, !!opts.blkbackStats);
     const drive = join(work, "guests.ext4");
     makeRunDisk(join(work, "files", "guest"), drive);
 
@@ -199,7 +230,8 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
     // Whole-line expectations for runXen: the guests' lines, and the end of the run.
     const expect: RegExp[] = [];
     for (const g of guests) for (const re of g.expect ?? []) expect.push(new RegExp(`^\\[${g.name}\\] ${re.source.startsWith("^") ? re.source.slice(1) : `.*${re.source}`}`, re.flags));
-    if (opts.waitForEnd || expect.length === 0) expect.push(/^pvboot-host: all guests done$/);
+    if (opts.waitForEnd || opts.blkbackStats || expect.length === 0) expect.push(/^pvboot-host: all guests done$/);
+    const byDomid = new Map<number, GuestResult>();
 
     const xen = await runXen({
       xen: hypervisor,
@@ -234,6 +266,17 @@ export async function runGuests(guests: GuestSpec[], opts: GuestsOptions = {}): 
           let h: RegExpMatchArray | null;
           if (/^pvboot-host: xl ready/.test(text)) xlReadyMs = ms;
           else if ((h = text.match(/^pvboot-host: ([a-z0-9-]+): xl create$/)) && byName.has(h[1])) byName.get(h[1])!.r.createMs = ms;
+          else if ((h = text.match(/^pvboot-host: ([a-z0-9-]+): created, domid (\d+)$/)) && byName.has(h[1])) {
+            const r = byName.get(h[1])!.r;
+            r.domid = Number(h[2]);
+            byDomid.set(r.domid, r);
+          } else if ((h = text.match(/^pvboot-host: blkback (\d+) \S+ oo (\d+) rd (\d+) wr (\d+)$/)) && byDomid.has(Number(h[1]))) {
+            const r = byDomid.get(Number(h[1]))!;
+            r.blkback ??= { rd: 0, wr: 0, oo: 0 };
+            r.blkback.oo += Number(h[2]);
+            r.blkback.rd += Number(h[3]);
+            r.blkback.wr += Number(h[4]);
+          }
           else if ((h = text.match(/^pvboot-host: ([a-z0-9-]+): ended: (\S+)$/)) && byName.has(h[1])) byName.get(h[1])!.r.ended = h[2];
           else if (text === "pvboot-host: all guests done") allDone = true;
         }
