@@ -64,7 +64,7 @@ describe("pvboot-pvh boots Debian's kernel in a PVH domU of real Xen", () => {
     expect(run.ok, `${run.reason}\n${run.guests.map((g) => `${g.name}: ${lines(g).slice(-30).join(" | ")}`).join("\n")}`).toBe(true);
     const t = lines(guest("pvh")).join("\n");
     expect(t).toContain(" Booting 'Debian GNU/Linux (PVH)'");
-    expect(t).toMatch(/image: xz -> ELF64 x86_64/);
+    expect(t).toMatch(/image: bzImage \(boot protocol [\d.]+, xz payload\) -> ELF64 x86_64, \d+ bytes, Xen notes \(PT_NOTE\): PVH, entry 0x[0-9a-f]+/);
   });
 
   it("leaves nothing the kernel complains about: its xenbus, event-channel and grant messages are the direct boot's", () => {
