@@ -48,6 +48,18 @@ describe("fuzz campaign report", () => {
     expect(table([c])).toContain("| ext | 2 | 2026-12-05 17:00 | 2000 | 10.5 M (10500000) | 5250 | 760 | 901 | 1 |");
   });
 
+  it("counts a part interrupted with SIGINT by its final stats", () => {
+    const text = [
+      `#1000000\tREDUCE cov: 300 ft: 900 corp: 50/4Kb lim: 4096 exec/s: 2500 rss: 40Mb`,
+      "==7== libFuzzer: run interrupted; exiting",
+      "stat::number_of_executed_units: 1000000",
+      "stat::average_exec_per_sec:     2500",
+      "",
+    ].join("\n");
+    const p = parseLog("xenbus", text, new Date("2026-12-05T18:00:00Z"));
+    expect([p.executions, p.seconds, p.execPerSec, p.edges, p.findings]).toEqual([1_000_000, 400, 2500, 300, 0]);
+  });
+
   it("says the next part and the executions still to run", () => {
     const dir = mkdtempSync(join(tmpdir(), "pvboot-fuzz-report-"));
     writeFileSync(join(dir, "campaign-kernel-1.log"), log(3_000_000, 600, 900, 300));

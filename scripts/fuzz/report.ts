@@ -38,14 +38,20 @@ export function parseLog(target: string, text: string, mtime: Date): Campaign {
     edges = Number(m[1]);
     corpus = Number(m[2]);
   }
+  // A part stopped by its time or run bound says "Done N runs in S second(s)"; one interrupted
+  // (SIGINT, to end a sitting) prints only the final stats: its seconds follow from them.
+  const executions = num(/stat::number_of_executed_units:\s*(\d+)/);
+  const execPerSec = num(/stat::average_exec_per_sec:\s*(\d+)/);
+  const done = text.match(/^Done \d+ runs in (\d+) second/m);
+  const seconds = done ? Number(done[1]) : execPerSec > 0 ? Math.round(executions / execPerSec) : 0;
   const findings = (text.match(/^==\d+== ERROR: libFuzzer:|^ERROR: libFuzzer:|^==\d+==\s*ERROR: libFuzzer/gm) ?? []).length;
   return {
     target,
     parts: 1,
     date: mtime.toISOString().slice(0, 16).replace("T", " "),
-    seconds: num(/^Done \d+ runs in (\d+) second/m),
-    executions: num(/stat::number_of_executed_units:\s*(\d+)/),
-    execPerSec: num(/stat::average_exec_per_sec:\s*(\d+)/),
+    seconds,
+    executions,
+    execPerSec,
     corpus,
     edges,
     findings,
