@@ -21,6 +21,15 @@ describe("grub.cfg: bounds and warnings", () => {
     expect(r.full.warnings).toEqual(["grub.cfg:4: more than 200000 commands run (a loop that does not end?), stopped"]);
   });
 
+  it("a grub.cfg sourcing itself twice stops at the bytes its sourced files may take", () => {
+    // Each call parses anew and the calls double at every level: bounded by the steps alone,
+    // the parses took all memory (a grubcfg fuzzer finding, test/fuzz/grubcfg/).
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "menuentry 'first' {\n linux /k\n}\nsource /boot/grub/grub.cfg\nsource /boot/grub/grub.cfg\n" })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries[0].title).toBe("first");
+    expect(r.full.warnings.at(-1)).toMatch(/^grub.cfg:4: source: more than 1048576 bytes of sourced files \(a file that sources itself\?\), stopped$/);
+  });
+
   it("a function calling itself stops at 32 calls deep", () => {
     const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "function f {\n  f\n}\nf\nmenuentry 'ok' {\n linux /k\n}\n" })]);
     expect(r.status, r.stderr).toBe(0);

@@ -116,13 +116,14 @@ class MemFiles extends FileAccess {
   }
 }
 
-// A tenth of the loader's bounds (MAX_STEPS, MAX_EXPANDED): inputs that loop to the bound reach
+// A tenth of the loader's bounds (MAX_STEPS, MAX_EXPANDED; MAX_SOURCED an eighth): inputs that loop to the bound reach
 // the same code (the run stopped, its warning) ten times sooner. Measured in docs/fuzzing.md.
 const FUZZ_STEPS: i32 = 20000;
 const FUZZ_EXPANDED: i64 = 512 << 10;
+const FUZZ_SOURCED: i64 = 128 << 10;
 
 export function fuzz_one(ptr: usize, len: usize): void {
-  setEvalLimits(FUZZ_STEPS, FUZZ_EXPANDED);
+  setEvalLimits(FUZZ_STEPS, FUZZ_EXPANDED, FUZZ_SOURCED);
   const files = new MemFiles();
   // grub.cfg up to the first NUL, then "path\ntext" pieces.
   let at: usize = 0;
