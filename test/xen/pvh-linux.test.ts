@@ -45,12 +45,22 @@ describe("pvboot-pvh boots Debian's kernel in a PVH domU of real Xen", () => {
     const expectLinux = (cmdline: RegExp) => [new RegExp(`^${MARKER}$`), cmdline,
       new RegExp(`^initrd: file: ${HELLO}$`), /^initrd: dmesg done$/];
     const pvh = { type: "pvh" as const, hotplug: "block-quick" as const, memoryMB: 256 };
+    const direct = { ...pvh, name: "pvh-direct", kernel: host.kernel, ramdisk: initrd, disk: join(dir, "a.img"),
+      extra: "console=hvc0 quiet pvh=1", expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet pvh=1$/) };
+    const opts = { host, timeoutMs: 900_000, echo: !!process.env.PVBOOT_ECHO, oneAtATime: true, xenDmesg: 60 };
     run = await runGuests([
       { ...pvh, name: "pvh", kernel: IMAGE_GZ, disk: join(dir, "a.img"),
         expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet pvh=1$/) },
-      { ...pvh, name: "pvh-direct", kernel: host.kernel, ramdisk: initrd, disk: join(dir, "a.img"),
-        extra: "console=hvc0 quiet pvh=1", expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet pvh=1$/) },
-    ], { host, timeoutMs: 900_000, echo: !!process.env.PVBOOT_ECHO, oneAtATime: true, xenDmesg: 60 });
+      direct,
+    ], opts);
+    // xl's own PVH boot of the kernel, the reference, crashed once in four runs under TCG
+    // before its initramfs mounted xvda1 (no pvboot involved): boot it once more then.
+    if (!guest("pvh-direct").ok) {
+      console.error(`pvh-direct failed (${guest("pvh-direct").ended}); booting the reference again`);
+      const again = await runGuests([direct], opts);
+      run = { ...run, ok: guest("pvh").ok && again.ok, reason: guest("pvh").ok ? again.reason : run.reason,
+        guests: [guest("pvh"), ...again.guests] };
+    }
     if (!run.ok) console.error(run.xen.lines.slice(-60).join("\n"));
     const s = (ms: number) => (ms / 1000).toFixed(1);
     for (const g of run.guests) console.log(`${g.name}: xl create at ${s(g.createMs)} s, initramfs +${s((g.matchedMs[0] ?? NaN) - g.createMs)} s`);
