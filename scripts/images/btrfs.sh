@@ -28,6 +28,10 @@ case $name in mini*) kind=mini ;; esac
 node "$here/btrfs-tree.mjs" "$tree" $([ $kind = mini ] && echo mini)
 size=256M
 [ $kind = mini ] && size=128M   # mkfs.btrfs's smallest with DUP metadata is ~110 MiB
+# The mini images (fuzz seeds) have 4 KiB nodes and single metadata: each node once and small,
+# so that the sparse input stays small (scripts/fuzz/seeds.ts).
+nodes="-n 16384"
+[ $kind = mini ] && nodes="-n 4096 -m single"
 
 img=$work/img
 truncate -s "$size" "$img"
@@ -46,14 +50,15 @@ fill_mounted() {
 
 case $name in
   n4k-single) mkfs -n 4096 -s 4096 -m single -d single -r "$tree" ;;
-  n16k-dup|mini) mkfs -n 16384 -s 4096 -m dup -d single -r "$tree" ;;
+  n16k-dup) mkfs -n 16384 -s 4096 -m dup -d single -r "$tree" ;;
+  mini) mkfs $nodes -s 4096 -d single -r "$tree" ;;
   n64k-dup) mkfs -n 65536 -s 4096 -m dup -r "$tree" ;;
   csum-xxhash) mkfs --csum xxhash -r "$tree" ;;
   csum-sha256) mkfs --csum sha256 -r "$tree" ;;
   csum-blake2) mkfs --csum blake2 -r "$tree" ;;
   zlib|lzo|zstd|mini-zstd)
     alg=${name#mini-}
-    mkfs -n 16384
+    mkfs $nodes
     mount -o loop,compress-force="$alg" "$img" "$mnt"
     fill_mounted "$mnt"
     umount "$mnt" ;;
@@ -68,7 +73,7 @@ case $name in
   subvol-suse|mini-subvol)
     # openSUSE's layout: subvolume @ at the top, @/.snapshots a subvolume, snapshot 1 of @
     # as the default; a nested subvolume @/home (empty inside the snapshot).
-    mkfs
+    if [ $kind = mini ]; then mkfs $nodes; else mkfs; fi
     mount -o loop "$img" "$mnt"
     btrfs -q subvolume create "$mnt/@"
     btrfs -q subvolume create "$mnt/@/.snapshots"
