@@ -252,6 +252,22 @@ describe("the emulated PVH platform's imports", () => {
     expect(xen.mmuext_op(0, 1)).toBe(-38);
   });
 
+  it("the contract table (pvboot.debug=contract) in a PVH domain: kind 2, memory_map's answers, no PV MMU", () => {
+    const r = runLoader({ mode: "pvh", memoryMB: 256, cmdline: "pvboot.debug=contract" });
+    const rows = new Map(r.console.split(/\r?\n/).filter((l) => l.startsWith("pvboot: contract: ") && l.includes(" = "))
+      .map((l) => {
+        const row = l.slice("pvboot: contract: ".length);
+        const at = row.lastIndexOf(" = ");
+        return [row.slice(0, at), row.slice(at + 3)] as [string, string];
+      }));
+    expect(rows.get("guest_kind ()")).toBe("2");
+    expect(["one entry", "whole page", "23 bytes", "buf 0xfffff000"].map((c) => rows.get(`memory_map ${c}`))).toEqual(["1", "1", "-22", "-14"]);
+    expect(rows.get("mmu_update machphys own frame")).toBe("-38");
+    expect(rows.get("mmuext_op pin empty table")).toBe("-38");
+    expect(rows.get("mfn_of = pfn_to_mfn(pfn_of)")).toBe("consistent");
+    expect(r.console).toContain("pvboot: contract: table ends");
+  }, 60_000);
+
   it("pvboot run refuses --mode values and combinations it has no domain for", async () => {
     const fails = async (args: string[]) => {
       try {

@@ -14,7 +14,7 @@ import { attemptPages, memoryTop } from "../../lib/attempt";
 import { ElfImage } from "../elf";
 import { linearRoom } from "../layout";
 
-export const HVM_START_MAGIC: u32 = 0x336ec578; // "xEn3" with the high bit of the 'x' set
+export const HVM_START_MAGIC: u32 = 0x336ec578; // "xEn3", the "E" with its 0x80 bit set
 const HVM_START_VERSION: u32 = 1;
 const START_INFO_SIZE: usize = 56;
 const MODLIST_AT: usize = 64; // hvm_modlist_entry: {u64 paddr; u64 size; u64 cmdline_paddr; u64 0}
