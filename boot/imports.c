@@ -333,6 +333,15 @@ u32 Z_xenZ_set_timer_op(XEN, u64 timeout)
     return (u32)arch_set_timer_op(timeout);
 }
 
+/* XENMEM_memory_map: only a PVH domain needs it (boot/pvh); a PV domain's core never asks,
+ * and the answer is -ENOSYS without a hypercall (docs/contract.md). */
+u32 Z_xenZ_memory_map(XEN, u32 buf, u32 len)
+{
+    (void)buf;
+    (void)len;
+    return (u32)-ENOSYS;
+}
+
 /* The handoff record (docs/contract.md): l4_mfn @0, entry @8, stack @16, start_info @24,
  * trampoline @32. Everything is checked before anything changes: after the trampoline
  * starts, a refusal by Xen can only crash the domain. */

@@ -24,7 +24,7 @@ commands:
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
 `;
 
-const RUN_USAGE = `usage: pvboot run DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB] [--keys KEYS] [--json] [--write-disk]
+const RUN_USAGE = `usage: pvboot run DISK [--arch x86_64|x86_32] [--mode pv|pvh] [--extra ARG] [--memory MB] [--keys KEYS] [--json] [--write-disk]
 
 Starts build/pvboot.wasm in the emulated Xen (the same core that runs in the PV image) with
 DISK as xvda, and connects its PV console to this terminal: interactive when stdin is a
@@ -33,6 +33,10 @@ terminal (Ctrl-] detaches), or driven by --keys.
 options:
   --arch ARCH    the kind of PV domain the core runs in, as pvboot-ARCH.elf would: x86_64
                  (default) or x86_32 (PAE; the core then boots 32-bit kernels only)
+  --mode MODE    pv (default), or pvh: a PVH domain, as pvboot-pvh.elf would run the core (x86_64
+                 only; RAM below 0xfc000000, so --memory 4000 at most); the jump is checked as
+                 a PVH kernel finds its domain (hvm_start_info, segments at their physical
+                 addresses, PHYS32 entry)
   --extra ARG    the domain's command line (xl extra=), e.g. "(hd0,0)/boot/grub/menu.lst"
   --memory MB    the domain's memory (default 256)
   --keys KEYS    keys to type, instead of the terminal: text with \\n \\r \\t \\e \\xNN escapes and
@@ -167,6 +171,7 @@ async function run(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       arch: { type: "string", default: "x86_64" },
+      mode: { type: "string", default: "pv" },
       extra: { type: "string", default: "" },
       memory: { type: "string", default: "256" },
       keys: { type: "string" },
@@ -189,6 +194,11 @@ async function run(argv: string[]): Promise<number> {
   const arch = values.arch;
   if (arch !== "x86_64" && arch !== "x86_32") return fail(`run: --arch is x86_64 or x86_32, not '${arch}'`);
   if (arch === "x86_32" && memoryMB > 3900) return fail(`run: an x86_32 domain maps its memory below the hypervisor hole: --memory 3900 at most`);
+  const mode = values.mode;
+  if (mode !== "pv" && mode !== "pvh") return fail(`run: --mode is pv or pvh, not '${mode}'`);
+  if (mode === "pvh" && arch !== "x86_64") return fail(`run: a PVH domain runs the core as x86_64: --arch x86_32 has no PVH`);
+  if (mode === "pvh" && memoryMB > 4000) return fail(`run: the emulator's PVH domain holds its RAM below the 0xfc000000 hole: --memory 4000 at most`);
+  if (mode === "pvh" && values.dom0) return fail(`run: the emulator's PVH domain is a domU: no --dom0`);
   let keys: Uint8Array | undefined;
   try {
     keys = values.keys !== undefined ? parseKeys(values.keys) : undefined;
@@ -202,7 +212,7 @@ async function run(argv: string[]): Promise<number> {
   let lastByte = 0x0a;
   try {
     result = runLoader({
-      arch, memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0,
+      arch, mode, memoryMB, cmdline: values.extra, keys, terminal, wasm: values.wasm, dom0: values.dom0,
       disks: [{ image: disk, persist: values["write-disk"] }],
       onOutput: (bytes) => {
         if (bytes.length > 0) lastByte = bytes[bytes.length - 1];
@@ -216,7 +226,7 @@ async function run(argv: string[]): Promise<number> {
   const jsonLine = (o: unknown) => process.stdout.write((lastByte === 0x0a ? "" : "\n") + JSON.stringify(o) + "\n");
   const report = parseReport(result.console);
   if (result.shutdown === "jumped") {
-    const h = result.handoff!;
+    const h = result.handoff ?? result.pvh!;
     for (const [name, c] of Object.entries(h.checks)) if (c !== "ok") process.stderr.write(`pvboot run: check ${name}: ${c}\n`);
     const bad = Object.values(h.checks).filter((c) => c !== "ok").length;
     process.stderr.write(`pvboot run: the kernel took over at 0x${h.record.entry.toString(16)}; the emulator checked the new domain: ` +
@@ -227,7 +237,7 @@ async function run(argv: string[]): Promise<number> {
   if (values.json) {
     const banner = result.console.split("\r\n").find((l) => l.startsWith("pvboot ")) ?? null;
     jsonLine({
-      disk, arch, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
+      disk, arch, mode, memory_mb: memoryMB, shutdown: result.shutdown, trap: result.trap ?? null, banner,
       console_bytes: result.console.length, xen_time_ms: Number(result.domain.clock.now / 1_000_000n), report,
     });
   }

@@ -3,6 +3,8 @@
 // undone; then the teardown; then the last line and the console drained; then the M2P
 // update, after which the loader may not allocate (the platform maps new memory by the M2P);
 // then the jump, which the platform does from its trampoline page (docs/contract.md).
+// A PVH domain (kind 2) has no page tables to pin and no M2P: its record names hvm_start_info,
+// the PHYS32 entry and the ordered copies (src/loader/pvh/layout.ts), after the same teardown.
 
 import * as abi from "../xen/abi";
 import { map_frame, unmap_frame, mfn_of, mmuext_op, mmu_update, start_kernel, MAP_READONLY } from "../xen/hypercall";
@@ -14,6 +16,7 @@ import { hex } from "../loader/elf";
 import { NewDomain } from "../loader/layout";
 import { Loaded } from "./load";
 import { teardown, clearSelectors } from "./teardown";
+import { pvh } from "../xen/arch";
 import { bootReport } from "./report";
 
 const MMUEXT_PIN_L3_TABLE: u32 = 2; // x86_32 PAE: the top-level table is the L3
@@ -25,6 +28,7 @@ const DRAIN_MS: u64 = 2000;
 
 // Hand the domain to the loaded kernel. Returns only when that could not be done: the reason.
 export function handOver(title: string, l: Loaded): string {
+  if (pvh()) return handOverPvh(title, l);
   const d = l.domain!;
   const img = l.image!;
 
@@ -85,6 +89,38 @@ export function handOver(title: string, l: Loaded): string {
     const rc = mmu_update(reqs, changes);
     if (rc < 0) return "pvboot: the M2P update failed (" + rc.toString() + "); the domain cannot go on";
   }
+  const rc = start_kernel(record, RECORD_SIZE);
+  return "pvboot: the platform refused the jump (" + rc.toString() + ")";
+}
+
+// Kind 2: the 64-byte record of docs/contract.md, the teardown, the last line, the jump.
+function handOverPvh(title: string, l: Loaded): string {
+  const p = l.pvh!;
+  const img = l.image!;
+  const summary = summaryJson(title, l);
+  const record = heap.alloc(RECORD_SIZE);
+  memory.fill(record, 0, RECORD_SIZE);
+  store<u64>(record, p.startInfo);
+  store<u64>(record + 8, p.entry);
+  store<u32>(record + 16, <u32>p.copies);
+  store<u32>(record + 20, p.nrCopies);
+  store<u32>(record + 32, <u32>p.trampoline);
+  store<u32>(record + 40, <u32>img.elfPtr);
+  store<u32>(record + 44, <u32>img.elfSize);
+  store<u32>(record + 48, <u32>summary.buf);
+  store<u32>(record + 52, summary.len);
+
+  const t0 = now();
+  const t = teardown();
+  bootReport.phase("teardown", "", 0, 0, now() - t0);
+  for (let i = 0; i < t.problems.length; i++) console.line(new Text().str("pvboot: ").str(t.problems[i]));
+  if (t.liveGrants > 0) {
+    return "pvboot: " + t.liveGrants.toString() + " grant entries are still in use; the next kernel must not inherit them: not starting it";
+  }
+  console.line(new Text().str("pvboot: starting ").str(title.length > 0 ? "'" + title + "'" : "the kernel")
+    .str(" at ").str(hex(p.entry)).str(" (PVH, hvm_start_info ").str(hex(p.startInfo)).str(", ").u(p.ramPages >> 8).str(" MiB)"));
+  console.drain(deadlineAfterMs(DRAIN_MS));
+  clearSelectors();
   const rc = start_kernel(record, RECORD_SIZE);
   return "pvboot: the platform refused the jump (" + rc.toString() + ")";
 }

@@ -7,7 +7,7 @@ import { Text } from "../lib/text";
 import { resolvePath } from "../fs/mounts";
 import { FileSystem, FileType, FsStat } from "../fs/fs";
 import * as abi from "../xen/abi";
-import { pv32, wrongWidth } from "../xen/arch";
+import { pv32, pvh, wrongWidth } from "../xen/arch";
 import { unpackKernel, KernelImage, ignoredBytes } from "../loader/kernel";
 import { hex } from "../loader/elf";
 import { linearRoom, NewDomain } from "../loader/layout";
@@ -20,6 +20,7 @@ import { setProgress } from "../loader/decompress/output";
 import { bootReport, Progress, PROGRESS_MIN } from "./report";
 import { now } from "../xen/time";
 import { isBzImage, parseBzImage } from "../loader/bzimage";
+import { buildPvhDomain, describePvh, PvhDomain, skipKernelRange } from "../loader/pvh/layout";
 
 // A file named the GRUB way, found and checked to be a regular file.
 export class OpenedFile {
@@ -126,7 +127,7 @@ export function identifyKernel(p: usize, n: u32, size: u64, full: string): Kerne
         " ELF kernel; pvboot boots x86 PV kernels";
       return k;
     }
-    if ((cls == 2) == pv32()) {
+    if ((cls == 2) == pv32() && !pvh()) { // PVH enters either width in 32-bit mode
       k.error = "'" + full + "': " + wrongWidth(cls == 2);
       return k;
     }
@@ -236,7 +237,8 @@ export class Loaded {
   image: KernelImage | null = null; // the kernel unpacked to its checked PV ELF image
   initrd: LoadedFile | null = null;
   modules: Array<LoadedFile> = new Array<LoadedFile>();
-  domain: NewDomain | null = null; // the new domain laid out, ready for the handoff
+  domain: NewDomain | null = null; // the new PV domain laid out, ready for the handoff
+  pvh: PvhDomain | null = null; // or the PVH domain's placement
   moduleLines: Array<string> = new Array<string>(); // each module's line, file name first
   error: string | null = null;
 }
@@ -333,6 +335,10 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   unzip: Array<bool> | null = null, more: Array<string> = []): Loaded {
   const out = new Loaded();
   bootReport.quiet = quiet;
+  if (pvh() && modules.length > 0) {
+    out.error = "'" + kernel + "': multiboot modules (GNU Mach's way to boot): a PVH domain boots only kernels with a PVH entry note, and GNU Mach runs as a PV guest: boot it with pvboot-x86_64.elf (kernel = \"pvboot-x86_64.elf\" in a type = \"pv\" domain)";
+    return out;
+  }
   const k = readFileWhole(kernel, "", false);
   if (k.error != null) {
     out.error = k.error;
@@ -347,11 +353,12 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   out.kernel = kf;
   out.format = fmt;
   if (!quiet) console.line(new Text().str("  kernel ").str(kf.name).str(": ").str(fmt.detail).str(", ").u(kf.size).str(" bytes"));
-  // Unpacked and checked now, before the initrd is read: a kernel that cannot run as a PV
-  // guest of this width (no Xen notes, 32-bit, a corrupt payload) fails the entry here.
+  // Unpacked and checked now, before the initrd is read: a kernel that cannot run in this
+  // domain (no Xen notes, the other width, no PVH entry in PVH, a corrupt payload) fails the
+  // entry here.
   const u0 = now();
   startUnpacking("unpacking " + kf.name, statedSize(kf.data, kf.size));
-  const img = unpackKernel(kf.data, kf.size, unpackRoom(initrd, modules), !pv32());
+  const img = unpackKernel(kf.data, kf.size, unpackRoom(initrd, modules), !pv32(), pvh());
   endUnpacking();
   if (img.error == null && img.compression.length > 0) bootReport.phase("unpack", img.compression, kf.size, img.elfSize, now() - u0);
   if (img.error != null) {
@@ -364,6 +371,14 @@ export function loadFiles(kernel: string, initrd: string | null, modules: Array<
   if (!quiet) {
     console.line(new Text().str("  image: ").str(img.describe()).str(", entry ").str(hex(img.xen!.entry))
       .str(", virt_base ").str(hex(img.xen!.virtBase)));
+  }
+  if (initrd != null && pvh()) { // read above the kernel's physical range (pvh/layout.ts)
+    const f = openFile(initrd!, "");
+    const skip = skipKernelRange(img.elf!, (f.error == null ? (f.size + 4095) & ~(<u64>4095) : 0) + FILE_SLACK);
+    if (skip != null) {
+      out.error = "'" + kf.name + "': " + skip!;
+      return out;
+    }
   }
   if (initrd != null) {
     const i = readFileWhole(initrd!, "", true);
@@ -470,6 +485,17 @@ export function describeLoaded(title: string, l: Loaded): string {
 // Lay the new domain out from what loadFiles read (docs/loader.md): the kernel with its initrd,
 // or with its modules packed as a multiboot package. Errors name what did not fit.
 export function prepareDomain(l: Loaded, kernelArgs: string, moduleLines: Array<string>, quiet: bool): string | null {
+  if (pvh()) {
+    const t0 = now();
+    const rd = l.initrd;
+    const p = buildPvhDomain(l.image!, rd != null ? rd.data : 0, rd != null ? rd.size : 0, kernelArgs);
+    if (p.error != null) return "'" + l.kernel!.name + "': " + p.error!;
+    bootReport.phase("layout", "", p.kernelEnd - p.kernelStart, 0, now() - t0);
+    if (!quiet) console.say(describePvh(p));
+    l.pvh = p;
+    l.moduleLines = moduleLines;
+    return null;
+  }
   let initrd: ModuleSource | null = null;
   let pkg: ModulePackage | null = null;
   if (l.initrd != null) initrd = new ModuleSource(l.initrd!.data, l.initrd!.size);

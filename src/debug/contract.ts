@@ -17,7 +17,7 @@ import { allocPages } from "../lib/pages";
 import {
   guest_kind, start_info_mfn, mfn_of, pfn_to_mfn, map_frame, unmap_frame, event_channel_op, sched_op,
   sched_poll, xen_version, console_io_write, clock_ns, mb, atomic_clear_bit, atomic_cmpxchg16,
-  gnttab_setup_table, grant_table_op, pfn_of, va_of, hypercall_page, mmu_update, mmuext_op, set_timer_op,
+  gnttab_setup_table, grant_table_op, pfn_of, va_of, hypercall_page, mmu_update, mmuext_op, set_timer_op, memory_map,
   start_kernel, MAP_READONLY,
 } from "../xen/hypercall";
 
@@ -279,6 +279,13 @@ export function runContractTable(): void {
   row("set_timer_op", "now + 10 s", set_timer_op(clock_ns() + 10000000000));
   row("set_timer_op", "2^64-1", set_timer_op(<u64>-1));
   row("set_timer_op", "0 (cancel)", set_timer_op(0));
+
+  // --- memory_map: -ENOSYS in PV domains whatever the arguments; in PVH the entry count,
+  // -EINVAL below one entry, -EFAULT for a range past the end
+  row("memory_map", "one entry", memory_map(s, 24));
+  row("memory_map", "whole page", memory_map(s, 4096) > 0 ? 1 : memory_map(s, 4096));
+  row("memory_map", "23 bytes", memory_map(s, 23));
+  row("memory_map", "buf 0xfffff000", memory_map(<u32>FAR, 24));
 
   // --- atomics
   store<u64>(s, 0x800000000000000a);

@@ -1,10 +1,12 @@
 // From the kernel file as read from disk to the ELF image a PV domain builder loads: a
 // bzImage's payload or a bare compressed kernel is decompressed (any format the kernel
-// supports), then the ELF and its Xen information are read and checked. A kernel that cannot
-// run as a PV guest of this width is refused here, with the reason.
+// supports), then the ELF and its Xen information are read and checked: the PV notes for a PV
+// domain (xen_notes.ts), the PHYS32 entry for a PVH domain (pvh/entry.ts). A kernel that
+// cannot run in this kind of domain is refused here, with the reason.
 
 import { parseElf, ElfImage, isElf, machineName } from "./elf";
 import { xenParams, XenParams } from "./xen_notes";
+import { pvhParams } from "./pvh/entry";
 import { isBzImage, parseBzImage } from "./bzimage";
 import { decompress, detectFormat } from "./decompress/index";
 
@@ -40,8 +42,9 @@ function failed(k: KernelImage, why: string): KernelImage {
   return k;
 }
 
-// `limit`: the most memory a decompressed kernel may take. `want64`: the domain's width.
-export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): KernelImage {
+// `limit`: the most memory a decompressed kernel may take. `want64`: the domain's width (PV).
+// `pvh`: a PVH domain, which needs the PHYS32 entry note instead of the PV notes.
+export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool, pvh: bool = false): KernelImage {
   const k = new KernelImage();
   let elfPtr = p;
   let elfSize = size;
@@ -95,7 +98,7 @@ export function unpackKernel(p: usize, size: u64, limit: u64, want64: bool): Ker
   }
   k.elf = e;
   if (e.machine != 62 && e.machine != 3) return failed(k, "a " + machineName(e.machine) + " kernel: pvboot boots x86 PV kernels");
-  const x = xenParams(e, want64);
+  const x = pvh ? pvhParams(e) : xenParams(e, want64);
   if (x.error != null) return failed(k, x.error!);
   k.xen = x;
   return k;

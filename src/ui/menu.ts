@@ -17,6 +17,7 @@
 // line (src/ui/grubsh.ts). When the countdown ends, the default is booted through its
 // submenus ("1>2").
 
+import { pvh } from "../xen/arch";
 import { console, KEY_TIMEOUT, KEY_ENTER, KEY_ESC, KEY_UP, KEY_DOWN, KEY_RIGHT, KEY_HOME, KEY_END,
   KEY_PGUP, KEY_PGDN } from "../xen/console";
 import { deadlineAfterMs, now, NS_PER_MS } from "../xen/time";
@@ -113,7 +114,7 @@ export class Menu {
 
   draw(): void {
     screen.clear().cursor(false);
-    screen.at(1, 4).str("pvboot  version ").str(VERSION).str("  (Xen PV, ")
+    screen.at(1, 4).str("pvboot  version ").str(VERSION).str(pvh() ? "  (Xen PVH, " : "  (Xen PV, ")
       .str((startInfo.nrPages >> 8).toString()).str(" MiB)");
     this.box.draw();
     this.drawHelp();

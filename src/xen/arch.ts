@@ -1,12 +1,13 @@
-// Which kind of PV guest the core runs in, asked once of the platform (docs/contract.md,
-// xen.guest_kind). Only what differs by width asks: start_info's and shared_info's layouts,
-// the blkif ring's, and the handoff (P2M entries, page tables, pin command). I/O code
-// otherwise never does.
+// Which kind of guest the core runs in, asked once of the platform (docs/contract.md,
+// xen.guest_kind). Only what differs by kind asks: start_info's and shared_info's layouts
+// (x86_64's in PV64 and PVH), the blkif ring's, the loader (PV's virtual layout or PVH's
+// physical placement) and the handoff. I/O code otherwise never does.
 
 import { guest_kind } from "./hypercall";
 
 export const GUEST_PV64: i32 = 0; // x86_64 PV
 export const GUEST_PV32: i32 = 1; // x86_32 PAE PV (a compat guest of 64-bit Xen)
+export const GUEST_PVH: i32 = 2; // PVH: the shim runs the core in long mode on its own page tables
 
 let kind: i32 = -1;
 
@@ -18,6 +19,12 @@ export function guestKind(): i32 {
 // True in a 32-bit PAE domain.
 export function pv32(): bool {
   return guestKind() == GUEST_PV32;
+}
+
+// True in a PVH domain (build/pvboot-pvh.elf): frames are guest frames, there is no PV MMU,
+// and a kernel is placed at its physical addresses and entered at its PHYS32 entry.
+export function pvh(): bool {
+  return guestKind() == GUEST_PVH;
 }
 
 // The image a kernel of the other width needs, by its file name (build/pvboot-x86_*.elf).

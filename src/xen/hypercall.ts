@@ -2,7 +2,7 @@
 // Pointer arguments are offsets into the linear memory; the shim bounds-checks and
 // translates them. Every call returns 0 or a negative errno unless stated otherwise.
 
-// Which kind of PV guest this is: 0 x86_64, 1 x86_32 PAE (src/xen/arch.ts).
+// Which kind of guest this is: 0 x86_64 PV, 1 x86_32 PAE PV, 2 PVH (src/xen/arch.ts).
 @external("xen", "guest_kind")
 export declare function guest_kind(): i32;
 
@@ -95,6 +95,12 @@ export declare function mmu_update(reqs: usize, count: u32): i32;
 // MMUEXT_PIN_L4_TABLE on x86_64, MMUEXT_PIN_L3_TABLE on x86_32 PAE, MMUEXT_UNPIN_TABLE.
 @external("xen", "mmuext_op")
 export declare function mmuext_op(ops: usize, count: u32): i32;
+
+// XENMEM_memory_map for this domain: up to len/24 entries {u64 addr; u64 size; u32 type;
+// u32 0} (E820 types) at `buf`; returns how many, -EINVAL when len < 24, -EFAULT for a bad
+// range, and -ENOSYS in PV domains (kinds 0 and 1), where the core never needs it.
+@external("xen", "memory_map")
+export declare function memory_map(buf: usize, len: u32): i32;
 
 // HYPERVISOR_set_timer_op(timeout): 0 cancels the single-shot timer.
 @external("xen", "set_timer_op")

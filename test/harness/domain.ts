@@ -3,6 +3,10 @@
 // everywhere, so any mix-up of the two shows; for x86_32 about half of them below 4 GiB),
 // start_info and the P2M in the width's layout, the xenstore and console pages, shared_info,
 // the event channels to the console and xenstore backends, and the layout the shim would build.
+// Or one PVH guest (mode "pvh", PVH-DESIGN in docs/contract.md): guest frames are physical
+// (gfn = frame, no P2M), RAM below the 0xFC000000 hole in an E820 map, the console and xenstore
+// pages in libxl's reserved special range named by HVM params, shared_info and the grant frames
+// placed in the hole after RAM (XENMEM_add_to_physmap), and start_info synthesized by the shim.
 
 import { PAGE, SI, SI32, SIF_INITDOMAIN, SIF_PRIVILEGED, type GuestArch, type ShutdownReason } from "./abi";
 import { DOMID_XEN, MachineMemory } from "./frames";
@@ -29,8 +33,11 @@ export interface DiskConfig {
   flush?: "flush-cache" | "barrier" | "none"; // what the backend offers (default flush-cache)
 }
 
+export type GuestMode = "pv" | "pvh";
+
 export interface DomainConfig {
   arch?: GuestArch; // default x86_64
+  mode?: GuestMode; // default pv; pvh is x86_64 only (the shim runs the core in long mode)
   memoryMB?: number;
   cmdline?: string;
   dom0?: boolean; // SIF_INITDOMAIN: no console ring, output through console_io
@@ -64,6 +71,35 @@ export interface Layout {
 
 export const STORE_EVTCHN = 1;
 export const CONSOLE_EVTCHN = 2;
+
+// PVH: libxl's special pages sit in a reserved range below 0xFF000000; these two are the
+// console's and xenstore's (HVM_PARAM_CONSOLE_PFN, HVM_PARAM_STORE_PFN).
+export const PVH_SPECIAL_FIRST = 0xfeff8;
+export const PVH_SPECIAL_PAGES = 8;
+export const PVH_CONSOLE_GFN = 0xfeff8;
+export const PVH_STORE_GFN = 0xfeffb;
+export const PVH_MMIO_HOLE = 0xfc000000;
+export const HVM_PARAM_STORE_PFN = 1, HVM_PARAM_STORE_EVTCHN = 2, HVM_PARAM_CONSOLE_PFN = 17, HVM_PARAM_CONSOLE_EVTCHN = 18;
+export const E820_RAM = 1, E820_RESERVED = 2;
+// Pages below the PVH linear memory kept for the shim: its image at 1 MiB, its page tables and
+// the start_info page it fills.
+export const PVH_LOW_RESERVE = 512;
+
+export interface MemmapEntry { addr: bigint; size: bigint; type: number }
+
+// The PVH layout (the fields PV's has, the ones PVH has none of 0): start_info after the shim's
+// image at 1 MiB, and the linear memory as high as it can be in RAM (PVH-DESIGN: it starts at
+// RAM's end less the most the core may grow to).
+export function computePvhLayout(nrPages: number, imagePages: number): Layout {
+  if (nrPages * PAGE > PVH_MMIO_HOLE) throw new Error(`a PVH domain of the emulator holds its RAM below 0xfc000000: ${nrPages} pages is too many`);
+  const maxLinearPages = Math.min(65535, Math.floor((nrPages - PVH_LOW_RESERVE) / 16));
+  if (maxLinearPages < 16) throw new Error(`domain too small: ${nrPages} pages`);
+  const firstFreePfn = nrPages - maxLinearPages * 16;
+  return {
+    imagePages, p2mPfn: 0, p2mPages: 0, startInfoPfn: 0x100 + imagePages, storePfn: PVH_STORE_GFN, consolePfn: PVH_CONSOLE_GFN,
+    ptPfn: 0, nrPtFrames: 0, stackPfn: 0, firstFreePfn, mappedEndPfn: 0, ptReservePages: 0, maxLinearPages,
+  };
+}
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -137,6 +173,20 @@ export class Domain {
   readonly mmu: Mmu;
   readonly hypercallPage: Uint8Array;
   readonly pv32: boolean; // a 32-bit PAE (compat) guest
+  readonly pvh: boolean; // a PVH guest
+  readonly consoleMfn: number; // the console ring's frame (PVH: its gfn)
+  readonly storeMfn: number; // the xenstore ring's frame (PVH: its gfn)
+  // PVH: frames placed in the hole by XENMEM_add_to_physmap (gfn -> frame), the E820 map,
+  // the HVM params as Xen set them, and the first gfn of the hole after RAM.
+  readonly physmap = new Map<number, number>();
+  readonly memmap: MemmapEntry[] = [];
+  readonly hvmParams = new Map<number, bigint>();
+  readonly holeGfn: number;
+  // PVH, after the jump: what the emulated shim and trampoline did (pvh.ts checks it).
+  pvhJump: import("./pvh").PvhJump | null = null;
+  // PVH debug hook: called after the copies, before the checks (a test flips a byte to prove
+  // a check can fail).
+  afterCopies: ((dom: Domain) => void) | null = null;
   timer = 0n; // the single-shot timer's deadline (set_timer_op), 0 when not armed
   cr3: number | null = null; // the top-level table the vCPU runs on after the jump
   jumpError = ""; // why start_kernel refused the record, in words
@@ -145,6 +195,7 @@ export class Domain {
   constructor(config: DomainConfig = {}) {
     this.config = {
       arch: config.arch ?? "x86_64",
+      mode: config.mode ?? "pv",
       memoryMB: config.memoryMB ?? 256,
       cmdline: config.cmdline ?? "",
       dom0: config.dom0 ?? false,
@@ -158,10 +209,15 @@ export class Domain {
       ramdisk: config.ramdisk ?? new Uint8Array(0),
     };
     this.pv32 = this.config.arch === "x86_32";
-    this.hypercallPage = this.pv32 ? xenHypercallPage32() : xenHypercallPage();
+    this.pvh = this.config.mode === "pvh";
+    if (this.pvh && this.pv32) throw new Error("a PVH domain runs the core as x86_64: no x86_32 PVH");
+    if (this.pvh && this.config.dom0) throw new Error("the emulator's PVH domain is a domU");
+    if (this.pvh && this.config.ramdisk.length) throw new Error("the emulator's PVH domain takes no ramdisk=");
+    this.hypercallPage = this.pvh ? xenHypercallPageHvm() : this.pv32 ? xenHypercallPage32() : xenHypercallPage();
     this.nrPages = this.config.memoryMB * 256;
-    this.layout = computeLayout(this.nrPages, this.config.imagePages, Math.ceil(this.config.ramdisk.length / PAGE), this.pv32 ? 4 : 8);
-    this.p2m = this.shuffledP2M(this.config.seed);
+    this.layout = this.pvh ? computePvhLayout(this.nrPages, this.config.imagePages)
+      : computeLayout(this.nrPages, this.config.imagePages, Math.ceil(this.config.ramdisk.length / PAGE), this.pv32 ? 4 : 8);
+    this.p2m = this.pvh ? Array.from({ length: this.nrPages }, (_, i) => i) : this.shuffledP2M(this.config.seed);
 
     const { firstFreePfn, maxLinearPages } = this.layout;
     const linearEnd = firstFreePfn + maxLinearPages * 16;
@@ -169,18 +225,33 @@ export class Domain {
       const inLinear = pfn >= firstFreePfn && pfn < linearEnd;
       this.mem.add(this.p2m[pfn], this.domid, inLinear ? pfn - firstFreePfn : -1);
     }
-    this.sharedInfoMfn = 0x7f000;
+    // PVH: Xen's own frames numbered far above any gfn, so that the two never meet
+    this.sharedInfoMfn = this.pvh ? 0x40000000 : 0x7f000;
     this.mem.add(this.sharedInfoMfn, DOMID_XEN);
     this.mem.view(this.sharedInfoMfn).setUint8(1, 1); // vcpu 0: events masked at entry
+    this.holeGfn = this.nrPages;
+    if (this.pvh) {
+      for (let i = 0; i < PVH_SPECIAL_PAGES; i++) this.mem.add(PVH_SPECIAL_FIRST + i, this.domid);
+      this.consoleMfn = PVH_CONSOLE_GFN;
+      this.storeMfn = PVH_STORE_GFN;
+      this.memmap.push({ addr: 0n, size: BigInt(this.nrPages * PAGE), type: E820_RAM });
+      this.memmap.push({ addr: BigInt(PVH_SPECIAL_FIRST * PAGE), size: BigInt(PVH_SPECIAL_PAGES * PAGE), type: E820_RESERVED });
+      this.hvmParams.set(HVM_PARAM_STORE_PFN, BigInt(PVH_STORE_GFN)).set(HVM_PARAM_STORE_EVTCHN, BigInt(STORE_EVTCHN))
+        .set(HVM_PARAM_CONSOLE_PFN, BigInt(PVH_CONSOLE_GFN)).set(HVM_PARAM_CONSOLE_EVTCHN, BigInt(CONSOLE_EVTCHN));
+      this.physmap.set(this.holeGfn, this.sharedInfoMfn); // the shim's add_to_physmap(shared_info) at start of day
+    } else {
+      this.consoleMfn = this.p2m[this.layout.consolePfn];
+      this.storeMfn = this.p2m[this.layout.storePfn];
+    }
 
     this.evtchn = new EventChannels(this.mem, this.sharedInfoMfn, this.pv32);
-    this.gnttab = new GrantTable(this.mem, this.domid);
+    this.gnttab = new GrantTable(this.mem, this.domid, this.pvh ? { nextMfn: 0x40001000 } : {});
     if (!this.config.dom0) {
       // the toolstack's reserved grants, both rings to dom0's backends (the console's, xenstored)
-      this.gnttab.seed(0, 0, this.p2m[this.layout.consolePfn]);
-      this.gnttab.seed(1, 0, this.p2m[this.layout.storePfn]);
+      this.gnttab.seed(0, 0, this.consoleMfn);
+      this.gnttab.seed(1, 0, this.storeMfn);
     }
-    this.console = new ConsoleBackend(this.mem, this.p2m[this.layout.consolePfn], this.clock);
+    this.console = new ConsoleBackend(this.mem, this.consoleMfn, this.clock);
     this.console.faults = this.config.consoleFaults;
     if (!this.config.dom0) {
       this.console.port = CONSOLE_EVTCHN;
@@ -189,7 +260,7 @@ export class Domain {
     }
     if (!this.config.dom0) {
       this.xenstore = new Xenstored({
-        mem: this.mem, clock: this.clock, ringMfn: this.p2m[this.layout.storePfn], guestDomid: this.domid,
+        mem: this.mem, clock: this.clock, ringMfn: this.storeMfn, guestDomid: this.domid,
         notifyGuest: () => this.evtchn.raise(STORE_EVTCHN),
       });
       this.xenstore.faults = this.config.xenstoreFaults;
@@ -206,8 +277,10 @@ export class Domain {
       owns: (mfn) => this.mem.owner(mfn) === this.domid,
       shared: (mfn) => mfn === this.sharedInfoMfn || this.gnttab.frames.includes(mfn),
     });
-    this.writeP2M();
-    this.writeRamdisk();
+    if (!this.pvh) {
+      this.writeP2M();
+      this.writeRamdisk();
+    }
     this.writeStartInfo();
     if (this.config.preloadConsole) this.console.preload(this.config.preloadConsole);
     if (this.config.consoleFaults.brokenIndexes) this.console.breakIndexes();
@@ -219,8 +292,8 @@ export class Domain {
     const vdevs = disks.map((d, i) => d.vdev ?? "xvd" + String.fromCharCode(0x61 + i));
     toolstackCreate(xs, {
       domid: this.domid, name: "pvboot-guest", memoryKiB: this.config.memoryMB * 1024,
-      console: { ringMfn: this.p2m[this.layout.consolePfn], port: CONSOLE_EVTCHN },
-      store: { ringMfn: this.p2m[this.layout.storePfn], port: STORE_EVTCHN },
+      console: { ringMfn: this.consoleMfn, port: CONSOLE_EVTCHN },
+      store: { ringMfn: this.storeMfn, port: STORE_EVTCHN },
       disks: disks.map((d, i) => ({ vdev: vdevs[i], devid: vbdDevid(vdevs[i]), mode: d.readonly || d.cdrom ? "r" : "w", params: d.image })),
     });
     disks.forEach((d, i) => {
@@ -273,6 +346,21 @@ export class Domain {
     return this.origPfn.get(mfn);
   }
 
+  // PVH: the frame behind `gfn` now (RAM and the special pages are their own gfn; the hole
+  // holds what add_to_physmap put there), or undefined.
+  gfnFrame(gfn: number): number | undefined {
+    const placed = this.physmap.get(gfn);
+    if (placed !== undefined) return placed;
+    if ((gfn >= 0 && gfn < this.nrPages) || (gfn >= PVH_SPECIAL_FIRST && gfn < PVH_SPECIAL_FIRST + PVH_SPECIAL_PAGES)) return gfn;
+    return undefined;
+  }
+
+  // PVH: the gfn at which frame `frame` is in the physmap, or undefined.
+  frameGfn(frame: number): number | undefined {
+    for (const [g, f] of this.physmap) if (f === frame) return g;
+    return this.gfnFrame(frame) === frame ? frame : undefined;
+  }
+
   pfnToMfn(pfn: number): number {
     if (pfn < 0 || pfn >= this.nrPages) throw new Error(`pfn ${pfn} outside the domain`);
     return this.p2m[pfn];
@@ -318,6 +406,10 @@ export class Domain {
     const L = this.layout;
     const b = this.mem.bytes(this.p2m[L.startInfoPfn]);
     const v = this.mem.view(this.p2m[L.startInfoPfn]);
+    if (this.pvh) {
+      this.writeStartInfoPvh(b, v);
+      return;
+    }
     if (this.pv32) {
       this.writeStartInfo32();
       return;
@@ -340,6 +432,20 @@ export class Domain {
     }
     const cmd = new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1);
     b.set(cmd, SI.cmd_line);
+  }
+
+  // What the PVH shim synthesizes (docs/contract.md, "start_info in PVH"): x86_64's layout,
+  // frames as gfns, no page tables, P2M or module (the emulator's PVH domain has no ramdisk=).
+  private writeStartInfoPvh(b: Uint8Array, v: DataView): void {
+    b.set(new TextEncoder().encode("xen-3.0-x86_64"), SI.magic);
+    const u64 = (off: number, x: number) => v.setBigUint64(off, BigInt(x), true);
+    u64(SI.nr_pages, this.nrPages);
+    u64(SI.shared_info, this.holeGfn * PAGE);
+    u64(SI.store_mfn, PVH_STORE_GFN);
+    u64(SI.store_evtchn, STORE_EVTCHN);
+    u64(SI.console_mfn, PVH_CONSOLE_GFN);
+    u64(SI.console_evtchn, CONSOLE_EVTCHN);
+    b.set(new TextEncoder().encode(this.config.cmdline).subarray(0, SI.cmd_line_size - 1), SI.cmd_line);
   }
 
   private writeStartInfo32(): void {
@@ -365,6 +471,14 @@ export class Domain {
     }
     b.set(new TextEncoder().encode(this.config.cmdline).subarray(0, SI32.cmd_line_size - 1), SI32.cmd_line);
   }
+}
+
+// The hypercall page Xen writes for an HVM or PVH guest on AMD (SVM, as the test host's QEMU
+// -cpu max): for each hypercall nr at nr * 32: mov $nr, %eax; vmmcall; ret.
+export function xenHypercallPageHvm(): Uint8Array {
+  const p = new Uint8Array(PAGE).fill(0xcc);
+  for (let nr = 0; nr < PAGE / 32; nr++) p.set([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x01, 0xd9, 0xc3], nr * 32);
+  return p;
 }
 
 // 64-bit Xen's hypercall page for a 32-bit PV guest: int3 everywhere, and for each hypercall

@@ -126,7 +126,7 @@ export function parseKernel(elfBytes: Uint8Array, bits: 32 | 64 = 64): KernelInf
   };
 }
 
-class Fail extends Error {}
+export class Fail extends Error {}
 
 export function checkHandoff(dom: Domain, record: HandoffRecord, expect: HandoffExpect = {}): HandoffReport {
   const checks = {} as Record<CheckName, string>;
@@ -503,6 +503,43 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     }
   });
 
+  teardownChecks(dom, run, fail);
+
+  run("entry", () => {
+    const k = needKernel();
+    if (record.entry !== k.entry) {
+      fail(`the jump goes to ${hex(record.entry)}, the kernel's entry (${k.notes === "elfnotes" ? "its ENTRY note or e_entry" : "__xen_guest VIRT_ENTRY or e_entry"}) is ${hex(k.entry)}`);
+    }
+  });
+
+
+  run("trampoline", () => {
+    const L = dom.layout;
+    const page = record.trampoline / PAGE;
+    const va = (BigInt(L.firstFreePfn) << 12n) + BigInt(record.trampoline);
+    const frame = dom.linear.mapped.get(page) ?? dom.pfnToMfn(L.firstFreePfn + page);
+    const t = tr(va);
+    if (!t || t.mfn !== frame) fail(`the trampoline's va ${hex(va)} maps ${t ? "mfn " + hex(t.mfn) : "nothing"}, not its frame ${hex(frame)}`);
+    if (!t!.writable) fail(`the trampoline's va ${hex(va)} is mapped read-only; the contract says read-write`);
+    const k = needKernel();
+    if (va >= k.virtBase && va < regionEnd()) fail(`the trampoline's va ${hex(va)} lies inside the kernel's region ${hex(k.virtBase)}..${hex(regionEnd())}`);
+    const s = needSi();
+    if (k.initP2m !== null && va >= k.initP2m && va < k.initP2m + s.nr_p2m_frames * 4096n) fail(`the trampoline's va ${hex(va)} lies inside the INIT_P2M area`);
+    const pfn = pfnOf.get(frame);
+    if (pfn !== undefined && pfn < regionPages) fail(`the trampoline's frame ${hex(frame)} is also pfn ${pfn}, inside the kernel's region`);
+  });
+
+  const ordered = {} as Record<CheckName, string>;
+  for (const n of CHECK_NAMES) ordered[n] = checks[n];
+  return { checks: ordered, startInfo: si, kernel, modules };
+}
+
+// What the teardown leaves (src/boot/teardown.ts), the same for every kind of domain: no own
+// port or pending bit, no live grant, no watch or traffic, the backends and frontends back
+// where the toolstack had them, no timer, the console drained. `run` records each check.
+export type TeardownCheck = "evtchn" | "grants" | "xenstore" | "blkback" | "frontends" | "timer" | "console";
+
+export function teardownChecks(dom: Domain, run: (name: TeardownCheck, fn: () => void) => void, fail: (msg: string) => never): void {
   run("evtchn", () => {
     const live = dom.config.dom0 ? [] : [STORE_EVTCHN, CONSOLE_EVTCHN];
     for (const [port, st] of dom.evtchn.ports) {
@@ -553,7 +590,7 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     const p = xs.pendingWork();
     if (p.partialRequest) fail("xenstored holds a request the guest wrote only in part");
     if (p.replies || p.events) fail(`xenstored still owes the guest ${p.replies} replies and ${p.events} watch events`);
-    const rv = dom.mem.view(dom.p2m[dom.layout.storePfn]);
+    const rv = dom.mem.view(dom.storeMfn);
     const rq = [rv.getUint32(XS_RING.req_cons, true), rv.getUint32(XS_RING.req_prod, true)];
     const rs = [rv.getUint32(XS_RING.rsp_cons, true), rv.getUint32(XS_RING.rsp_prod, true)];
     if (rq[0] !== rq[1]) fail(`the xenstore ring's requests are not idle (req_cons ${rq[0]}, req_prod ${rq[1]})`);
@@ -588,13 +625,6 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     }
   });
 
-  run("entry", () => {
-    const k = needKernel();
-    if (record.entry !== k.entry) {
-      fail(`the jump goes to ${hex(record.entry)}, the kernel's entry (${k.notes === "elfnotes" ? "its ENTRY note or e_entry" : "__xen_guest VIRT_ENTRY or e_entry"}) is ${hex(k.entry)}`);
-    }
-  });
-
   run("timer", () => {
     if (dom.timer !== 0n) fail(`the single-shot timer is still armed (set_timer_op ${dom.timer} ns)`);
   });
@@ -605,26 +635,6 @@ export function checkHandoff(dom: Domain, record: HandoffRecord, expect: Handoff
     const cons = v.getUint32(CONS.out_cons, true), prod = v.getUint32(CONS.out_prod, true);
     if (cons !== prod) fail(`the console ring holds ${(prod - cons) >>> 0} bytes not taken by the backend (out_cons ${cons}, out_prod ${prod})`);
   });
-
-  run("trampoline", () => {
-    const L = dom.layout;
-    const page = record.trampoline / PAGE;
-    const va = (BigInt(L.firstFreePfn) << 12n) + BigInt(record.trampoline);
-    const frame = dom.linear.mapped.get(page) ?? dom.pfnToMfn(L.firstFreePfn + page);
-    const t = tr(va);
-    if (!t || t.mfn !== frame) fail(`the trampoline's va ${hex(va)} maps ${t ? "mfn " + hex(t.mfn) : "nothing"}, not its frame ${hex(frame)}`);
-    if (!t!.writable) fail(`the trampoline's va ${hex(va)} is mapped read-only; the contract says read-write`);
-    const k = needKernel();
-    if (va >= k.virtBase && va < regionEnd()) fail(`the trampoline's va ${hex(va)} lies inside the kernel's region ${hex(k.virtBase)}..${hex(regionEnd())}`);
-    const s = needSi();
-    if (k.initP2m !== null && va >= k.initP2m && va < k.initP2m + s.nr_p2m_frames * 4096n) fail(`the trampoline's va ${hex(va)} lies inside the INIT_P2M area`);
-    const pfn = pfnOf.get(frame);
-    if (pfn !== undefined && pfn < regionPages) fail(`the trampoline's frame ${hex(frame)} is also pfn ${pfn}, inside the kernel's region`);
-  });
-
-  const ordered = {} as Record<CheckName, string>;
-  for (const n of CHECK_NAMES) ordered[n] = checks[n];
-  return { checks: ordered, startInfo: si, kernel, modules };
 }
 
 // The JSON line `pvboot run --json` ends with after a jump (scripts/cli/main.ts).

@@ -3,13 +3,15 @@
 // behaviour by test/xen/contract.test.ts, which runs one table of calls (src/debug/contract.ts)
 // here and through boot/imports.c on real Xen and compares the answers line for line. The
 // checks the shim makes before Xen sees a call (commands, counts, struct lengths) are made
-// here in the same order; the rest answers as Xen does.
+// here in the same order; the rest answers as Xen does. A PVH domain (dom.pvh) answers as the
+// PVH shim does: frames are gfns, no PV MMU, its own start_kernel (pvh.ts).
 
 import * as abi from "./abi";
 import { PAGE } from "./abi";
 import type { Domain } from "./domain";
 import { GuestIdle } from "./clock";
 import { MMU_MACHPHYS_UPDATE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE, MMUEXT_UNPIN_TABLE, translate } from "./mmu";
+import { pvhStartKernel, type PvhRecord } from "./pvh";
 
 // Thrown through the wasm stack to end the guest, as SCHEDOP_shutdown never returns.
 export class DomainShutdown extends Error {
@@ -48,6 +50,7 @@ export interface HandoffRecord {
   summaryLen: number;
   elfBytes: Uint8Array; // [elf, elf+elfLen) of the linear memory (empty when out of range)
   summaryText: string | null; // [summary, summary+summaryLen) as UTF-8, null when absent
+  pvh?: PvhRecord; // kind 2's fields (l4Mfn and stack are then 0)
 }
 
 export const HANDOFF_SIZE = 64;
@@ -98,7 +101,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     }
   };
   const NO_MAPPING_CALLS = new Set(["clock_ns", "mb", "atomic_clear_bit", "atomic_cmpxchg16", "mfn_of", "pfn_of",
-    "va_of", "pfn_to_mfn", "guest_kind", "start_info_mfn"]);
+    "va_of", "pfn_to_mfn", "guest_kind", "start_info_mfn", "memory_map"]);
   const count = (name: string) => {
     stats.calls[name] = (stats.calls[name] ?? 0) + 1;
     if (roBytes.size && !NO_MAPPING_CALLS.has(name)) checkReadOnly();
@@ -111,7 +114,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
   const xen = {
     guest_kind(): number {
       count("guest_kind");
-      return dom.pv32 ? 1 : 0;
+      return dom.pvh ? 2 : dom.pv32 ? 1 : 0;
     },
 
     start_info_mfn(): bigint {
@@ -141,7 +144,10 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       // Xen: the all-ones frame (its INVALID_MFN) is -EINVAL; any other frame without RAM is
       // MMIO space a domU may not map, -EPERM; so is another domain's frame
       if (mfnU === (1n << 40n) - 1n) return -abi.EINVAL;
-      const mfn = Number(mfnU);
+      // PVH: the number is a gfn; the shim's PTE names whatever the physmap has there
+      const frame = dom.pvh ? dom.gfnFrame(Number(mfnU)) : Number(mfnU);
+      if (frame === undefined) return -abi.EPERM;
+      const mfn = frame;
       if (!dom.mem.has(mfn) || !mappable(mfn)) return -abi.EPERM;
       const page = offset / PAGE;
       const ro = (flags & 1) !== 0;
@@ -340,8 +346,36 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
       if (!inside(frames, nr * 8)) return -abi.EFAULT;
       const got = dom.gnttab.setupTable(nr);
       if (typeof got === "number") return got < 0 ? got : -abi.EINVAL;
+      if (dom.pvh) {
+        // the shim: XENMEM_add_to_physmap(XENMAPSPACE_grant_table, i) at hole + 1 + i
+        got.forEach((frame, i) => {
+          dom.physmap.set(dom.holeGfn + 1 + i, frame);
+          dv().setBigUint64(frames + i * 8, BigInt(dom.holeGfn + 1 + i), true);
+        });
+        return 0;
+      }
       got.forEach((mfn, i) => dv().setBigUint64(frames + i * 8, BigInt(mfn), true));
       return 0;
+    },
+
+    // XENMEM_memory_map: PV kinds never ask (-ENOSYS, as the shim answers without a hypercall).
+    memory_map(buf: number, len: number): number {
+      count("memory_map");
+      buf >>>= 0;
+      len >>>= 0;
+      if (!dom.pvh) return -abi.ENOSYS;
+      if (len < 24) return -abi.EINVAL;
+      if (!inside(buf, len)) return -abi.EFAULT;
+      const n = Math.min(dom.memmap.length, Math.floor(len / 24));
+      const v = dv();
+      for (let i = 0; i < n; i++) {
+        const m = dom.memmap[i];
+        v.setBigUint64(buf + i * 24, m.addr, true);
+        v.setBigUint64(buf + i * 24 + 8, m.size, true);
+        v.setUint32(buf + i * 24 + 16, m.type, true);
+        v.setUint32(buf + i * 24 + 20, 0, true);
+      }
+      return n;
     },
 
     // set_version (4 bytes), get_version (8), query_size (16: Xen writes the whole struct);
@@ -406,6 +440,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     // took effect), as Xen does. The reason is kept in dom.mmu.lastError.
     mmu_update(reqs: number, n: number): number {
       count("mmu_update");
+      if (dom.pvh) return -abi.ENOSYS; // no PV MMU
       reqs >>>= 0;
       if (n < 0 || !inside(reqs, n * 16)) return -abi.EFAULT;
       const v = dv();
@@ -431,6 +466,7 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     // the first refused op stops the batch with its errno, the reason in dom.mmu.lastError.
     mmuext_op(ops: number, n: number): number {
       count("mmuext_op");
+      if (dom.pvh) return -abi.ENOSYS;
       ops >>>= 0;
       n >>>= 0;
       if (n > 64) return -abi.EINVAL; // the shim converts at most 64 ops
@@ -465,6 +501,17 @@ export function makeImports(dom: Domain, memory: WebAssembly.Memory, stats: Impo
     start_kernel(handoff: number, len: number): number {
       count("start_kernel");
       handoff >>>= 0;
+      if (dom.pvh) {
+        return pvhStartKernel(dom, memory, handoff, len, () => {
+          for (const [page, frame] of mapped) {
+            dom.mem.moveOut(frame);
+            dom.mem.moveIntoLinear(L.firstFreePfn + page, page);
+          }
+          mapped.clear();
+          readOnly.clear();
+          roBytes.clear();
+        });
+      }
       if (len < 0 || !inside(handoff, len)) return -abi.EFAULT;
       const refuse = (why: string) => {
         dom.jumpError = why;

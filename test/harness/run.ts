@@ -11,6 +11,7 @@ import { checkHandoff, handoffJson, type HandoffExpect, type HandoffReport } fro
 import { readWasm } from "./wasm";
 import type { TerminalInput } from "./terminal";
 import { GuestIdle } from "./clock";
+import { checkPvhHandoff, pvhHandoffJson, type PvhReport } from "./pvh";
 
 export const DEFAULT_WASM = fileURLToPath(new URL("../../build/pvboot.wasm", import.meta.url));
 
@@ -20,6 +21,7 @@ export interface RunOptions extends DomainConfig {
   terminal?: TerminalInput; // a person at the console: real time, their keys
   onOutput?: (bytes: Uint8Array) => void;
   expect?: HandoffExpect; // what the new domain must hold after a jump (handoff.ts)
+  onDomain?: (dom: Domain) => void; // a test's look at the domain before the loader starts (debug hooks)
 }
 
 // After a jump: the record start_kernel accepted, the checks of the new domain, and the JSON
@@ -40,7 +42,14 @@ export interface RunResult {
   console: string; // everything the loader printed (console ring, or console_io for dom0)
   domain: Domain;
   stats: ImportStats;
-  handoff?: HandoffResult; // when shutdown is "jumped"
+  handoff?: HandoffResult; // when shutdown is "jumped" in a PV domain
+  pvh?: PvhResult; // when shutdown is "jumped" in a PVH domain
+}
+
+// After a jump in a PVH domain: the checks of pvh.ts and the JSON line.
+export interface PvhResult extends PvhReport {
+  record: HandoffRecord;
+  json: Record<string, unknown>;
 }
 
 // The wasm trap kinds, in the shim's words (boot/runtime.c), from V8's messages.
@@ -104,6 +113,7 @@ function platformSay(dom: Domain, text: string): void {
 
 export function runLoader(opts: RunOptions = {}): RunResult {
   const dom = new Domain(opts);
+  opts.onDomain?.(dom);
   const { module, minPages } = loadModule(opts.wasm);
   if (minPages > dom.layout.maxLinearPages) throw new Error("domain too small for the core's initial memory");
   const memory = new WebAssembly.Memory({ initial: minPages, maximum: dom.layout.maxLinearPages });
@@ -130,6 +140,13 @@ export function runLoader(opts: RunOptions = {}): RunResult {
       // the guest asked for it
     } else if (e instanceof DomainJumped) {
       dom.clock.finish(); // the backends settle before the new domain is looked at
+      if (dom.pvh) {
+        const p = checkPvhHandoff(dom, e.record, opts.expect);
+        return {
+          shutdown: "jumped", console: dom.console.text, domain: dom, stats,
+          pvh: { ...p, record: e.record, json: pvhHandoffJson(p, e.record) },
+        };
+      }
       const report = checkHandoff(dom, e.record, opts.expect);
       return {
         shutdown: "jumped", console: dom.config.dom0 ? dom.xenConsole : dom.console.text, domain: dom, stats,
