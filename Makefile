@@ -185,6 +185,12 @@ $(BENCH)/decompress.wasm: $(CORE_SRC) src/bench/asconfig.json package.json
 	npx asc src/bench/decompress.ts --config src/bench/asconfig.json -o $@ -t $(BENCH)/decompress.wat
 	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then echo "$@: uses floating point"; rm -f $@; exit 1; fi
 
+# Which way the program was last built: a change of DECOMPRESS_MEMCHECK rebuilds it.
+$(BENCH)/decompress-c/memcheck-%:
+	@mkdir -p $(dir $@)
+	@rm -f $(dir $@)memcheck-*
+	@touch $@
+
 $(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm
 	@mkdir -p $(dir $@)
 	wasm2c -n bench $< -o $@
@@ -192,18 +198,24 @@ $(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm
 	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
 
+# It checks the linear memory as the image of the host's arch does (MEMCHECK_$(ARCH): on x86_64
+# guard pages, the hosted runtime's SIGSEGV handler standing in for the shim's #PF handler).
+# DECOMPRESS_MEMCHECK=0 builds it with wasm2c's explicit checks instead (x86_32's way).
+DECOMPRESS_MEMCHECK ?= $(if $(findstring =1,$(MEMCHECK_$(ARCH))),1,0)
+BENCH_MEMCHECK := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=$(DECOMPRESS_MEMCHECK) -DWASM_RT_USE_STACK_DEPTH_COUNT=1
 $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/decompress.c \
-    scripts/hosted/wasm-rt-hosted.c scripts/hosted/wasm-rt-hosted.h
-	$(CC) $(CFLAGS_CODEGEN) -c $(BENCH)/decompress-c/bench.c -o $(BENCH)/decompress-c/bench.o
+    scripts/hosted/wasm-rt-hosted.c scripts/hosted/wasm-rt-hosted.h $(BENCH)/decompress-c/memcheck-$(DECOMPRESS_MEMCHECK)
+	$(CC) $(filter-out -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0,$(CFLAGS_CODEGEN)) $(BENCH_MEMCHECK) -c $(BENCH)/decompress-c/bench.c -o $(BENCH)/decompress-c/bench.o
 	$(CC) $(CFLAGS_CODEGEN) -c boot/string.c -o $(BENCH)/decompress-c/string.o
-	$(CC) $(BENCH_HOST_CFLAGS) -I$(BENCH)/decompress-c -c scripts/bench/decompress.c -o $(BENCH)/decompress-c/main.o
-	$(CC) $(BENCH_HOST_CFLAGS) -c scripts/hosted/wasm-rt-hosted.c -o $(BENCH)/decompress-c/wasm-rt-hosted.o
+	$(CC) $(filter-out -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0,$(BENCH_HOST_CFLAGS)) $(BENCH_MEMCHECK) -I$(BENCH)/decompress-c -c scripts/bench/decompress.c -o $(BENCH)/decompress-c/main.o
+	$(CC) $(filter-out -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0,$(BENCH_HOST_CFLAGS)) $(BENCH_MEMCHECK) -c scripts/hosted/wasm-rt-hosted.c -o $(BENCH)/decompress-c/wasm-rt-hosted.o
 	$(CC) -no-pie -o $@ $(BENCH)/decompress-c/string.o $(BENCH)/decompress-c/bench.o \
 	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/wasm-rt-hosted.o
 
 # The read-all benchmarks' programs (scripts/bench/xfs-read-all.ts, btrfs-read-all.ts run them):
 # one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts) built the same way as
-# build/bench/decompress, over scripts/bench/fs-read-all.c. $(1): xfs or btrfs.
+# build/bench/decompress but with wasm2c's explicit checks (x86_32's way, not the x86_64
+# image's guard pages), over scripts/bench/fs-read-all.c. $(1): xfs or btrfs.
 define FS_BENCH_RULES
 $$(BENCH)/$(1).wasm: $$(CORE_SRC) src/bench/asconfig.json package.json
 	@mkdir -p $$(BENCH)
