@@ -50,12 +50,13 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
 # How each image checks the core's linear-memory accesses. x86_64: guard pages. wasm2c drops its
-# compare and branch before every load and store (core.o's text 842 -> 641 KB) and the shim keeps
+# compare and branch before every load and store (core.o's text 838 -> 681 KB) and the shim keeps
 # everything from the memory's current end to 8 GiB past its base unmapped, so that an access out
 # of bounds page-faults and boot/traps.c reports it as the wasm trap (docs/contract.md, "Faults").
 # The call-depth count stays (wasm-rt.h would drop it with the signal handler: the shim has no
 # guard below its stack). x86_32: explicit checks (a 4 GiB address space has no room for 8 GiB of
-# guard), as the hosted builds (fuzz, benchmarks) keep.
+# guard), as the fuzz targets and the read-all benchmarks keep (build/bench/decompress follows
+# the host arch's image: DECOMPRESS_MEMCHECK below).
 MEMCHECK_x86_64 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1
 MEMCHECK_x86_32 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0
 

@@ -7,11 +7,10 @@
  * reported as the wasm trap, `pvboot: wasm trap: out of bounds memory access`
  * (runtime_guard_fault in boot/runtime.c). Any other fault prints one line with the vector,
  * the error code, the instruction pointer and cr2 (vcpu 0's, as Xen wrote it into vcpu_info
- * for a page fault), then the registers and the
- * words on top of the stack, and crashes the domain with SHUTDOWN_crash: xl shows it as
- * crashed, Xen's log as "Hardware Dom0 crashed" for dom0. The trap table lasts until the
- * jump: the trampoline clears it once the next kernel's page tables are live
- * (boot/<arch>/trampoline.S), as a new domain has none. */
+ * for a page fault), then the registers and the words on top of the stack, and crashes the
+ * domain with SHUTDOWN_crash: xl shows it as crashed, Xen's log as "Hardware Dom0 crashed" for
+ * dom0. The trap table lasts until the jump: the trampoline clears it once the next kernel's
+ * page tables are live (boot/<arch>/trampoline.S), as a new domain has none. */
 
 #include <string.h>
 #include "shim.h"
