@@ -59,6 +59,9 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
 # the host arch's image: DECOMPRESS_MEMCHECK below).
 MEMCHECK_x86_64 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1
 MEMCHECK_x86_32 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0
+# The probe (test/xen/probe.test.ts) reports Xen's start-of-day mapping as the next kernel finds
+# it: its shim must not unmap that mapping's tail, so it keeps the explicit checks on both arches.
+MEMCHECK_probe := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0
 
 .PHONY: all setup test test-unit test-xen demo bench bench-xen clean xen-host fixtures deb
 all: setup $(IMAGES) $(GZ_IMAGES) $(PROBE_IMAGES)
@@ -93,7 +96,7 @@ $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM)
 define IMAGE_RULES
 $(2)_$(1)_CFLAGS := -nostdlib -nostdinc -isystem $$(GCC_INCLUDE) -Iboot/include -Iboot -Iboot/$(1) \
   $$(filter-out $$(CFLAGS_$$(ARCH)) -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0,$$(CFLAGS_CODEGEN)) $$(CFLAGS_$(1)) \
-  $$(MEMCHECK_$(1)) -I$(3)
+  $$(if $$(MEMCHECK_$(2)),$$(MEMCHECK_$(2)),$$(MEMCHECK_$(1))) -I$(3)
 $(2)_$(1)_SRC := $$(wildcard boot/*.c boot/*.h boot/include/*.h boot/$(1)/*)
 $(2)_$(1)_OBJ := $$(patsubst boot/%.c,$(4)/%.o,$$(wildcard boot/*.c) $$(wildcard boot/$(1)/*.c)) \
   $$(patsubst boot/%.S,$(4)/%.o,$$(wildcard boot/$(1)/*.S))
