@@ -34,9 +34,9 @@ export const PVBOOT_ELF_X86_32 = PVBOOT_IMAGE_X86_32.replace(/\.gz$/, "");
 
 export interface GuestSpec {
   name: string;                 // [a-z0-9-]+: the domain's name and the line prefix
-  // The domain's type (default "pv"). A "pvh" guest also gets cpuid = "host,rdtscp=0": under
-  // QEMU TCG, Xen's SVM code without NRIPS mis-decodes RDTSCP exits and the guest takes #GP
-  // (README.md here).
+  // The domain's type (default "pv"). A "pvh" guest also gets cpuid = "host,rdtscp=0,xsave=0":
+  // under QEMU TCG, Xen's SVM code without NRIPS mis-decodes RDTSCP exits and the guest takes
+  // #GP, and AVX code in the guest's user space now and then takes #UD (README.md here).
   type?: "pv" | "pvh";
   kernel?: string;              // default: build/pvboot-x86_64.elf.gz
   ramdisk?: string;
@@ -125,7 +125,7 @@ export function xlConfig(g: GuestSpec, kernelName: string, ramdiskName?: string,
   const lines = [
     `name = ${q(g.name)}`,
     `type = ${q(g.type ?? "pv")}`,
-    ...(g.type === "pvh" ? [`cpuid = "host,rdtscp=0"`] : []),
+    ...(g.type === "pvh" ? [`cpuid = "host,rdtscp=0,xsave=0"`] : []),
     `kernel = ${q(`/guest/${kernelName}`)}`,
     ...(ramdiskName ? [`ramdisk = ${q(`/guest/${ramdiskName}`)}`] : []),
     `memory = ${g.memoryMB ?? 256}`,

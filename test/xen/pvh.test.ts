@@ -1,6 +1,6 @@
 // pvboot as the bootloader of a PVH domU (issue 23) on the real Xen 4.17 host (QEMU TCG, SVM
 // with nested paging): build/pvboot-pvh.elf(.gz) as `kernel =` of `type = "pvh"` guests (with
-// cpuid = "host,rdtscp=0", scripts/xen-host/README.md says why), all in one Xen boot:
+// cpuid = "host,rdtscp=0,xsave=0", scripts/xen-host/README.md says why), all in one Xen boot:
 // - menu: the compressed image (xl unpacks it as for PV) shows its disk's menu.lst on the PV
 //   console, boots the default entry, whose kernel is missing, says why, falls back to the
 //   entry that halts, and powers off;
