@@ -1,6 +1,16 @@
 /* The freestanding wasm2c runtime: the core's linear memory (the domain's RAM, mapped as it
  * grows), function types for call_indirect, traps, and libgcc's popcount (the C library calls
- * the generated code makes are in string.c). */
+ * the generated code makes are in string.c).
+ *
+ * Where the image is built with WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 (x86_64, the Makefile's
+ * MEMCHECK_x86_64), wasm2c checks no load or store: each is `data + (u32)addr + (u32)offset`,
+ * so it lies below data + 8 GiB, and everything from the memory's current end up to there is
+ * left unmapped. An access out of bounds page-faults there, and boot/traps.c turns that fault
+ * into the wasm trap (runtime_guard_fault). What lies above the memory at va = pfn << 12: the
+ * rest of the domain's pfns, of which only the memory's are ever mapped (page-table pages are
+ * never mapped, the image, start_info, the P2M and Xen's bootstrap tables lie below the memory),
+ * and the tail of Xen's start-of-day mapping past the initial size, which
+ * wasm_rt_allocate_memory unmaps. Xen's own area (0xffff800000000000) is 128 TiB away. */
 
 #include <stdarg.h>
 #include <string.h>
@@ -41,6 +51,9 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->size = 0;
     if (initial_pages && wasm_rt_grow_memory(mem, initial_pages) != 0)
         shim_panic("could not map the core's initial memory");
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+    arch_unmap_ram_tail(linear_base_pfn + initial_pages * FRAMES_PER_WASM_PAGE);
+#endif
 }
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
@@ -132,6 +145,30 @@ void wasm_rt_trap(wasm_rt_trap_t code)
     shim_puts(trap_kind(code));
     shim_puts("\r\n");
     shim_crash();
+}
+
+/* boot/<arch>/pvboot.lds: the core's compiled code (core.o's .text), where every unchecked
+ * load and store is. */
+extern const char core_text_start[], core_text_end[];
+
+/* A page fault at `cr2` with the instruction at `ip`: with guard pages, a fault of the core's
+ * code from the memory's current end up to 8 GiB past its base is the core's access out of
+ * bounds, reported as the explicit check would have (the wasm trap); anything else (a store
+ * through a read-only frame inside the memory, a fault of the shim) returns, to be reported as
+ * a shim fault. */
+void runtime_guard_fault(unsigned long cr2, unsigned long ip)
+{
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+    extern wasm_rt_memory_t core_memory;
+    unsigned long base = (unsigned long)core_memory.data;
+    if (!base || ip < (unsigned long)core_text_start || ip >= (unsigned long)core_text_end)
+        return;
+    if (cr2 - base >= core_memory.size && cr2 - base < (8UL << 30))
+        wasm_rt_trap(WASM_RT_TRAP_OOB);
+#else
+    (void)cr2;
+    (void)ip;
+#endif
 }
 
 /* libgcc's helper for i64.popcnt without -mpopcnt (we link no libgcc on x86_64; x86_32 links

@@ -2,11 +2,15 @@
  * boot/<arch>/entry.S, hand their frames to boot/<arch>/traps.c, which calls shim_fault), and
  * the checks made before anything can report at all.
  *
- * A fault prints one line with the vector, the error code, the instruction pointer and cr2
- * (vcpu 0's, as Xen wrote it into vcpu_info for a page fault), then the registers and the
- * words on top of the stack, and crashes the domain with SHUTDOWN_crash: xl shows it as
- * crashed, Xen's log as "Hardware Dom0 crashed" for dom0. How a fault gets here is each kind's
- * (traps_init): PV's trap table (boot/pv/traps.c), PVH's IDT (boot/pvh/traps.c). */
+ * A page fault of the core's code past the end of its linear memory is the core's access out
+ * of bounds where the image has guard pages instead of wasm2c's checks (x86_64 PV): it is
+ * reported as the wasm trap, `pvboot: wasm trap: out of bounds memory access`
+ * (runtime_guard_fault in boot/runtime.c). Any other fault prints one line with the vector,
+ * the error code, the instruction pointer and cr2 (vcpu 0's, as Xen wrote it into vcpu_info
+ * for a page fault), then the registers and the words on top of the stack, and crashes the
+ * domain with SHUTDOWN_crash: xl shows it as crashed, Xen's log as "Hardware Dom0 crashed" for
+ * dom0. How a fault gets here is each kind's (traps_init): PV's trap table (boot/pv/traps.c),
+ * PVH's IDT (boot/pvh/traps.c). */
 
 #include <string.h>
 #include "shim.h"
@@ -31,6 +35,8 @@ void shim_fault(unsigned vector, unsigned long error, unsigned long ip, unsigned
     const unsigned long *w;
     unsigned i;
 
+    if (vector == 14 && !reporting)
+        runtime_guard_fault(shim_fault_cr2(), ip); /* the core out of bounds: its wasm trap */
     if (reporting++ > 1)
         shim_crash(); /* even the short line below faulted: the console is gone */
     if (reporting > 1) {

@@ -23,6 +23,19 @@ export function runDebugAction(action: string): void {
     // A load far past the end of the linear memory.
     const p = <usize>(memory.size() << 16) + 0x10000000;
     console.line(new Text().u(load<u8>(p)));
+  } else if (action == "oob-end") {
+    // A 4-byte load whose last 2 bytes lie past the memory's end: on x86_64 the first guard
+    // page must fault even while the memory is smaller than Xen's start-of-day mapping.
+    const size = <usize>(memory.size() << 16);
+    console.line(new Text().str("pvboot: debug: the memory is ").u(<u64>size).str(" bytes; a 4-byte load at ").u(<u64>size - 2));
+    console.line(new Text().u(load<u32>(size - 2)));
+  } else if (action == "oob-far") {
+    // A store at 0xffffffff + offset 0x7fffffff, 6 GiB past the memory's base: the furthest
+    // the core's code can reach (AssemblyScript's immediate offsets stop at 2^31 - 1; wasm's,
+    // and the x86_64 guard, at 8 GiB). The address comes from memory.size (below 65536 pages,
+    // so the subtraction takes 0), so that the optimizer cannot put `unreachable` there.
+    console.line(new Text().str("pvboot: debug: a store at 0xffffffff + offset 0x7fffffff"));
+    store<u8>(<usize>u32.MAX_VALUE - (memory.size() >>> 16), 1, 0x7fffffff);
   } else if (action == "abort") {
     assert(false, "debug abort requested");
   } else if (action == "memtest") {

@@ -152,6 +152,20 @@ void arch_mm_init(struct start_info *si, unsigned long first_free_pfn)
 
 unsigned long arch_mapped_end_pfn(void) { return mapped_end_pfn; }
 
+/* Unmap pfns [pfn, mapped_end_pfn) of Xen's start-of-day mapping: free RAM past the linear
+ * memory's initial size (Xen maps at least 512 KiB past the boot stack, to a 4 MiB boundary).
+ * With guard pages (runtime.c) nothing past the memory's current end may be mapped; the
+ * memory's growth maps them again (arch_map_ram, which now starts at `pfn`). */
+void arch_unmap_ram_tail(unsigned long pfn)
+{
+    unsigned long end = mapped_end_pfn;
+    if (pfn >= end)
+        return;
+    mapped_end_pfn = pfn;
+    for (; pfn < end; pfn++)
+        map_at((void *)(pfn << PAGE_SHIFT), 0);
+}
+
 void arch_set_table_floor(unsigned long pfn) { table_pool_floor = pfn; }
 
 /* Map pfns [pfn, end) at va = pfn << 12; those Xen mapped already are left alone. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include "wasm-rt-hosted.h"
@@ -24,20 +25,69 @@ uint32_t hosted_abort_record;
 /* ---- the linear memory ------------------------------------------------------------------ */
 
 /* The one linear memory, reserved once at the cap and reused: pages past `size` are never
- * written (every access is range checked), so zeroing what the last instance used is enough. */
+ * written (every access is range checked, or faults in the guard below), so zeroing what the
+ * last instance used is enough. */
 wasm_rt_memory_t hosted_memory;
 uint32_t hosted_memory_cap_pages;
 static uint8_t *memory_base;
 static uint64_t memory_high; /* bytes in use since the last reset */
 static uint32_t refused_grow; /* pages asked for when a grow was refused, for the trap text */
 
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+/* Guard pages, as the x86_64 PV image has them (boot/runtime.c): a build with
+ * WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 (the decompressor benchmark on x86_64) checks no load or
+ * store; each is `base + (u32)addr + (u32)offset`, below base + 8 GiB. The reservation spans
+ * those 8 GiB, readable and writable only up to the memory's size; an access past it faults,
+ * and the SIGSEGV handler reports it as the wasm trap. */
+#define GUARD_RESERVE (8ull << 30)
+static uint64_t accessible; /* bytes from memory_base that are readable and writable */
+
+static void set_accessible(uint64_t bytes)
+{
+    int rc = 0;
+    if (bytes > accessible)
+        rc = mprotect(memory_base + accessible, bytes - accessible, PROT_READ | PROT_WRITE);
+    else if (bytes < accessible)
+        rc = mprotect(memory_base + bytes, accessible - bytes, PROT_NONE);
+    if (rc != 0) {
+        fprintf(stderr, "%s: ", hosted_trap_prefix);
+        perror("mprotect of the linear memory");
+        exit(1);
+    }
+    accessible = bytes;
+}
+
+static void guard_fault(int sig, siginfo_t *si, void *ctx)
+{
+    uint8_t *a = si->si_addr;
+    (void)ctx;
+    if (a >= memory_base + hosted_memory.size && a < memory_base + GUARD_RESERVE)
+        wasm_rt_trap(WASM_RT_TRAP_OOB);
+    signal(sig, SIG_DFL); /* not the core's: fault again, unhandled */
+}
+#endif
+
 void hosted_memory_reserve(unsigned long mib)
 {
+    size_t bytes;
+    int prot = PROT_READ | PROT_WRITE;
     if (mib < 1 || mib > 4095)
         mib = 256;
     hosted_memory_cap_pages = (uint32_t)(mib * 1024 * 1024 / WASM_PAGE);
-    memory_base = mmap(NULL, (size_t)hosted_memory_cap_pages * WASM_PAGE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    bytes = (size_t)hosted_memory_cap_pages * WASM_PAGE;
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = guard_fault;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGSEGV, &sa, NULL);
+        sigaction(SIGBUS, &sa, NULL);
+        bytes = GUARD_RESERVE;
+        prot = PROT_NONE;
+    }
+#endif
+    memory_base = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory_base == MAP_FAILED) {
         fprintf(stderr, "%s: ", hosted_trap_prefix);
         perror("mmap of the linear memory");
@@ -60,6 +110,9 @@ void hosted_memory_reset(uint32_t initial_pages)
         memory_high = keep;
     }
     memset(memory_base, 0, memory_high);
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+    set_accessible((uint64_t)initial_pages * WASM_PAGE);
+#endif
     hosted_memory.data = memory_base;
     hosted_memory.pages = initial_pages;
     hosted_memory.max_pages = hosted_memory_cap_pages;
@@ -88,6 +141,10 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
         refused_grow = (uint32_t)(pages > UINT32_MAX ? UINT32_MAX : pages);
         return UINT32_MAX;
     }
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+    if (mem == &hosted_memory)
+        set_accessible(pages * WASM_PAGE);
+#endif
     mem->pages = (uint32_t)pages;
     mem->size = (uint32_t)pages * WASM_PAGE;
     if (mem == &hosted_memory && mem->size > memory_high)

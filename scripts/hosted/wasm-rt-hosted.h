@@ -3,7 +3,10 @@
  * The PV image has its own, freestanding one (boot/runtime.c).
  *
  * One imported linear memory (env.memory), reserved once at a cap and reused: every module
- * instance starts over zeroed memory (hosted_memory_reset). A trap prints what it was (for an
+ * instance starts over zeroed memory (hosted_memory_reset). Built with
+ * WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 (the decompressor benchmark on x86_64, as the PV image),
+ * the memory has guard pages up to 8 GiB past its base instead of wasm2c's checks, and a
+ * SIGSEGV there is the wasm trap. A trap prints what it was (for an
  * AssemblyScript abort routed to src/fuzz/abort.ts, its message and place) and calls abort(). */
 
 #ifndef WASM_RT_HOSTED_H
