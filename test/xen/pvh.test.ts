@@ -18,7 +18,9 @@
 //   where pvboot put the initrd, and the disk pvboot read and gave back);
 // - pf, ud, de, gp, hcpage: the PVH shim's faults made on purpose, each reported on the console
 //   ring with its vector, error code, rip (the image's debug_fault_KIND symbol) and, for the
-//   page fault, cr2, then the domain crashed by the shim (xl: "crash"), not by Xen.
+//   page fault, cr2, then the domain crashed by the shim (xl: "crash"), not by Xen;
+// - panic: a hypercall Xen refuses (pvboot.debug=shim-panic), named in the shim's panic line as
+//   the PVH shim made it (hvm_op, not PV's update_va_mapping), with Xen's rc.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -55,6 +57,8 @@ const FAULTS = {
 } as const;
 type Kind = keyof typeof FAULTS;
 const KINDS = Object.keys(FAULTS) as Kind[];
+const PANIC = [/^pvboot: debug action 'shim-panic': a hypercall Xen refuses$/,
+  /^pvboot: shim panic: hvm_op\(HVMOP_get_param\)\(index 0xffff\): rc -22$/];
 const HCPAGE = /^pvboot: shim panic: Xen did not fill the hypercall page at 0x[0-9a-f]+ \(xen_version's stub at 0x[0-9a-f]+ reads( 0xcc){8}\); this message went through the shim's own stubs$/;
 
 function symbol(name: string): string {
@@ -128,6 +132,7 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
       ...KINDS.map((kind) => ({ ...pvh, name: kind, kernel: IMAGE_GZ, memoryMB: 64, extra: `pvboot.debug=shim-${kind}`,
         expect: reportLines(kind) })),
       { ...pvh, name: "hcpage", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=shim-hcpage", expect: [HCPAGE] },
+      { ...pvh, name: "panic", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=shim-panic", expect: PANIC },
     ];
     run = await runGuests(guests, { timeoutMs: 400_000, waitForEnd: true, xenDmesg: 60, echo: !!process.env.PVBOOT_ECHO });
     if (!run.ok) console.error(run.xen.lines.slice(-60).join("\n"));
@@ -270,7 +275,7 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
   });
 
   it("reports each fault of the shim in order, then crashes the domain itself", () => {
-    for (const kind of [...KINDS, "hcpage"]) {
+    for (const kind of [...KINDS, "hcpage", "panic"]) {
       const g = guest(kind);
       const at = g.matched.map((m) => g.lines.findIndex((l) => l.text === m));
       expect(at.every((x, i) => x >= 0 && (i === 0 || x > at[i - 1])), `${kind}: ${at.join(",")}`).toBe(true);
