@@ -10,10 +10,11 @@
 import { Text } from "./lib/text";
 import { startInfo } from "./xen/start_info";
 import { cmdlineWords } from "./lib/cmdline";
-import { findConfig, loadConfigFile } from "./config/find";
+import { findConfig, loadConfigFile, diskFiles } from "./config/find";
 import { menuJson, jsonString } from "./config/json";
-import { MenuConfig } from "./config/menu";
+import { MenuConfig, ENTRY_SCRIPT } from "./config/menu";
 import { runEntry, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "./boot/script";
+import { bootScript } from "./config/grubcfg/boot";
 import { searchOrder, mountDevice } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
 import { Loaded } from "./boot/load";
@@ -108,7 +109,9 @@ function entryCheck(out: CheckOutput, arg: string, say: (line: string) => void):
     return;
   }
   const entry = cfg.entries[index];
-  const st = runEntry(entry, cfg.root, true, true);
+  // As the menu runs it (src/ui/menu.ts bootOne): a grub.cfg or BLS entry through the script
+  // interpreter, a menu.lst entry line by line.
+  const st = entry.kind == ENTRY_SCRIPT ? bootScript(entry, cfg, diskFiles, true) : runEntry(entry, cfg.root, true, true);
   t.ch(0x7b);
   key(t, "entry", true).u(<u64>index);
   key(t, "title");
