@@ -265,8 +265,9 @@ $$(BENCH)/$(1)-read-all: $$(BENCH)/$(1)-c/bench.c boot/string.c scripts/bench/fs
 endef
 $(foreach f,xfs btrfs,$(eval $(call FS_BENCH_RULES,$(f))))
 
-# Every real-Xen benchmark runs; make fails at the end if one did (gnumach32.ts fails, saying
-# why, until build/pvboot-x86_32.elf is built).
+# Every real-Xen benchmark (scripts/bench-xen/*.ts: PV and PVH boot times, dom0's figures, GNU
+# Mach; their shared code in scripts/bench-xen/lib/ is not one) runs; make fails at the end if
+# one did (gnumach32.ts fails, saying why, until build/pvboot-x86_32.elf is built).
 bench-xen: all xen-host
 	@bash scripts/run-benches.sh scripts/bench-xen
 

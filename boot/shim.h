@@ -64,6 +64,9 @@ unsigned long arch_l4_mfn(void); /* PV */
 void traps_init(void);           /* PV: set_trap_table with the arch's stubs; PVH: the IDT */
 void arch_hypercall_page_fill(void);  /* the page as Xen would write it, when Xen did not */
 void arch_debug_fault(const char *kind); /* "pf", "ud", "de", "gp" */
+/* pvboot.debug=shim-panic: a hypercall Xen must refuse, then shim_panic_call naming it; returns
+ * only if Xen did not refuse. */
+void arch_debug_refused_call(void);
 /* The jump (boot/<arch>/trampoline.S): never returns. */
 void arch_start_kernel(void *trampoline_page, uint64_t l4_mfn, uint64_t entry, uint64_t stack,
                        uint64_t start_info_va) __attribute__((noreturn));

@@ -163,8 +163,6 @@ static int option_is(const char *opt, const char *kind)
 }
 
 /* A page of the image for shim-panic to try to map a frame over. */
-static uint8_t debug_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-
 /* Called once the trap table, the console and shared_info are set up. */
 void shim_debug_fault(void)
 {
@@ -174,21 +172,11 @@ void shim_debug_fault(void)
     if (!opt || option_is(opt, "hcpage"))
         return;
     if (option_is(opt, "panic")) {
-        /* A hypercall Xen refuses (a frame beyond any machine's), reported as every shim panic
-         * after a failed hypercall is: the call, its arguments, Xen's rc. */
-        /* the last frame the arch's mfn can name: far beyond any physical address width (not
-         * an MMIO frame, which dom0 may map) */
-#ifdef __x86_64__
-        unsigned long mfn = 0xffffffffffUL; /* 40 bits: a 52-bit address */
-#else
-        unsigned long mfn = 0xffffffffUL;   /* 32 bits: a 44-bit address */
-#endif
-        long rc;
+        /* A hypercall Xen refuses, reported as every shim panic after a failed hypercall is:
+         * the call (the arch's own: PV's or PVH's), its arguments, Xen's rc. */
         shim_puts("pvboot: debug action 'shim-panic': a hypercall Xen refuses\r\n");
-        rc = arch_map_frame(debug_page, mfn, 1);
-        if (rc < 0)
-            shim_panic_call("update_va_mapping", rc, "va mfn", (unsigned long)debug_page, mfn);
-        shim_panic("Xen mapped a frame beyond any machine's");
+        arch_debug_refused_call();
+        shim_panic("Xen did what the debug action asked, where it must refuse");
     }
     for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (option_is(opt, kinds[i])) {

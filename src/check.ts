@@ -10,13 +10,15 @@
 import { Text } from "./lib/text";
 import { startInfo } from "./xen/start_info";
 import { cmdlineWords } from "./lib/cmdline";
-import { findConfig, loadConfigFile } from "./config/find";
+import { findConfig, loadConfigFile, diskFiles } from "./config/find";
 import { menuJson, jsonString } from "./config/json";
-import { MenuConfig } from "./config/menu";
+import { MenuConfig, ENTRY_SCRIPT } from "./config/menu";
 import { runEntry, ACTION_REBOOT, ACTION_HALT, ACTION_COMMANDLINE } from "./boot/script";
+import { bootScript } from "./config/grubcfg/boot";
 import { searchOrder, mountDevice } from "./fs/mounts";
 import { parseDevPath } from "./fs/devpath";
 import { Loaded } from "./boot/load";
+import { PvhDomain } from "./loader/pvh/layout";
 
 // Set by a check whose entry loaded (and may jump): what main.ts hands the domain to.
 export let checkLoaded: Loaded | null = null;
@@ -107,7 +109,9 @@ function entryCheck(out: CheckOutput, arg: string, say: (line: string) => void):
     return;
   }
   const entry = cfg.entries[index];
-  const st = runEntry(entry, cfg.root, true, true);
+  // As the menu runs it (src/ui/menu.ts bootOne): a grub.cfg or BLS entry through the script
+  // interpreter, a menu.lst entry line by line.
+  const st = entry.kind == ENTRY_SCRIPT ? bootScript(entry, cfg, diskFiles, true) : runEntry(entry, cfg.root, true, true);
   t.ch(0x7b);
   key(t, "entry", true).u(<u64>index);
   key(t, "title");
@@ -156,7 +160,10 @@ function entryCheck(out: CheckOutput, arg: string, say: (line: string) => void):
     if (l.initrd != null) key(t, "initrd_bytes").u(l.initrd!.size);
     if (l.modules.length > 0) key(t, "modules").u(<u64>l.modules.length);
     key(t, "memory_mb").u(startInfo.nrPages >> 8);
-    key(t, "used_mb").u(l.domain!.usedPfns >> 8);
+    // PV: the new domain's pages in use; PVH (no new page tables or P2M): the top of what the
+    // kernel, the initrd and hvm_start_info's block take, in whole MiB.
+    if (l.pvh != null) key(t, "used_mb").u((pvhTop(l.pvh!) + 0xfffff) >> 20);
+    else key(t, "used_mb").u(l.domain!.usedPfns >> 8);
     if (jump) {
       checkLoaded = l;
       checkTitle = entry.title;
@@ -164,6 +171,13 @@ function entryCheck(out: CheckOutput, arg: string, say: (line: string) => void):
   }
   t.ch(0x7d);
   out.code = ok ? 0 : 1;
+}
+
+function pvhTop(d: PvhDomain): u64 {
+  let top = d.kernelEnd;
+  if (d.initrdPhys + d.initrdLen > top) top = d.initrdPhys + d.initrdLen;
+  const block = d.startInfo + (<u64>d.blockPages << 12);
+  return block > top ? block : top;
 }
 
 // Returns the exit code; the output (one JSON object) goes through `emit`.

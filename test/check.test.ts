@@ -6,7 +6,8 @@
 
 import { describe, expect, it, beforeAll } from "vitest";
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ import { makeDisk } from "../scripts/images/make-disk";
 import { debianKernel } from "../scripts/kernels/fetch";
 import { pvElf } from "./loader/pv-elf";
 import { bzImage, elf } from "./grubdom-disk";
+import { grubenvBlock } from "./saved-disks";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PVBOOT = join(ROOT, "scripts/pvboot.mjs");
@@ -172,6 +174,37 @@ describe("pvboot check", () => {
     expect((await pvboot("check", disk, "--arch", "arm64")).status).toBe(2);
     expect((await pvboot("check", disk, "--memory", "8")).status).toBe(2);
     expect((await pvboot("help", "check")).stdout).toContain("usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64|x86_32] [--json]");
+  }, 120_000);
+
+  // A grub.cfg entry runs as the menu runs it, through the script interpreter: insmod and
+  // load_video do nothing, and 00_header's savedefault (save_env) writes nothing in a check.
+  it("a grub.cfg entry as grub-mkconfig writes it: ok, and the disk is left as it was", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvboot-check-grubcfg-"));
+    const root = join(dir, "root");
+    mkdirSync(join(root, "boot/grub"), { recursive: true });
+    writeFileSync(join(root, "boot/vmlinux-pv"), pvElf());
+    writeFileSync(join(root, "boot/initrd.img"), gzipSync(Buffer.alloc(100_000, 7)));
+    writeFileSync(join(root, "boot/grub/grubenv"), grubenvBlock({ saved_entry: "Old" }));
+    writeFileSync(join(root, "boot/grub/grub.cfg"), [
+      "if [ -s $prefix/grubenv ]; then", "  load_env", "fi",
+      'set default="0"',
+      "function savedefault {", '  if [ -z "${boot_once}" ]; then', '    saved_entry="${chosen}"', "    save_env saved_entry", "  fi", "}",
+      "function load_video {", "  insmod all_video", "}",
+      "set timeout=5",
+      "menuentry 'Debian GNU/Linux' --class debian $menuentry_id_option 'gnulinux-simple' {",
+      "	savedefault", "	load_video", "	insmod gzio", "	insmod part_msdos", "	insmod ext2",
+      "	echo	'Loading Linux ...'", "	linux	/boot/vmlinux-pv console=hvc0 ro quiet",
+      "	initrd	/boot/initrd.img", "}", "",
+    ].join("\n"));
+    const img = join(dir, "grubcfg.img");
+    makeDisk(img, 20, [{ fsType: "ext4", sizeMiB: 18, dir: root }]);
+    const before = createHash("sha256").update(readFileSync(img)).digest("hex");
+    const r = await pvboot("check", img, "--memory", "64");
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}0 \* Debian GNU\/Linux: ok\n/);
+    const j = JSON.parse((await pvboot("check", img, "--memory", "64", "--json")).stdout);
+    expect(j.entries[0]).toMatchObject({ ok: true, outcome: "loaded", kernel: "(hd0,0)/boot/vmlinux-pv" });
+    expect(createHash("sha256").update(readFileSync(img)).digest("hex")).toBe(before);
   }, 120_000);
 
   it("the disk `make demo` makes: the default boots, the broken entry is named, memory = N", async () => {

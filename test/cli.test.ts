@@ -89,6 +89,16 @@ describe("pvboot run", () => {
     expect(pvboot().status).toBe(2);
   });
 
+  it("xen: --mode pvh names the PVH image; refuses an unknown mode and PVH with --arch x86_32", () => {
+    expect(pvboot("help", "xen").stdout).toContain("--mode MODE    pv (default), or pvh: build/pvboot-pvh.elf.gz in a PVH domU");
+    const bad = pvboot("xen", disk, "--mode", "hvm");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("xen: --mode takes pv or pvh, not 'hvm'");
+    const pv32 = pvboot("xen", disk, "--mode", "pvh", "--arch", "x86_32");
+    expect(pv32.status).toBe(2);
+    expect(pv32.stderr).toContain("xen: a PVH domain runs the core as x86_64: --arch x86_32 has no PVH");
+  });
+
   it("xen: refuses an unknown --arch, and says when the 32-bit image is not built", () => {
     const bad = pvboot("xen", disk, "--arch", "arm64");
     expect(bad.status).toBe(2);

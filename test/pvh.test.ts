@@ -125,6 +125,27 @@ describe("PVH in the emulator", () => {
     expect(json.modules).toEqual([{ paddr: expect.stringMatching(/^0x/), size: initrd.length }]);
   }, 120_000);
 
+  it("`pvboot check --mode pvh` checks each entry as a PVH domain would boot it", async () => {
+    const check = (lst: string, ...more: string[]) => run("node", ["scripts/pvboot.mjs", "check", disk, "--mode", "pvh",
+      "--extra", `(hd0,0)/boot/grub/${lst}.lst`, ...more], { maxBuffer: 64 << 20 }).then((r) => ({ ...r, code: 0 }), (e) => ({ ...e, code: e.code }));
+    const ok = await check("debian", "--json");
+    expect(ok.code, ok.stderr).toBe(0);
+    const json = JSON.parse(ok.stdout);
+    expect(json).toMatchObject({ mode: "pvh", default_ok: true, exit: 0 });
+    expect(json.entries[0]).toMatchObject({ title: "Debian", ok: true, outcome: "loaded" });
+    expect(json.entries[0].checks).toEqual(Object.fromEntries(PVH_CHECK_NAMES.map((n) => [n, "ok"])));
+    expect(json.min_memory_mb).toBeGreaterThanOrEqual(json.entries[0].used_mb);
+    expect(json.min_memory_mb).toBeLessThanOrEqual(256);
+    // A kernel without the PHYS32 note is refused as the menu would refuse it.
+    const bad = await check("nonote");
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^ {2}0 \* No PVH note: \(hd0,0\)\/boot\/grub\/nonote\.lst:\d+: .*no PVH entry: the kernel has no XEN_ELFNOTE_PHYS32_ENTRY note/m);
+    expect(bad.stdout).toMatch(/^ {2}1 {3}Debian: ok$/m);
+    const usage = await run("node", ["scripts/pvboot.mjs", "check", disk, "--mode", "pvh", "--arch", "x86_32"]).catch((e) => e);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--arch x86_32 has no PVH/);
+  }, 240_000);
+
   it("every segment, the initrd and the command line match what xz and the disk hold", () => {
     const r = boot("debian", { elf: vmlinux, initrd, cmdline: "root=/dev/xvda1 ro quiet" });
     expectAllOk(r);

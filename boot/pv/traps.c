@@ -37,3 +37,20 @@ unsigned long shim_fault_cr2(void)
     return *(volatile unsigned long *)(shared_info_va + ARCH_VCPU0_CR2);
 }
 
+
+/* pvboot.debug=shim-panic on PV: map a frame beyond any machine's with update_va_mapping
+ * (arch_map_frame), which Xen refuses. The last frame the arch's mfn can name: far beyond any
+ * physical address width (not an MMIO frame, which dom0 may map). */
+static uint8_t debug_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+void arch_debug_refused_call(void)
+{
+#ifdef __x86_64__
+    unsigned long mfn = 0xffffffffffUL; /* 40 bits: a 52-bit address */
+#else
+    unsigned long mfn = 0xffffffffUL;   /* 32 bits: a 44-bit address */
+#endif
+    long rc = arch_map_frame(debug_page, mfn, 1);
+    if (rc < 0)
+        shim_panic_call("update_va_mapping", rc, "va mfn", (unsigned long)debug_page, mfn);
+}

@@ -104,3 +104,16 @@ void arch_debug_fault(const char *kind)
     else if (kind[0] == 'g') /* gp: a load from a non-canonical address */
         __asm__ volatile(".globl debug_fault_gp\ndebug_fault_gp: movq (%0), %0" :: "r"(0x8000000000000000UL) : "memory");
 }
+
+/* pvboot.debug=shim-panic on PVH: there is no PV MMU (the shim maps frames in its own page
+ * tables, no hypercall), so the call Xen refuses is HVMOP_get_param for an index past every
+ * HVM parameter (-EINVAL), named as boot/pvh/main.c's get_param names a failure. */
+#define DEBUG_BAD_PARAM 0xffffu
+
+void arch_debug_refused_call(void)
+{
+    struct xen_hvm_param p = { DOMID_SELF, 0, DEBUG_BAD_PARAM, 0 };
+    long rc = hypercall2(__HYPERVISOR_hvm_op, HVMOP_get_param, &p);
+    if (rc < 0)
+        shim_panic_call("hvm_op(HVMOP_get_param)", rc, "index", DEBUG_BAD_PARAM);
+}

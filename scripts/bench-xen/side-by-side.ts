@@ -11,68 +11,35 @@
 // `make bench-xen-memory` (scripts/bench-xen-memory/). TCG makes absolute times slow and noisy:
 // the ratios are the figures; every figure of a line comes from the same Xen boot.
 
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeDisk } from "../images/make-disk.ts";
 import { ensureBusyboxInitrd, ensureHost } from "../xen-host/build.ts";
 import { ensurePvgrub2 } from "../xen-host/pvgrub2.ts";
-import { PVBOOT_ELF, runGuests, type GuestSpec } from "../xen-host/guests.ts";
+import { PVBOOT_ELF, type GuestSpec } from "../xen-host/guests.ts";
+import { bootDisk, FIRST_LINE, ratio, s, timeOneAtATime } from "./lib/boot-times.ts";
 
 const MARKER = "initrd: marker-side-by-side";
-const FIRST_LINE = /Linux version \d/;
 
 const host = await ensureHost();
 const pvgrub2 = await ensurePvgrub2();
 const initrd = await ensureBusyboxInitrd(MARKER);
 const dir = mkdtempSync(join(tmpdir(), "pvboot-side-by-side-"));
-const s = (ms: number) => (ms / 1000).toFixed(2);
-const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "inf");
 
-// One disk per initrd: menu.lst for pvboot, grub.cfg for pvgrub2, the same kernel and initrd.
-function disk(name: string, initrdFile: string, sizeMiB: number): string {
-  const root = join(dir, name);
-  mkdirSync(join(root, "boot", "grub"), { recursive: true });
-  copyFileSync(host.kernel, join(root, "boot", "vmlinuz"));
-  copyFileSync(initrdFile, join(root, "boot", "initrd"));
-  writeFileSync(join(root, "boot", "grub", "menu.lst"), "timeout 0\ntitle Debian\nroot (hd0,0)\nkernel /boot/vmlinuz console=hvc0\ninitrd /boot/initrd\n");
-  writeFileSync(join(root, "boot", "grub", "grub.cfg"), "set timeout=0\nmenuentry Debian {\n  linux /boot/vmlinuz console=hvc0\n  initrd /boot/initrd\n}\n");
-  const img = join(dir, `${name}.img`);
-  makeDisk(img, sizeMiB, [{ fsType: "ext4", sizeMiB: sizeMiB - 2, dir: root }]);
-  return img;
-}
+// One disk per initrd, the same kernel and initrd: pvboot and pvgrub2 both boot its grub.cfg.
+const disk = (name: string, initrdFile: string, sizeMiB: number) => bootDisk(dir, name, host.kernel, initrdFile, sizeMiB);
 
+// pvgrub2 reads a 64 MiB initrd in about 1500 requests; on a loaded machine under TCG that was
+// seen to take over 300 s: the -64m guests get 600 s.
 function guests(tag: string, img: string, initrdFile: string, memoryMB = 256): GuestSpec[] {
   const expect = [FIRST_LINE, new RegExp(`^${MARKER}$`)];
+  const timeoutS = tag === "-64m" ? 600 : 300;
   return [
-    { name: `pvboot${tag}`, disk: img, hotplug: "block-quick", memoryMB, expect },
-    { name: `pvgrub2${tag}`, kernel: pvgrub2, disk: img, hotplug: "block-quick", memoryMB, expect },
-    { name: `direct${tag}`, kernel: host.kernel, ramdisk: initrdFile, disk: img, hotplug: "block-quick", extra: "console=hvc0", memoryMB, expect },
+    { name: `pvboot${tag}`, disk: img, hotplug: "block-quick", memoryMB, expect, timeoutS },
+    { name: `pvgrub2${tag}`, kernel: pvgrub2, disk: img, hotplug: "block-quick", memoryMB, expect, timeoutS },
+    { name: `direct${tag}`, kernel: host.kernel, ramdisk: initrdFile, disk: img, hotplug: "block-quick", extra: "console=hvc0", memoryMB, expect, timeoutS },
   ];
-}
-
-// The guests one after the other in one Xen boot (Linux guests side by side under TCG share QEMU's
-// one CPU and crash each other, guests.ts): name -> [to first line, to the initramfs line] in ms,
-// and blkback's read requests for each.
-async function timeOneAtATime(gs: GuestSpec[]): Promise<{ t: Record<string, [number, number]>; rd: Record<string, number> }> {
-  // pvgrub2 reads a 64 MiB initrd in about 1500 requests; on a loaded machine under TCG that
-  // was seen to take over 300 s.
-  const r = await runGuests(gs.map((g) => ({ ...g, timeoutS: g.name.endsWith("-64m") ? 600 : 300 })),
-    { host, timeoutMs: 1_800_000, oneAtATime: true, blkbackStats: true, echo: !!process.env.PVBOOT_ECHO });
-  const t: Record<string, [number, number]> = {};
-  const rd: Record<string, number> = {};
-  const bad = r.guests.find((x) => !x.ok) ?? (r.ok ? undefined : r.guests[0]);
-  if (bad) throw new Error(`side-by-side: ${bad.name}: ${r.reason}\n${bad.lines.slice(-20).map((l) => l.text).join("\n")}`);
-  for (const x of r.guests) {
-    t[x.name] = [x.matchedMs[0] - x.createMs, x.matchedMs[1] - x.createMs];
-    // No line at all: no frontend ever connected to the disk (direct boot: Debian's kernel has
-    // blkfront as a module, which the busybox initramfs does not load): 0 requests. A loader
-    // always reads its disk, so none for pvboot or pvgrub2 is a failure.
-    if (!x.blkback && !x.name.startsWith("direct")) throw new Error(`side-by-side: ${x.name} (domid ${x.domid}): blkback logged no statistics for its disk`);
-    rd[x.name] = x.blkback?.rd ?? 0;
-  }
-  return { t, rd };
 }
 
 try {
@@ -93,7 +60,7 @@ try {
   const ps = statSync(PVBOOT_ELF).size, gs = statSync(pvgrub2).size;
   console.log(`image-size pvboot ${ps} pvgrub2 ${gs} ratio ${ratio(ps, gs)}`);
 
-  const { t, rd } = await timeOneAtATime([...guests("", small, initrd), ...guests("-64m", big, bigInitrd, 384)]);
+  const { t, rd } = await timeOneAtATime("side-by-side", host, [...guests("", small, initrd), ...guests("-64m", big, bigInitrd, 384)]);
   const p = t.pvboot, g2 = t.pvgrub2, d = t.direct;
   console.log(`xen-boot-to-kernel pvboot ${s(p[0])} pvgrub2 ${s(g2[0])} direct ${s(d[0])} ratio ${ratio(p[0], g2[0])}`);
   console.log(`xen-boot-to-kernel-vs-direct pvboot ${s(p[0])} direct ${s(d[0])} ratio ${ratio(p[0], d[0])}`);

@@ -9,9 +9,9 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runTool, type ToolRun } from "./tool.ts";
 
-export const CHECK_USAGE = `usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64|x86_32] [--json] [--ramdisk FILE] [--verbose]
+export const CHECK_USAGE = `usage: pvboot check DISK [--extra ARG] [--memory MB] [--arch x86_64|x86_32] [--json] [--ramdisk FILE] [--verbose] [--mode pv|pvh]
 
-Checks, before any Xen host sees it, that DISK (a raw disk image, as xvda) boots as a Xen PV
+Checks, before any Xen host sees it, that DISK (a raw disk image, as xvda) boots as a Xen PV (or PVH)
 guest with pvboot: the same core as the guest's, in the emulated Xen, finds the config as the
 guest would (--extra as xl's extra=, --ramdisk as xl's ramdisk=, as for 'pvboot menu'), then runs every entry in a fresh
 domain of --memory MiB (default 256) as the menu would boot it: the files are found and read,
@@ -29,6 +29,9 @@ Then the smallest memory that boots the default entry, as xl's config takes it:
 "checks"}], "default_ok", "min_memory_mb" (null when no size boots it), "exit"}.
 
 --arch: the guest's kind, as pvboot-ARCH.elf runs in: x86_64 (default) or x86_32 (PAE).
+--mode: pv (default), or pvh: a PVH domain, as pvboot-pvh.elf runs in (x86_64 only), each
+entry laid out and entered as in a PVH domain, and the new domain checked as 'pvboot run
+--mode pvh' checks it; the JSON object then has "mode": "pvh".
 
 exit status: 0 when the default entry would boot, 1 when it would not (or no config is
 found), 2 when the disk cannot be read (no file, no filesystem) or on a usage error.
@@ -36,6 +39,7 @@ found), 2 when the disk cannot be read (no file, no filesystem) or on a usage er
 
 const MIN_MB = 16;
 const MAX_MB = 65536;
+const MAX_MB_PVH = 4000; // the emulator's PVH domain: RAM below the 0xfc000000 hole
 
 interface EntryResult {
   index: number;
@@ -61,13 +65,14 @@ interface Run { json: any; errors: string[]; warnings: string[]; run: ToolRun }
 
 let ramdisk: Uint8Array | undefined; // --ramdisk: every run's xl ramdisk=
 let arch: "x86_64" | "x86_32" = "x86_64"; // --arch: every run's kind of domain
+let mode: "pv" | "pvh" = "pv"; // --mode: a PV or a PVH domain
 
 function core(disk: string, arg: string | null, memoryMB: number, extra: string, verbose: boolean): Run {
   const out: Buffer[] = [];
   const errors: string[] = [];
   const warnings: string[] = [];
   const run = runTool(disk, "check", arg, {
-    memoryMB, extra, verbose, ramdisk, arch,
+    memoryMB, extra, verbose, ramdisk, arch, mode,
     stdout: (b) => out.push(Buffer.from(b)),
     stderr: (line) => errors.push(line.replace(/^pvboot: (error|warning): /, "")),
     console: (line) => {
@@ -93,6 +98,7 @@ export function checkCommand(argv: string[]): number {
       extra: { type: "string", default: "" },
       memory: { type: "string", default: "256" },
       arch: { type: "string", default: "x86_64" },
+      mode: { type: "string", default: "pv" },
       json: { type: "boolean", default: false },
       ramdisk: { type: "string" },
       verbose: { type: "boolean", default: false },
@@ -110,6 +116,10 @@ export function checkCommand(argv: string[]): number {
   if (!Number.isInteger(memoryMB) || memoryMB < MIN_MB || memoryMB > MAX_MB) return fail(`--memory takes whole MiB from ${MIN_MB} to ${MAX_MB}, not '${values.memory}'`);
   if (values.arch !== "x86_64" && values.arch !== "x86_32") return fail(`--arch takes x86_64 or x86_32, not '${values.arch}'`);
   arch = values.arch;
+  if (values.mode !== "pv" && values.mode !== "pvh") return fail(`--mode takes pv or pvh, not '${values.mode}'`);
+  if (values.mode === "pvh" && arch !== "x86_64") return fail("--mode pvh runs the core as x86_64: --arch x86_32 has no PVH");
+  if (values.mode === "pvh" && memoryMB > MAX_MB_PVH) return fail(`--mode pvh: the emulator's PVH domain holds its RAM below the 0xfc000000 hole: --memory ${MAX_MB_PVH} at most`);
+  mode = values.mode;
   if (/pvboot\.(tool|path)=/.test(values.extra)) return fail("--extra may not set pvboot.tool or pvboot.path");
   ramdisk = undefined;
   if (values.ramdisk !== undefined) {
@@ -119,7 +129,7 @@ export function checkCommand(argv: string[]): number {
   const extra = values.extra;
   const verbose = values.verbose;
 
-  const report: Record<string, unknown> = { disk, arch: values.arch, memory_mb: memoryMB };
+  const report: Record<string, unknown> = { disk, arch: values.arch, ...(mode === "pvh" ? { mode } : {}), memory_mb: memoryMB };
   const finish = (code: number, lines: string[]): number => {
     report.exit = code;
     if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
@@ -198,6 +208,7 @@ export function checkCommand(argv: string[]): number {
   // The smallest memory for the default entry: bisection between a size that fails and one
   // that boots (both in whole MiB), each a fresh domain.
   let minMB: number | null = null;
+  const maxMB = mode === "pvh" ? MAX_MB_PVH : MAX_MB;
   const short = (e: EntryResult) => e.outcome === "failed" && /memory|MiB|fit/.test(e.error ?? "");
   if (def && (def.outcome === "loaded" || short(def))) {
     const boots = (mb: number) => {
@@ -207,7 +218,7 @@ export function checkCommand(argv: string[]): number {
     let hi: number | null = def.ok ? memoryMB : null;
     let lo = MIN_MB - 1; // known not to boot: below what a domain may have here
     if (hi === null) {
-      for (let mb = memoryMB * 2; mb <= MAX_MB; mb *= 2) {
+      for (let mb = memoryMB * 2; mb <= maxMB; mb *= 2) {
         if (boots(mb)) {
           hi = mb;
           break;
@@ -228,7 +239,7 @@ export function checkCommand(argv: string[]): number {
   }
   report.min_memory_mb = minMB;
   if (minMB !== null) lines.push(`memory = ${minMB}    # the smallest that boots the default entry (${menu.default})`);
-  else if (def && (def.outcome === "loaded" || short(def))) lines.push(`memory: no size up to ${MAX_MB} MiB boots the default entry (${menu.default})`);
+  else if (def && (def.outcome === "loaded" || short(def))) lines.push(`memory: no size up to ${maxMB} MiB boots the default entry (${menu.default})`);
   else lines.push(`memory: the default entry (${menu.default}) loads no kernel`);
   return finish(defaultOk ? 0 : 1, lines);
 }

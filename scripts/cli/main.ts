@@ -18,7 +18,7 @@ commands:
   cat DISK PATH    write a file from DISK to stdout, as the loader reads it
   menu DISK...     the boot menu the loader finds on DISK (grub.cfg, BLS, menu.lst), as a listing or JSON
   check DISK       will DISK boot? every entry loaded and checked, and the smallest memory
-  xen DISK         boot DISK in a PV domU on real Xen (under QEMU) with the pvboot image
+  xen DISK         boot DISK in a PV (or PVH) domU on real Xen (under QEMU) with the pvboot image
   help [CMD]       this text, or a command's own
 
 Run 'pvboot help CMD' or 'pvboot CMD --help' for a command's options.
@@ -115,9 +115,9 @@ Warnings (unknown commands, ...) go to stderr. Exit status 1 when no config is f
 was tried goes to stderr) or it cannot be used (binary, over-long line), 2 on a usage error.
 `;
 
-const XEN_USAGE = `usage: pvboot xen DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB] [--timeout S] [--verbose]
+const XEN_USAGE = `usage: pvboot xen DISK [--arch x86_64|x86_32] [--extra ARG] [--memory MB] [--timeout S] [--verbose] [--mode pv|pvh]
 
-Boots DISK (a raw disk image, as xvda) in a PV domU of a real Xen 4.17 host, Debian's
+Boots DISK (a raw disk image, as xvda) in a PV (or PVH) domU of a real Xen 4.17 host, Debian's
 hypervisor and dom0 under QEMU (TCG), with the pvboot image as the domain's kernel
 (xl: kernel = ...), and writes the guest's console to stdout as it comes. Xen and dom0 take
 about 20 s before the guest starts. The first use builds the host from Debian's packages
@@ -129,6 +129,8 @@ options:
                  x86_32: build/pvboot-x86_32.elf.gz, the 32-bit PAE image, on the hypervisor
                  rebuilt from Debian's xen source with CONFIG_PV32=y (Debian's binary runs no
                  32-bit PV guests; the first use builds it, about 5 minutes on 2 cores)
+  --mode MODE    pv (default), or pvh: build/pvboot-pvh.elf.gz in a PVH domU (type = "pvh",
+                 cpuid = "host,rdtscp=0,xsave=0": scripts/xen-host/README.md); x86_64 only
   --extra ARG    the domain's command line (xl extra=)
   --memory MB    the domain's memory (default 256)
   --timeout S    give up after S seconds (default 180)
@@ -334,6 +336,7 @@ async function xen(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       arch: { type: "string", default: "x86_64" },
+      mode: { type: "string", default: "pv" },
       extra: { type: "string" },
       memory: { type: "string", default: "256" },
       timeout: { type: "string", default: "180" },
@@ -353,9 +356,12 @@ async function xen(argv: string[]): Promise<number> {
   const timeoutS = Number(values.timeout);
   if (!(timeoutS > 0)) return fail(`xen: --timeout takes seconds, not '${values.timeout}'`);
   if (values.arch !== "x86_64" && values.arch !== "x86_32") return fail(`xen: --arch takes x86_64 or x86_32, not '${values.arch}'`);
-  const { PVBOOT_IMAGE, PVBOOT_IMAGE_X86_32, runGuests } = await import("../xen-host/guests.ts");
+  if (values.mode !== "pv" && values.mode !== "pvh") return fail(`xen: --mode takes pv or pvh, not '${values.mode}'`);
+  const pvh = values.mode === "pvh";
+  if (pvh && values.arch !== "x86_64") return fail(`xen: a PVH domain runs the core as x86_64: --arch x86_32 has no PVH`);
+  const { PVBOOT_IMAGE, PVBOOT_IMAGE_X86_32, PVBOOT_IMAGE_PVH, runGuests } = await import("../xen-host/guests.ts");
   const pv32 = values.arch === "x86_32";
-  const image = pv32 ? PVBOOT_IMAGE_X86_32 : PVBOOT_IMAGE;
+  const image = pvh ? PVBOOT_IMAGE_PVH : pv32 ? PVBOOT_IMAGE_X86_32 : PVBOOT_IMAGE;
   if (!existsSync(image)) {
     return fail(pv32
       ? `xen: no ${image}: the 32-bit PAE image (xen-3.0-x86_32p) is not built; make builds it next to the x86_64 one once its shim (boot/x86_32) is in the tree`
@@ -364,7 +370,7 @@ async function xen(argv: string[]): Promise<number> {
 
   const s = (ms: number) => (ms / 1000).toFixed(1);
   process.stderr.write(`pvboot xen: starting Xen${pv32 ? " (with CONFIG_PV32, for the 32-bit image)" : ""} and dom0 under QEMU\n`);
-  const r = await runGuests([{ name: "pvboot", kernel: image, disk, extra: values.extra, memoryMB, hotplug: "block-quick" }], {
+  const r = await runGuests([{ name: "pvboot", type: pvh ? "pvh" : "pv", kernel: image, disk, extra: values.extra, memoryMB, hotplug: "block-quick" }], {
     timeoutMs: timeoutS * 1000, waitForEnd: true, echo: values.verbose, hypervisor: pv32 ? "pv32" : "debian",
     onGuestLine: (_, text) => process.stdout.write(text + "\n"),
     onHostLine: (text, ms) => {

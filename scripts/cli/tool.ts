@@ -1,7 +1,7 @@
 // The CLI side of the core's tool mode (src/tool.ts): run one command in the emulator and
 // take the console stream apart into the command's output, its error lines and exit code.
 
-import { runLoader, type HandoffResult } from "../../test/harness/run.ts";
+import { runLoader, type HandoffResult, type PvhResult } from "../../test/harness/run.ts";
 
 export class ToolStream {
   exitCode: number | null = null;
@@ -54,12 +54,13 @@ export interface ToolRun {
   code: number;
   trap?: string;
   shutdown?: string; // how the run ended ("jumped" after `check` handed over)
-  handoff?: HandoffResult; // the emulator's checks of the new domain, after a jump
+  handoff?: HandoffResult | PvhResult; // the emulator's checks of the new domain, after a jump
 }
 
 export interface ToolOptions {
   memoryMB?: number;
   arch?: "x86_64" | "x86_32"; // the kind of PV domain, as pvboot-ARCH.elf runs in (default x86_64)
+  mode?: "pv" | "pvh"; // pvh: a PVH domain, as pvboot-pvh.elf runs in (x86_64 only; default pv)
   verbose?: boolean;
   disks?: string[]; // more disks after the first (xvdb, ...)
   extra?: string; // more of the domain's command line (xl extra=), after the pvboot.* words
@@ -78,12 +79,13 @@ export function runTool(disk: string, cmd: string, arg: string | null, opts: Too
   const cmdline = `pvboot.tool=${cmd}` + (arg !== null ? ` pvboot.path=${percentEncode(arg)}` : "") +
     (opts.extra ? " " + opts.extra : "");
   const r = runLoader({
-    memoryMB: opts.memoryMB ?? 512, arch: opts.arch, disks: [disk, ...(opts.disks ?? [])], cmdline, ramdisk: opts.ramdisk,
+    memoryMB: opts.memoryMB ?? 512, arch: opts.arch, mode: opts.mode, disks: [disk, ...(opts.disks ?? [])], cmdline, ramdisk: opts.ramdisk,
     onOutput: (b) => stream.push(b),
   });
   if (r.trap) {
     process.stderr.write(`pvboot: the loader crashed: wasm trap: ${r.trap}\n`);
     return { code: 1, trap: r.trap };
   }
-  return { code: stream.exitCode ?? 1, shutdown: r.shutdown, handoff: r.handoff };
+  // The emulator's checks after a jump, of a PV domain (handoff.ts) or a PVH one (pvh.ts).
+  return { code: stream.exitCode ?? 1, shutdown: r.shutdown, handoff: r.handoff ?? r.pvh };
 }

@@ -31,6 +31,8 @@ export const PVBOOT_ELF = PVBOOT_IMAGE.replace(/\.gz$/, "");
 // The 32-bit PAE image (issue 17): runs only on the PV32 hypervisor.
 export const PVBOOT_IMAGE_X86_32 = fileURLToPath(new URL("../../build/pvboot-x86_32.elf.gz", import.meta.url));
 export const PVBOOT_ELF_X86_32 = PVBOOT_IMAGE_X86_32.replace(/\.gz$/, "");
+// The PVH image (issue 23): `type = "pvh"` guests.
+export const PVBOOT_IMAGE_PVH = fileURLToPath(new URL("../../build/pvboot-pvh.elf.gz", import.meta.url));
 
 export interface GuestSpec {
   name: string;                 // [a-z0-9-]+: the domain's name and the line prefix

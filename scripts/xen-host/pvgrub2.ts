@@ -1,10 +1,12 @@
 // pvgrub2, the peer to compare pvboot against on the same disks: GRUB 2's x86_64-xen
 // platform (or i386-xen, for 32-bit PV guests such as GNU Mach: its `linux` module also gives
-// `multiboot` and `module`, which hand GNU Mach a multiboot module list) made with grub-mkimage from Debian's grub-xen-bin and grub-common (unpacked with
-// dpkg -x, nothing installed), with an embedded config. Cached in build/cache/xen-host/ by
-// the package versions and the config.
+// `multiboot` and `module`, which hand GNU Mach a multiboot module list), or i386-xen_pvh, GRUB's
+// loader for PVH guests (the peer of pvboot-pvh.elf: it too reads the disk through blkfront, as
+// (xen/xvda,...)), made with grub-mkimage from Debian's grub-xen-bin and grub-common (unpacked
+// with dpkg -x, nothing installed), with an embedded config. Cached in build/cache/xen-host/ by
+// the package versions, the platform and the config.
 //
-//   tsx scripts/xen-host/pvgrub2.ts [--i386] [CONFIG_FILE]     prints the path of the image
+//   tsx scripts/xen-host/pvgrub2.ts [--i386 | --pvh] [CONFIG_FILE]     prints the path of the image
 //
 // The embedded config runs under GRUB's rescue parser: no if/else and no comments (an
 // apostrophe in a comment swallows the rest of the file). The default one reads
@@ -28,7 +30,7 @@ const MODULES = [
   "search", "search_fs_file", "search_label", "gzio", "xzio", "lzopio", "minicmd", "test", "sleep",
 ];
 
-export type GrubXenPlatform = "x86_64-xen" | "i386-xen";
+export type GrubXenPlatform = "x86_64-xen" | "i386-xen" | "i386-xen_pvh";
 
 export async function ensurePvgrub2(config = PVGRUB2_DEFAULT_CONFIG, opts: { cacheDir?: string; platform?: GrubXenPlatform } = {}): Promise<string> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir;
@@ -70,10 +72,10 @@ export async function ensurePvgrub2(config = PVGRUB2_DEFAULT_CONFIG, opts: { cac
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const i386 = args.includes("--i386");
-  const file = args.find((a) => a !== "--i386");
+  const platform = args.includes("--i386") ? "i386-xen" : args.includes("--pvh") ? "i386-xen_pvh" : "x86_64-xen";
+  const file = args.find((a) => a !== "--i386" && a !== "--pvh");
   const cfg = file ? readFileSync(file, "utf8") : undefined;
-  ensurePvgrub2(cfg, { platform: i386 ? "i386-xen" : "x86_64-xen" }).then(
+  ensurePvgrub2(cfg, { platform }).then(
     (p) => console.log(p),
     (err) => {
       console.error(`pvgrub2: ${err instanceof Error ? err.message : err}`);

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
 import { makeDisk } from "../../scripts/images/make-disk";
 import { PVBOOT_IMAGE, PVBOOT_IMAGE_X86_32, runGuests, type GuestsRun, type GuestResult } from "../../scripts/xen-host/guests";
+import { parseReport, type Report } from "./probe-report";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MEMORY_MB = 128;
@@ -36,59 +37,6 @@ const MODULES = [
 ];
 const INITRD_ARGS = "initrd entry";
 const DIRECT_ARGS = "direct probe args";
-
-// ---- the report ----
-
-type Fields = Record<string, string>;
-interface Report {
-  startInfo: Fields; cmdline: string; layout: Fields; pagetables: Fields;
-  modules: (Fields & { cmdline: string })[]; modulesSummary?: Fields; initrd?: Fields; none: boolean;
-  evtchn: Map<number, Fields>; pending: Fields; gnttab: Fields; grants: Fields[];
-  ring: Fields; watch: Fields; vbds: Fields[]; done: boolean; other: string[];
-}
-
-// "k=v k=v ..." (values without spaces); `rest` names a last field that takes the rest of the line.
-function fields(s: string, rest?: string): Fields & { cmdline: string } {
-  const f: Fields = {};
-  let tail = s;
-  if (rest) {
-    const at = s.indexOf(` ${rest}=`);
-    if (at >= 0) { f[rest] = s.slice(at + rest.length + 2); tail = s.slice(0, at); }
-  }
-  for (const w of tail.trim().split(/\s+/)) {
-    const eq = w.indexOf("=");
-    if (eq > 0) f[w.slice(0, eq)] = w.slice(eq + 1);
-  }
-  return f as Fields & { cmdline: string };
-}
-
-export function parseReport(lines: string[]): Report {
-  const r: Report = { startInfo: {}, cmdline: "", layout: {}, pagetables: {}, modules: [], none: false, evtchn: new Map(),
-    pending: {}, gnttab: {}, grants: [], ring: {}, watch: {}, vbds: [], done: false, other: [] };
-  for (const line of lines) {
-    const m = line.match(/^probe: (\S+)(?: (.*))?$/);
-    if (!m) continue;
-    const [, what, rest = ""] = m;
-    switch (what) {
-      case "start_info": r.startInfo = fields(rest); break;
-      case "cmdline": r.cmdline = rest; break;
-      case "layout": r.layout = fields(rest); break;
-      case "pagetables": r.pagetables = fields(rest); break;
-      case "module": r.modules.push(fields(rest.replace(/^\d+ /, ""), "cmdline")); break;
-      case "modules": if (rest === "none") r.none = true; else r.modulesSummary = fields(rest); break;
-      case "initrd": r.initrd = fields(rest); break;
-      case "evtchn": { const f = fields(rest); r.evtchn.set(Number(f.port), f); break; }
-      case "pending": r.pending = fields(rest); break;
-      case "gnttab": r.gnttab = fields(rest); break;
-      case "grant": r.grants.push(fields(rest)); break;
-      case "xenstore": if (rest.startsWith("ring ")) r.ring = fields(rest); else r.watch = fields(rest); break;
-      case "vbd": if (rest.startsWith("dev=")) r.vbds.push(fields(rest)); break;
-      case "done": r.done = true; break;
-      default: if (!what.startsWith("cmdline_len")) r.other.push(line);
-    }
-  }
-  return r;
-}
 
 const hex = (n: number) => "0x" + n.toString(16).padStart(8, "0");
 

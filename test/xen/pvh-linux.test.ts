@@ -3,6 +3,9 @@
 //               Debian's bzImage (xz) and a busybox initramfs: pvboot unpacks the kernel,
 //               places its segments at their physical addresses, builds hvm_start_info and
 //               enters the kernel's PVH entry (XEN_ELFNOTE_PHYS32_ENTRY)
+//   pvh-grubcfg the same kernel and initramfs from a disk whose only configuration is
+//               /boot/grub/grub.cfg in grub-mkconfig's shape (search --fs-uuid for the root, a
+//               menuentry with --class and --id, linux and initrd): pvboot finds it itself
 //   pvh-direct  the same kernel and initramfs booted by xl itself as a PVH guest: the reference
 // Each initramfs mounts xvda1 through blkfront (the backend pvboot used and gave back) and prints
 // a file from it, and the kernel's messages about xenbus, event channels and grants must be the
@@ -21,6 +24,33 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const IMAGE_GZ = join(ROOT, "build/pvboot-pvh.elf.gz");
 const MARKER = "initrd: marker-pvh";
 const HELLO = "hello from xvda1 after the PVH handoff";
+const UUID = "3c1f0a52-7d2e-4b8a-9f10-5e6d7c8b9a01";
+// The shape grub-mkconfig gives a Debian guest's grub.cfg (written here, not copied): the
+// menuentry id option set by feature test, the root found by file-system UUID, then the entry.
+const GRUB_CFG = [
+  "set default=\"0\"",
+  "if [ x\"${feature_menuentry_id}\" = xy ]; then",
+  "  menuentry_id_option=\"--id\"",
+  "else",
+  "  menuentry_id_option=\"\"",
+  "fi",
+  "export menuentry_id_option",
+  "set timeout=1",
+  "insmod part_msdos",
+  "insmod ext2",
+  `search --no-floppy --fs-uuid --set=root ${UUID}`,
+  `menuentry 'Debian GNU/Linux (PVH, grub.cfg)' --class debian --class gnu-linux --class os $menuentry_id_option 'gnulinux-simple-${UUID}' {`,
+  "\tinsmod gzio",
+  "\tinsmod part_msdos",
+  "\tinsmod ext2",
+  `\tsearch --no-floppy --fs-uuid --set=root ${UUID}`,
+  "\techo 'Loading the kernel'",
+  "\tlinux /boot/vmlinuz console=hvc0 quiet pvh=1",
+  "\techo 'Loading the initramfs'",
+  "\tinitrd /boot/initrd.img",
+  "}",
+  "",
+].join("\n");
 let dir = "";
 let run: GuestsRun;
 
@@ -41,6 +71,13 @@ describe("pvboot-pvh boots Debian's kernel in a PVH domU of real Xen", () => {
     writeFileSync(join(a, "boot", "grub", "menu.lst"),
       "default 0\ntimeout 1\ntitle Debian GNU/Linux (PVH)\nroot (hd0,0)\nkernel /boot/vmlinuz console=hvc0 quiet pvh=1\ninitrd /boot/initrd.img\n");
     makeDisk(join(dir, "a.img"), 20, [{ fsType: "ext4", sizeMiB: 18, dir: a }]);
+    const b = join(dir, "b");
+    mkdirSync(join(b, "boot", "grub"), { recursive: true });
+    copyFileSync(host.kernel, join(b, "boot", "vmlinuz"));
+    copyFileSync(initrd, join(b, "boot", "initrd.img"));
+    writeFileSync(join(b, "hello.txt"), HELLO + "\n");
+    writeFileSync(join(b, "boot", "grub", "grub.cfg"), GRUB_CFG);
+    makeDisk(join(dir, "b.img"), 20, [{ fsType: "ext4", sizeMiB: 18, dir: b, mkfsArgs: ["-U", UUID] }]);
 
     const expectLinux = (cmdline: RegExp) => [new RegExp(`^${MARKER}$`), cmdline,
       new RegExp(`^initrd: file: ${HELLO}$`), /^initrd: dmesg done$/];
@@ -51,6 +88,8 @@ describe("pvboot-pvh boots Debian's kernel in a PVH domU of real Xen", () => {
     run = await runGuests([
       { ...pvh, name: "pvh", kernel: IMAGE_GZ, disk: join(dir, "a.img"),
         expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet pvh=1$/) },
+      { ...pvh, name: "pvh-grubcfg", kernel: IMAGE_GZ, disk: join(dir, "b.img"),
+        expect: expectLinux(/^initrd: cmdline: console=hvc0 quiet pvh=1$/) },
       direct,
     ], opts);
     // xl's own PVH boot of the kernel, the reference, has crashed under TCG with no pvboot
@@ -59,8 +98,9 @@ describe("pvboot-pvh boots Debian's kernel in a PVH domU of real Xen", () => {
     if (!guest("pvh-direct").ok) {
       console.error(`pvh-direct failed (${guest("pvh-direct").ended}); booting the reference again`);
       const again = await runGuests([direct], opts);
-      run = { ...run, ok: guest("pvh").ok && again.ok, reason: guest("pvh").ok ? again.reason : run.reason,
-        guests: [guest("pvh"), ...again.guests] };
+      const pvboot = [guest("pvh"), guest("pvh-grubcfg")];
+      const pvbootOk = pvboot.every((g) => g.ok);
+      run = { ...run, ok: pvbootOk && again.ok, reason: pvbootOk ? again.reason : run.reason, guests: [...pvboot, ...again.guests] };
     }
     if (!run.ok) console.error(run.xen.lines.slice(-60).join("\n"));
     const s = (ms: number) => (ms / 1000).toFixed(1);
@@ -78,9 +118,21 @@ describe("pvboot-pvh boots Debian's kernel in a PVH domU of real Xen", () => {
     expect(t).toMatch(/image: bzImage \(boot protocol [\d.]+, xz payload\) -> ELF64 x86_64, \d+ bytes, Xen notes \(PT_NOTE\): PVH, entry 0x[0-9a-f]+/);
   });
 
+  it("boots the same kernel from a disk with only grub.cfg, found by pvboot itself", () => {
+    expect(run.ok, run.reason).toBe(true);
+    const t = lines(guest("pvh-grubcfg")).join("\n");
+    expect(t).toMatch(/pvboot: report: config \(hd0,0\)\/boot\/grub\/grub\.cfg: /);
+    expect(t).not.toContain("pvboot: command line:");
+    expect(t).toContain(" Booting 'Debian GNU/Linux (PVH, grub.cfg)'");
+    expect(t).toMatch(/image: bzImage \(boot protocol [\d.]+, xz payload\) -> ELF64 x86_64, \d+ bytes, Xen notes \(PT_NOTE\): PVH, entry 0x[0-9a-f]+/);
+  });
+
   it("leaves nothing the kernel complains about: its xenbus, event-channel and grant messages are the direct boot's", () => {
     const reference = new Set(dmesg(guest("pvh-direct")));
     expect(reference.size).toBeGreaterThan(0);
-    expect(dmesg(guest("pvh")).filter((m) => !reference.has(m))).toEqual([]);
+    for (const name of ["pvh", "pvh-grubcfg"]) {
+      expect(dmesg(guest(name)).filter((m) => !reference.has(m)), name).toEqual([]);
+      expect(dmesg(guest(name)).length, name).toBeGreaterThan(0);
+    }
   });
 });

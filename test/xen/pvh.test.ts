@@ -11,15 +11,21 @@
 // - probe: the probe kernel built with the PVH shim (build/probe-pvh.elf), booted by xl itself
 //   with a ramdisk: the baseline of what a PVH kernel finds (start_info as the shim translates
 //   hvm_start_info, the module's bytes, the memory map, only the console's and xenstore's ports
-//   open, only the toolstack's two grants); pvboot's PVH handoff must leave the same;
+//   open, only the toolstack's two grants);
+// - probe-pvboot: pvboot-pvh.elf.gz boots the same probe from menu.lst on its disk, with the
+//   same command line and the same bytes as initrd: the probe must find what it found under
+//   xl, field by field, except what the handoff itself explains (the module's address is
+//   where pvboot put the initrd, and the disk pvboot read and gave back);
 // - pf, ud, de, gp, hcpage: the PVH shim's faults made on purpose, each reported on the console
 //   ring with its vector, error code, rip (the image's debug_fault_KIND symbol) and, for the
-//   page fault, cr2, then the domain crashed by the shim (xl: "crash"), not by Xen.
+//   page fault, cr2, then the domain crashed by the shim (xl: "crash"), not by Xen;
+// - panic: a hypercall Xen refuses (pvboot.debug=shim-panic), named in the shim's panic line as
+//   the PVH shim made it (hvm_op, not PV's update_va_mapping), with Xen's rc.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,12 +33,15 @@ import { fileURLToPath } from "node:url";
 import { makeDisk } from "../../scripts/images/make-disk";
 import { ToolStream } from "../../scripts/cli/tool";
 import { runGuests, type GuestsRun, type GuestResult, type GuestSpec } from "../../scripts/xen-host/guests";
+import { parseReport } from "./probe-report";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const IMAGE = join(ROOT, "build/pvboot-pvh.elf");
 const IMAGE_GZ = join(ROOT, "build/pvboot-pvh.elf.gz");
 const SYMBOLS = join(ROOT, "build/pvh/pvboot.elf"); // the same image before `make` stripped it
 const PROBE = join(ROOT, "build/probe-pvh.elf");
+// How many grant-table frames pvboot sets up (NR_FRAMES in src/xen/gnttab.ts), read from there.
+const GRANT_FRAMES = Number(/^const NR_FRAMES: u32 = (\d+);$/m.exec(readFileSync(join(ROOT, "src/xen/gnttab.ts"), "utf8"))![1]);
 const PROBE_ARGS = "probe.run=direct two  spaces";
 const RAMDISK = randomBytes(96 * 1024 + 123);
 const BANNER = /^pvboot 0\.1\.0 \(xen-3\.0-x86_64\) on Xen 4\.17\.\d+.*, domU, (256|64) MiB$/;
@@ -48,6 +57,8 @@ const FAULTS = {
 } as const;
 type Kind = keyof typeof FAULTS;
 const KINDS = Object.keys(FAULTS) as Kind[];
+const PANIC = [/^pvboot: debug action 'shim-panic': a hypercall Xen refuses$/,
+  /^pvboot: shim panic: hvm_op\(HVMOP_get_param\)\(index 0xffff\): rc -22$/];
 const HCPAGE = /^pvboot: shim panic: Xen did not fill the hypercall page at 0x[0-9a-f]+ \(xen_version's stub at 0x[0-9a-f]+ reads( 0xcc){8}\); this message went through the shim's own stubs$/;
 
 function symbol(name: string): string {
@@ -97,6 +108,13 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     writeFileSync(join(root, "boot", "grub", "menu.lst"), MENU_LST);
     makeDisk(join(dir, "disk.img"), 8, [{ fsType: "ext4", sizeMiB: 6, dir: root }]);
     writeFileSync(join(dir, "rd.bin"), RAMDISK);
+    const proot = join(dir, "probe-root");
+    mkdirSync(join(proot, "boot", "grub"), { recursive: true });
+    copyFileSync(PROBE, join(proot, "boot", "probe"));
+    writeFileSync(join(proot, "boot", "rd.bin"), RAMDISK);
+    writeFileSync(join(proot, "boot", "grub", "menu.lst"),
+      `timeout 0\ntitle probe (PVH)\n  root (hd0,0)\n  kernel /boot/probe ${PROBE_ARGS}\n  initrd /boot/rd.bin\n`);
+    makeDisk(join(dir, "probe.img"), 8, [{ fsType: "ext4", sizeMiB: 6, dir: proot }]);
     const pvh = { type: "pvh" as const, hotplug: "block-quick" as const };
     const guests: GuestSpec[] = [
       { ...pvh, name: "menu", kernel: IMAGE_GZ, disk: join(dir, "disk.img"),
@@ -107,11 +125,14 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
         expect: [BANNER, DISK_LINE, /^\x02pvboot-exit 0$/] },
       { ...pvh, name: "probe", kernel: PROBE, ramdisk: join(dir, "rd.bin"), extra: PROBE_ARGS, memoryMB: 64,
         expect: [/^probe: done$/] },
+      { ...pvh, name: "probe-pvboot", kernel: IMAGE_GZ, disk: join(dir, "probe.img"), memoryMB: 64,
+        expect: [/^probe: done$/] },
       { ...pvh, name: "contract", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=contract",
         expect: [/^pvboot: contract: table ends$/] },
       ...KINDS.map((kind) => ({ ...pvh, name: kind, kernel: IMAGE_GZ, memoryMB: 64, extra: `pvboot.debug=shim-${kind}`,
         expect: reportLines(kind) })),
       { ...pvh, name: "hcpage", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=shim-hcpage", expect: [HCPAGE] },
+      { ...pvh, name: "panic", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=shim-panic", expect: PANIC },
     ];
     run = await runGuests(guests, { timeoutMs: 400_000, waitForEnd: true, xenDmesg: 60, echo: !!process.env.PVBOOT_ECHO });
     if (!run.ok) console.error(run.xen.lines.slice(-60).join("\n"));
@@ -127,7 +148,7 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     expect(run.ok, run.reason).toBe(true);
     for (const g of run.guests) {
       expect(g.ok, `${g.name}: ${g.lines.map((l) => l.text).join(" | ")}`).toBe(true);
-      expect(g.ended, g.name).toBe(["menu", "lister", "contract", "probe"].includes(g.name) ? "poweroff" : "crash");
+      expect(g.ended, g.name).toBe(["menu", "lister", "contract", "probe", "probe-pvboot"].includes(g.name) ? "poweroff" : "crash");
     }
     // Each crash was the shim's own, after its report: Xen killed nothing.
     expect(run.xen.lines.filter((l) => /Unhandled|Triple fault/.test(l))).toEqual([]);
@@ -196,8 +217,65 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     expect(t.find((l) => l.startsWith("probe: xenstore watch="))).toMatch(/ foreign=0$/);
   });
 
+  it("hands the probe, booted by pvboot from menu.lst, what xl handed it, except the module's place and the disk", () => {
+    const direct = parseReport(texts("probe")), via = parseReport(texts("probe-pvboot"));
+    const lines = texts("probe-pvboot");
+    expect(via.done, lines.join(" | ")).toBe(true);
+    const errors: string[] = [];
+    const check = (field: string, got: unknown, want: unknown) => {
+      if (String(got) !== String(want)) errors.push(`probe-pvboot: ${field}: expected ${String(want)}, got ${String(got)}`);
+    };
+    // start_info as the probe's shim builds it from hvm_start_info: every field xl's, but the
+    // module's address, which is where pvboot says it left the initrd (its layout line).
+    for (const [k, v] of Object.entries(direct.startInfo)) if (k !== "mod_start") check(`start_info.${k}`, via.startInfo[k], v);
+    check("start_info fields", Object.keys(via.startInfo).sort().join(","), Object.keys(direct.startInfo).sort().join(","));
+    const layout = lines.map((l) => l.match(/^ {2}layout \(PVH\): .* initrd at (0x[0-9a-f]+)-(0x[0-9a-f]+),/)).find((m) => m);
+    expect(layout, "pvboot's layout line").toBeTruthy();
+    check("start_info.mod_start (pvboot's initrd)", BigInt(via.startInfo.mod_start), BigInt(layout![1]));
+    check("initrd end (pvboot's layout, inclusive)", BigInt(layout![2]) + 1n - BigInt(layout![1]), RAMDISK.length);
+    check("start_info.mod_start page-aligned", BigInt(via.startInfo.mod_start) % 4096n, 0n);
+    // The command line: the menu.lst kernel line's arguments, spaces kept, as xl's extra=.
+    check("cmdline", via.cmdline, PROBE_ARGS);
+    check("cmdline (direct)", direct.cmdline, PROBE_ARGS);
+    check("initrd", JSON.stringify(via.initrd), JSON.stringify(direct.initrd));
+    check("initrd.size", via.initrd?.size, RAMDISK.length);
+    // The domain's memory map: the borrowed grant-table and shared_info frames left no trace.
+    check("memmap", via.memmap.join(" | "), direct.memmap.join(" | "));
+    // Ports: the same ones open, bound to dom0; all others closed. (remote_port is dom0's own
+    // port for this domain, which dom0 allocates anew for each domain: it differs between any
+    // two domains, so it is not compared.)
+    for (let port = 0; port < 64; port++) {
+      const a = direct.evtchn.get(port), b = via.evtchn.get(port);
+      check(`evtchn ${port}`, b && `${b.status} ${b.remote_dom ?? "-"}`, a && `${a.status} ${a.remote_dom ?? "-"}`);
+    }
+    const store = via.startInfo.store_evtchn, cons = via.startInfo.console_evtchn;
+    const pending = via.pending.ports === "-" ? [] : (via.pending.ports ?? "").split(",");
+    check("pending ports outside xenstore/console", pending.filter((p) => p !== store && p !== cons).join(","), "");
+    // Grants: v1, only the toolstack's two entries, as under xl. The table's size is the one
+    // thing that stays: pvboot grew it to its NR_FRAMES (src/xen/gnttab.ts) and Xen has no call
+    // that shrinks a domain's grant table, so the kernel finds that many frames, not xl's 1.
+    check("gnttab", JSON.stringify({ ...via.gnttab, nr_frames: "-" }), JSON.stringify({ ...direct.gnttab, nr_frames: "-" }));
+    check("gnttab.nr_frames (direct)", direct.gnttab.nr_frames, 1);
+    check("gnttab.nr_frames (pvboot's NR_FRAMES)", via.gnttab.nr_frames, GRANT_FRAMES);
+    check("grants", JSON.stringify(via.grants), JSON.stringify(direct.grants));
+    // xenstore: the ring idle, the probe's watch sees its own event only (no watch of pvboot's left).
+    check("xenstore ring req idle", via.ring.req_cons, via.ring.req_prod);
+    check("xenstore ring rsp idle", via.ring.rsp_cons, via.ring.rsp_prod);
+    check("xenstore watch", JSON.stringify(via.watch), JSON.stringify(direct.watch));
+    // The disk: xl's probe had none; pvboot's frontend is back in Initialising (1), the backend
+    // waiting for the next frontend (InitWait, 2) or Closed (6).
+    check("vbds (direct)", direct.vbds.length, 0);
+    check("vbds", via.vbds.length, 1);
+    for (const v of via.vbds) {
+      check(`vbd ${v.dev}.state`, v.state, 1);
+      check(`vbd ${v.dev}.backend_state`, ["2", "6"].includes(v.backend_state), true);
+    }
+    check("other lines", via.other.join(" | "), direct.other.join(" | "));
+    expect(errors).toEqual([]);
+  });
+
   it("reports each fault of the shim in order, then crashes the domain itself", () => {
-    for (const kind of [...KINDS, "hcpage"]) {
+    for (const kind of [...KINDS, "hcpage", "panic"]) {
       const g = guest(kind);
       const at = g.matched.map((m) => g.lines.findIndex((l) => l.text === m));
       expect(at.every((x, i) => x >= 0 && (i === 0 || x > at[i - 1])), `${kind}: ${at.join(",")}`).toBe(true);

@@ -13,7 +13,7 @@ import { loadFiles, prepareDomain, describeLoaded, Loaded } from "../../boot/loa
 import { console } from "../../xen/console";
 import { beginAttempt, endAttempt } from "../../lib/attempt";
 
-export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, dry: bool): RunResult {
+export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, dry: bool, checking: bool = false): RunResult {
   const ctx = cfg.script != null ? cfg.script!.clone() : new ScriptContext();
   // GRUB sets `chosen` to the entry being run (its --id, else its title); 00_header's
   // savedefault function saves it with save_env. Inside a submenu GRUB prefixes the
@@ -22,6 +22,7 @@ export function runScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, 
   const it = new Interp(ctx, files);
   it.reading = false;
   it.dry = dry;
+  it.checking = checking;
   it.file = entry.file.length > 0 ? entry.file : "grub.cfg";
   it.positional = entry.positional.slice(0);
   let text = "";
@@ -56,12 +57,14 @@ export function summarizeScript(entry: MenuEntry, cfg: MenuConfig, files: FileAc
 }
 
 // Boot the entry: what src/ui/menu.ts gets back for a menu.lst entry from runEntry.
-export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess): BootState {
+// `checking` (pvboot check, src/check.ts): everything as on a boot, but save_env writes nothing.
+export function bootScript(entry: MenuEntry, cfg: MenuConfig, files: FileAccess, checking: bool = false): BootState {
   const state = new BootState(cfg.root);
   state.title = entry.title;
+  state.checking = checking;
   console.say(" Booting '" + entry.title + "'");
   console.say("");
-  const r = runScript(entry, cfg, files, false);
+  const r = runScript(entry, cfg, files, false, checking);
   if (r.halt || r.reboot) { // the entry ran `halt` or `reboot`: the menu does it
     state.action = r.halt ? ACTION_HALT : ACTION_REBOOT;
     return state;

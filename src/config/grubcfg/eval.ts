@@ -112,6 +112,7 @@ export class Interp {
   lineMap: Array<i32> | null = null; // lines of the text being run -> lines of the file
   reading: bool = true; // reading the config (entries are collected) or running an entry
   dry: bool = false; // running for a summary: nothing is opened, nothing printed
+  checking: bool = false; // `pvboot check` runs the entry: it loads, but save_env writes nothing
   entries: Array<MenuEntry> = new Array<MenuEntry>(); // where menuentry adds (reading)
   total: i32 = 0; // entries made, all levels
   run: RunResult = new RunResult();
@@ -526,7 +527,7 @@ export class Interp {
 
   // save_env [-f FILE] VAR...: the variables' values (removed when unset) into the environment
   // block, in place (src/boot/saved.ts says when that is refused); one line on the console.
-  // A dry run (pvboot menu's summaries) writes nothing.
+  // A dry run (pvboot menu's summaries) and a check (pvboot check) write nothing.
   saveEnvCmd(args: Array<string>, line: i32): i32 {
     if (this.dry) return 0;
     let file = this.get("prefix") + "/grubenv";
@@ -538,6 +539,10 @@ export class Interp {
       else names.push(a);
     }
     if (names.length == 0) return 0;
+    if (this.checking) {
+      sayLine("save_env: not saved (pvboot check writes nothing)");
+      return 0;
+    }
     const p = resolveGrubPath(file, this.get("root"));
     if (p.error != null) {
       this.warn(line, "save_env: " + p.error!);
