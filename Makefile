@@ -56,7 +56,8 @@ SHIM_DIRS_pvh := boot/pvh
 # x86_32 links libgcc for the 64-bit divisions wasm2c's code makes (gcc-multilib's 32-bit one).
 LIBS_x86_32 = $(shell $(CC) -m32 -print-libgcc-file-name)
 # How the core (and the shim) is compiled: also what build/bench/decompress compiles its
-# wasm2c output with, hosted (system headers instead of boot/include).
+# wasm2c output with, hosted (system headers instead of boot/include). The core's cold
+# functions are compiled for size on top of it (HOT below).
 CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-builtin -fno-tree-loop-distribute-patterns -fno-math-errno -mno-sse -mno-mmx -Wall \
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
