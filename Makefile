@@ -69,6 +69,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
 #   path: found with perf on build/bench/decompress, the rule is in the script) keep -O2.
 # - SPARSE_DATA (scripts/wasm2c-sparse-data.mjs), on the images' cores: the data segments
 #   without their zero bytes (the memory starts zeroed; the UTF-16 strings are half zeros).
+# A rewrite that fails removes the C file, so that the next make runs wasm2c again.
 HOT := node scripts/wasm2c-hot.mjs
 SPARSE_DATA := node scripts/wasm2c-sparse-data.mjs
 
@@ -112,8 +113,7 @@ $(WASM): $(CORE_SRC) package.json scripts/wasm-pack-data.mjs
 $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM) scripts/wasm2c-hot.mjs scripts/wasm2c-sparse-data.mjs
 	@mkdir -p $(W2C)
 	wasm2c -n core $(WASM) -o $(W2C)/core.c
-	$(HOT) $(W2C)/core.c $(BUILD)/pvboot.wat
-	$(SPARSE_DATA) $(W2C)/core.c
+	$(HOT) $(W2C)/core.c $(BUILD)/pvboot.wat && $(SPARSE_DATA) $(W2C)/core.c || { rm -f $(W2C)/core.c; exit 1; }
 	cp /usr/include/wasm-rt.h $(W2C)/
 	@pages=$$(wasm-objdump -x -j Import $(WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $(WASM)"; exit 1; }; \
@@ -171,8 +171,7 @@ $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
 $(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h &: $(PROBE_WASM) scripts/wasm2c-hot.mjs scripts/wasm2c-sparse-data.mjs
 	@mkdir -p $(PROBE_W2C)
 	wasm2c -n core $(PROBE_WASM) -o $(PROBE_W2C)/core.c
-	$(HOT) $(PROBE_W2C)/core.c $(BUILD)/probe.wat
-	$(SPARSE_DATA) $(PROBE_W2C)/core.c
+	$(HOT) $(PROBE_W2C)/core.c $(BUILD)/probe.wat && $(SPARSE_DATA) $(PROBE_W2C)/core.c || { rm -f $(PROBE_W2C)/core.c; exit 1; }
 	cp /usr/include/wasm-rt.h $(PROBE_W2C)/
 	@pages=$$(wasm-objdump -x -j Import $(PROBE_WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $(PROBE_WASM)"; exit 1; }; \
@@ -228,7 +227,7 @@ $(BENCH)/decompress-c/memcheck-%:
 $(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm scripts/wasm2c-hot.mjs
 	@mkdir -p $(dir $@)
 	wasm2c -n bench $< -o $@
-	$(HOT) $@ $(BENCH)/decompress.wat
+	$(HOT) $@ $(BENCH)/decompress.wat || { rm -f $@; exit 1; }
 	@pages=$$(wasm-objdump -x -j Import $< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
@@ -266,7 +265,7 @@ $$(BENCH)/$(1).wasm: $$(CORE_SRC) src/bench/asconfig.json package.json
 $$(BENCH)/$(1)-c/bench.c: $$(BENCH)/$(1).wasm scripts/wasm2c-hot.mjs
 	@mkdir -p $$(dir $$@)
 	wasm2c -n bench $$< -o $$@
-	$$(HOT) $$@ $$(BENCH)/$(1).wat
+	$$(HOT) $$@ $$(BENCH)/$(1).wat || { rm -f $$@; exit 1; }
 	@pages=$$$$(wasm-objdump -x -j Import $$< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$$$pages" ] || { echo "no imported memory in $$<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$$$pages" > $$(dir $$@)bench-memory.h
