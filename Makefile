@@ -56,11 +56,23 @@ SHIM_DIRS_pvh := boot/pvh
 # x86_32 links libgcc for the 64-bit divisions wasm2c's code makes (gcc-multilib's 32-bit one).
 LIBS_x86_32 = $(shell $(CC) -m32 -print-libgcc-file-name)
 # How the core (and the shim) is compiled: also what build/bench/decompress compiles its
-# wasm2c output with, hosted (system headers instead of boot/include).
+# wasm2c output with, hosted (system headers instead of boot/include). The core's cold
+# functions are compiled for size on top of it (HOT below).
 CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-builtin -fno-tree-loop-distribute-patterns -fno-math-errno -mno-sse -mno-mmx -Wall \
   -Wno-unused-value -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 $(CFLAGS_$(ARCH))
+# After wasm2c, two rewrites of its C make the image smaller (docs/image.md, "Sizes"):
+# - HOT (scripts/wasm2c-hot.mjs), on the core's output and on the benchmarks' programs (so that
+#   they measure what ships): every function but the hot ones gets optimize("Oz") and calls its
+#   FUNC_PROLOGUE out of line; the hot ones (the decompressors, the checksum loops, the ext read
+#   path: found with perf on build/bench/decompress, the rule is in the script) keep -O2.
+# - SPARSE_DATA (scripts/wasm2c-sparse-data.mjs), on the images' cores: the data segments
+#   without their zero bytes (the memory starts zeroed; the UTF-16 strings are half zeros).
+# A rewrite that fails removes the C file, so that the next make runs wasm2c again.
+HOT := node scripts/wasm2c-hot.mjs
+SPARSE_DATA := node scripts/wasm2c-sparse-data.mjs
+
 # How each image checks the core's linear-memory accesses. x86_64: guard pages. wasm2c drops its
 # compare and branch before every load and store (core.o's text 838 -> 681 KB) and the shim keeps
 # everything from the memory's current end to 8 GiB past its base unmapped, so that an access out
@@ -98,9 +110,10 @@ $(WASM): $(CORE_SRC) package.json scripts/wasm-pack-data.mjs
 
 # One run makes all three (a grouped target: make -j would otherwise run it once per file,
 # and two wasm2c runs writing core.h at once corrupt it).
-$(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM)
+$(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM) scripts/wasm2c-hot.mjs scripts/wasm2c-sparse-data.mjs
 	@mkdir -p $(W2C)
 	wasm2c -n core $(WASM) -o $(W2C)/core.c
+	$(HOT) $(W2C)/core.c $(BUILD)/pvboot.wat && $(SPARSE_DATA) $(W2C)/core.c || { rm -f $(W2C)/core.c; exit 1; }
 	cp /usr/include/wasm-rt.h $(W2C)/
 	@pages=$$(wasm-objdump -x -j Import $(WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $(WASM)"; exit 1; }; \
@@ -155,9 +168,10 @@ $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json
 	@if wasm-objdump -d $@ | grep -qE '\bf(32|64)\.'; then \
 	  echo "$@: the probe uses floating point"; rm -f $@; exit 1; fi
 
-$(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h &: $(PROBE_WASM)
+$(PROBE_W2C)/core.c $(PROBE_W2C)/core.h $(PROBE_W2C)/core-memory.h &: $(PROBE_WASM) scripts/wasm2c-hot.mjs scripts/wasm2c-sparse-data.mjs
 	@mkdir -p $(PROBE_W2C)
 	wasm2c -n core $(PROBE_WASM) -o $(PROBE_W2C)/core.c
+	$(HOT) $(PROBE_W2C)/core.c $(BUILD)/probe.wat && $(SPARSE_DATA) $(PROBE_W2C)/core.c || { rm -f $(PROBE_W2C)/core.c; exit 1; }
 	cp /usr/include/wasm-rt.h $(PROBE_W2C)/
 	@pages=$$(wasm-objdump -x -j Import $(PROBE_WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $(PROBE_WASM)"; exit 1; }; \
@@ -210,9 +224,10 @@ $(BENCH)/decompress-c/memcheck-%:
 	@rm -f $(dir $@)memcheck-*
 	@touch $@
 
-$(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm
+$(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm scripts/wasm2c-hot.mjs
 	@mkdir -p $(dir $@)
 	wasm2c -n bench $< -o $@
+	$(HOT) $@ $(BENCH)/decompress.wat || { rm -f $@; exit 1; }
 	@pages=$$(wasm-objdump -x -j Import $< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$pages" > $(dir $@)bench-memory.h
@@ -247,9 +262,10 @@ $$(BENCH)/$(1).wasm: $$(CORE_SRC) src/bench/asconfig.json package.json
 	npx asc src/bench/$(1).ts --config src/bench/asconfig.json -o $$@ -t $$(BENCH)/$(1).wat
 	@if wasm-objdump -d $$@ | grep -qE '\bf(32|64)\.'; then echo "$$@: uses floating point"; rm -f $$@; exit 1; fi
 
-$$(BENCH)/$(1)-c/bench.c: $$(BENCH)/$(1).wasm
+$$(BENCH)/$(1)-c/bench.c: $$(BENCH)/$(1).wasm scripts/wasm2c-hot.mjs
 	@mkdir -p $$(dir $$@)
 	wasm2c -n bench $$< -o $$@
+	$$(HOT) $$@ $$(BENCH)/$(1).wat || { rm -f $$@; exit 1; }
 	@pages=$$$$(wasm-objdump -x -j Import $$< | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$$$pages" ] || { echo "no imported memory in $$<"; exit 1; }; \
 	  echo "#define BENCH_MIN_PAGES $$$$pages" > $$(dir $$@)bench-memory.h
