@@ -37,8 +37,9 @@ static uint32_t refused_grow; /* pages asked for when a grow was refused, for th
 /* Guard pages, as the x86_64 PV image has them (boot/runtime.c): a build with
  * WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 (the decompressor benchmark on x86_64) checks no load or
  * store; each is `base + (u32)addr + (u32)offset`, below base + 8 GiB. The reservation spans
- * those 8 GiB, readable and writable only up to the memory's size; an access past it faults,
- * and the SIGSEGV handler reports it as the wasm trap. */
+ * those 8 GiB, readable and writable only up to the memory's size (or, with
+ * hosted_memory_keep_accessible, up to what earlier instances reached of hosted_memory_keep);
+ * an access past that faults, and the SIGSEGV handler reports it as the wasm trap. */
 #define GUARD_RESERVE (8ull << 30)
 static uint64_t accessible; /* bytes from memory_base that are readable and writable */
 
@@ -96,6 +97,7 @@ void hosted_memory_reserve(unsigned long mib)
 }
 
 uint64_t hosted_memory_keep = 16u << 20;
+int hosted_memory_keep_accessible;
 
 void hosted_memory_reset(uint32_t initial_pages)
 {
@@ -111,7 +113,13 @@ void hosted_memory_reset(uint32_t initial_pages)
     }
     memset(memory_base, 0, memory_high);
 #if WASM_RT_MEMCHECK_SIGNAL_HANDLER
-    set_accessible((uint64_t)initial_pages * WASM_PAGE);
+    {
+        uint64_t bytes = (uint64_t)initial_pages * WASM_PAGE;
+        uint64_t kept = accessible < keep ? accessible : keep;
+        if (hosted_memory_keep_accessible && bytes < kept)
+            bytes = kept;
+        set_accessible(bytes);
+    }
 #endif
     hosted_memory.data = memory_base;
     hosted_memory.pages = initial_pages;
@@ -142,7 +150,7 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
         return UINT32_MAX;
     }
 #if WASM_RT_MEMCHECK_SIGNAL_HANDLER
-    if (mem == &hosted_memory)
+    if (mem == &hosted_memory && pages * WASM_PAGE > accessible)
         set_accessible(pages * WASM_PAGE);
 #endif
     mem->pages = (uint32_t)pages;

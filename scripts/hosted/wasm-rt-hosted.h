@@ -35,6 +35,14 @@ void hosted_memory_reset(uint32_t initial_pages);
 /* How much of the memory reached stays resident between resets (cleared with memset); the
  * rest is handed back with madvise. 16 MiB unless the program sets it. */
 extern uint64_t hosted_memory_keep;
+/* Guard pages only (WASM_RT_MEMCHECK_SIGNAL_HANDLER=1): nonzero keeps what the instances
+ * reached of those bytes readable and writable across a reset, so that the guard starts past
+ * them until the memory grows beyond; 0 (the default) starts it at the new instance's size.
+ * The decompressor benchmark sets it: under a hypervisor with shadow page tables (this
+ * machine's), taking pages' access away and giving it back costs a fault on the next touch of
+ * each page, about 140 ms per 64 MiB of output, which the image does not pay per
+ * decompression and the library's reused buffer never pays. */
+extern int hosted_memory_keep_accessible;
 
 int hosted_mem_ok(uint64_t at, uint64_t len);
 /* An AssemblyScript string at `ptr` (UTF-16, byte length at ptr - 4) to stderr: ASCII only,

@@ -1,6 +1,6 @@
-// Inputs for the zstd/lz4/bzip2/lzo tests: reproducible random, text-like, zero-run and mixed
-// data; the real tools run on them; and the damage checks every format shares (truncation,
-// byte flips, a small limit: an error message, never a trap).
+// Inputs for the zstd/lz4/bzip2/lzo tests: reproducible random, text-like, zero-run,
+// short-period and mixed data; the real tools run on them; and the damage checks every format
+// shares (truncation, byte flips, a small limit: an error message, never a trap).
 
 import { execFileSync } from "node:child_process";
 import { expect } from "vitest";
@@ -52,6 +52,23 @@ export function zeroRuns(n: number, seed = 3): Uint8Array {
   return a;
 }
 
+// Runs that repeat with every short period (1..40 bytes, 1..700 bytes long), between random
+// bytes: matches at every small offset, of every length around the decoders' 8- and 16-byte
+// word copies.
+export function periods(n: number, seed = 5): Uint8Array {
+  const r = rng(seed);
+  const a = new Uint8Array(n);
+  let i = 0;
+  while (i < n) {
+    const p = 1 + (r() % 40);
+    for (let k = 0; k < p && i < n; k++) a[i++] = r() & 0xff;
+    const end = Math.min(n, i + 1 + (r() % 700));
+    for (; i < end; i++) a[i] = a[i - p];
+    for (let k = r() % 8; k > 0 && i < n; k--) a[i++] = r() & 0xff;
+  }
+  return a;
+}
+
 // Several MiB: text, random, zeros, repeated structures, in chunks.
 export function mixed(n: number, seed = 4): Uint8Array {
   const r = rng(seed);
@@ -74,6 +91,7 @@ export const SAMPLES: [string, Uint8Array][] = [
   ["64 KiB text", textLike(65536)],
   ["64 KiB zero runs", zeroRuns(65536)],
   ["300 KiB zeros", new Uint8Array(300 * 1024)],
+  ["64 KiB short periods", periods(65536)],
   ["4 MiB mixed", mixed(4 << 20)],
 ];
 

@@ -66,7 +66,8 @@ let failAt: usize = 0;
 
 // Decode the block [ip, iend) to op, writing below oend; matches may reach back to lowest.
 // The new output end, or 0 with failAt set: 1<<31|offset for "output past oend", else the
-// offset of the bad or truncated sequence.
+// offset of the bad or truncated sequence. Writes may overshoot oend (never capEnd) by up to
+// 24 bytes, which the next sequence or block overwrites.
 function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, capEnd: usize): usize {
   const istart = ip;
   while (true) {
@@ -74,27 +75,42 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
     const token = <usize>load<u8>(ip++);
     // literals
     let n = token >> 4;
-    if (n == 15) {
-      let b: usize;
-      do {
-        if (ip >= iend) { failAt = ip - istart; return 0; }
-        b = <usize>load<u8>(ip++);
-        n += b;
-      } while (b == 255);
-    }
-    if (n > iend - ip) { failAt = ip - istart; return 0; }
-    if (n > oend - op) { failAt = (ip - istart) | (<usize>1 << 31); return 0; }
-    if (n <= 16 && iend - ip >= 16 && capEnd - op >= 16) {
+    if (n < 15 && iend - ip >= 32 && oend - op >= 32 && capEnd - op >= 48) {
+      // The common short run, far from both ends: 16 bytes at once (the checks below hold:
+      // n <= 14, and two bytes of offset follow).
       store<u64>(op, load<u64>(ip));
       store<u64>(op, load<u64>(ip, 8), 8);
+      op += n;
+      ip += n;
     } else {
-      memory.copy(op, ip, n);
+      if (n == 15) {
+        let b: usize;
+        do {
+          if (ip >= iend) { failAt = ip - istart; return 0; }
+          b = <usize>load<u8>(ip++);
+          n += b;
+        } while (b == 255);
+      }
+      if (n > iend - ip) { failAt = ip - istart; return 0; }
+      if (n > oend - op) { failAt = (ip - istart) | (<usize>1 << 31); return 0; }
+      // Up to 256 bytes in whole 16-byte words when both sides have room for the overshoot
+      // (rep movsb, the shim's memory.copy, costs over a hundred cycles to start).
+      if (n <= 256 && iend - ip - n >= 16 && capEnd - op - n >= 16) {
+        let k: usize = 0;
+        do {
+          store<u64>(op + k, load<u64>(ip + k));
+          store<u64>(op + k, load<u64>(ip + k, 8), 8);
+          k += 16;
+        } while (k < n);
+      } else {
+        memory.copy(op, ip, n);
+      }
+      op += n;
+      ip += n;
+      if (ip == iend) return op; // the last sequence has literals only
+      if (iend - ip < 2) { failAt = ip - istart; return 0; }
     }
-    op += n;
-    ip += n;
-    if (ip == iend) return op; // the last sequence has literals only
     // match
-    if (iend - ip < 2) { failAt = ip - istart; return 0; }
     const off = <usize>load<u16>(ip);
     ip += 2;
     if (off == 0 || off > op - lowest) { failAt = ip - 2 - istart; return 0; }
@@ -109,7 +125,15 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
     }
     m += 4;
     if (m > oend - op) { failAt = (ip - istart) | (<usize>1 << 31); return 0; }
-    copyMatch(op, off, m, capEnd);
+    if (m <= 24 && off >= 8 && capEnd - op >= 24) {
+      // A short match (every one without a length byte): three words, each reading only
+      // bytes already written (off >= 8).
+      store<u64>(op, load<u64>(op - off));
+      store<u64>(op + 8, load<u64>(op + 8 - off));
+      store<u64>(op + 16, load<u64>(op + 16 - off));
+    } else {
+      copyMatch(op, off, m, capEnd);
+    }
     op += m;
   }
 }
