@@ -57,13 +57,22 @@ export class MenuEntry {
 
 export const TIMEOUT_NONE: i32 = -1; // no `timeout` line: wait for a key forever
 
+// Bytes of files `source` has parsed for one config: reading it, every entry's summary and run
+// (src/config/grubcfg/eval.ts bounds the total, so that a config whose entries each source
+// large files cannot take the memory by running them one after another).
+export class SourceBudget {
+  used: i64 = 0;
+}
+
 // A grub.cfg's state once read: its variables and functions, which every entry starts from.
 export class ScriptContext {
   env: Map<string, string> = new Map<string, string>();
   funcs: Map<string, Node> = new Map<string, Node>();
+  sourced: SourceBudget = new SourceBudget(); // shared by every clone
 
   clone(): ScriptContext {
     const c = new ScriptContext();
+    c.sourced = this.sourced;
     const keys = this.env.keys();
     for (let i = 0; i < keys.length; i++) c.env.set(keys[i], this.env.get(keys[i]));
     const fk = this.funcs.keys();

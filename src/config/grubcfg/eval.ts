@@ -31,10 +31,12 @@ export const MAX_STEPS: i32 = 200000;
 // growing a variable (`x=1$x`) would otherwise take memory quadratic in its steps.
 export const MAX_EXPANDED: i64 = 4 << 20;
 export const MAX_CALLS: i32 = 32;
-// Bytes of files `source` (and `configfile` while reading) may parse in one run, all calls
-// together: each call parses its file anew, so a file sourcing itself twice ran its 2^32 calls
-// into the step bound, parsing all the while (memory ~40 times the text each time; found by
-// the grubcfg fuzzer). Real configurations source a few files of some KiB.
+// Bytes of files `source` (and `configfile` while reading) may parse for one config: its
+// reading and every run of its entries (summaries, the boot) together, all calls counted
+// (ScriptContext.sourced). Each call parses its file anew, so a file sourcing itself twice ran
+// its 2^32 calls into the step bound, parsing all the while (memory ~40 times the text each
+// time), and a bound per run still let each of many entries source that much in turn (both
+// found by the grubcfg fuzzer). Real configurations source a few files of some KiB.
 export const MAX_SOURCED: i64 = 1 << 20;
 // The step and expansion bounds in force: MAX_STEPS and MAX_EXPANDED, except in the grubcfg
 // fuzz target (src/fuzz/grubcfg.ts), which lowers them: its inputs run loops to the bound, and
@@ -104,7 +106,6 @@ export class Interp {
   status: i32 = 0;
   steps: i32 = 0;
   expanded: i64 = 0; // characters fields() produced in this run
-  sourced: i64 = 0; // bytes of files source() parsed in this run
   calls: i32 = 0;
   returning: bool = false;
   breaking: i32 = 0;
@@ -575,8 +576,8 @@ export class Interp {
       this.fatal(line, "source: " + p.full + ": " + t.error!);
       return 1;
     }
-    this.sourced += t.text.length;
-    if (this.sourced > sourceLimit) {
+    this.ctx.sourced.used += t.text.length; // the config's, across its entries' runs
+    if (this.ctx.sourced.used > sourceLimit) {
       const msg = "source: more than " + sourceLimit.toString() + " bytes of sourced files (a file that sources itself?), stopped";
       if (this.reading) this.warn(line, msg);
       else this.fatal(line, msg);

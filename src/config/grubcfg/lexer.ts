@@ -53,15 +53,47 @@ export class LexOut {
   errorLine: i32 = 0;
 }
 
+// A word's literal text is gathered as runs of the source (`ch`) and pieces (`str`), joined
+// once per part: appending a character at a time would copy the text so far each time, and a
+// long word would cost its length squared in time and, where nothing is freed until the
+// config is dropped (the fuzz build's allocator), in memory.
 class WordBuilder {
   parts: Array<Part> = new Array<Part>();
-  lit: string = "";
+  pieces: Array<string> = new Array<string>();
+  runStart: i32 = 0;
+  runEnd: i32 = 0; // runStart == runEnd: no run
   plain: bool = true;
   any: bool = false; // something (even "") was written: '' is an empty word
 
+  constructor(public src: string) {}
+
+  // The source's character at i, literally.
+  ch(i: i32): void {
+    if (this.runEnd == i && this.runEnd > this.runStart) {
+      this.runEnd = i + 1;
+      return;
+    }
+    this.endRun();
+    this.runStart = i;
+    this.runEnd = i + 1;
+  }
+
+  str(t: string): void {
+    this.endRun();
+    if (t.length > 0) this.pieces.push(t);
+  }
+
+  private endRun(): void {
+    if (this.runEnd > this.runStart) this.pieces.push(this.src.substring(this.runStart, this.runEnd));
+    this.runStart = this.runEnd = 0;
+  }
+
   flush(): void {
-    if (this.lit.length > 0) this.parts.push(new Part(PART_LIT, this.lit));
-    this.lit = "";
+    this.endRun();
+    if (this.pieces.length == 0) return;
+    const lit = this.pieces.length == 1 ? this.pieces[0] : this.pieces.join("");
+    this.pieces = new Array<string>();
+    if (lit.length > 0) this.parts.push(new Part(PART_LIT, lit));
   }
 }
 
@@ -91,7 +123,7 @@ export function lexScript(s: string): LexOut {
     // a word
     const startLine = line;
     const start = i;
-    const w = new WordBuilder();
+    const w = new WordBuilder(s);
     while (i < n) {
       const d = s.charCodeAt(i);
       if (isBlank(d) || d == 0x0a || d == 0x3b) break;
@@ -101,7 +133,7 @@ export function lexScript(s: string): LexOut {
         if (i + 1 >= n) { i++; break; }
         const e = s.charCodeAt(i + 1);
         if (e == 0x0a) line++;
-        else w.lit += String.fromCharCode(e);
+        else w.ch(i + 1);
         i += 2;
         continue;
       }
@@ -116,7 +148,7 @@ export function lexScript(s: string): LexOut {
         }
         const body = s.substring(i + 1, close);
         for (let k = 0; k < body.length; k++) if (body.charCodeAt(k) == 0x0a) line++;
-        w.lit += body;
+        w.str(body);
         i = close + 1;
         continue;
       }
@@ -131,8 +163,8 @@ export function lexScript(s: string): LexOut {
           if (e == 0x5c && i + 1 < n) {
             const f = s.charCodeAt(i + 1);
             if (f == 0x0a) { line++; i += 2; continue; }
-            if (f == 0x24 || f == 0x22 || f == 0x5c) { w.lit += String.fromCharCode(f); i += 2; continue; }
-            w.lit += "\\";
+            if (f == 0x24 || f == 0x22 || f == 0x5c) { w.ch(i + 1); i += 2; continue; }
+            w.ch(i); // the backslash stays
             i++;
             continue;
           }
@@ -146,7 +178,7 @@ export function lexScript(s: string): LexOut {
             }
           }
           if (e == 0x0a) line++;
-          w.lit += String.fromCharCode(e);
+          w.ch(i);
           i++;
         }
         if (!closed) {
@@ -167,7 +199,7 @@ export function lexScript(s: string): LexOut {
           continue;
         }
       }
-      w.lit += String.fromCharCode(d);
+      w.ch(i);
       w.any = true;
       i++;
     }
