@@ -134,41 +134,52 @@ function order(x: BlsEntry, y: BlsEntry): i32 {
   return -versionCompare(x.id, y.id);
 }
 
-// Shell-style glob: * ? and [...].
-export function globMatch(p: string, s: string, depth: i32 = 0): bool {
-  if (depth > 64) return false;
+// Whether ch is in the set p[from, to) of a [...] class: characters and ranges "a-z".
+function inSet(p: string, from: i32, to: i32, ch: i32): bool {
+  for (let k = from; k < to; k++) {
+    if (k + 2 < to && p.charCodeAt(k + 1) == 0x2d) {
+      if (ch >= p.charCodeAt(k) && ch <= p.charCodeAt(k + 2)) return true;
+      k += 2;
+    } else if (p.charCodeAt(k) == ch) return true;
+  }
+  return false;
+}
+
+// Shell-style glob: * ? and [...] (a '[' without its ']' is itself). Iterative, with one
+// backtracking point, the last '*': time at most the pattern's length times the string's, and
+// no allocation (a recursive match on substrings took time and memory exponential in the
+// number of '*'s: found by the grubcfg fuzzer).
+export function globMatch(p: string, s: string): bool {
   let i = 0;
   let j = 0;
-  for (; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    if (c == 0x2a) {
-      for (let k = j; k <= s.length; k++) if (globMatch(p.substring(i + 1), s.substring(k), depth + 1)) return true;
-      return false;
-    }
-    if (j >= s.length) return false;
-    if (c == 0x3f) { j++; continue; }
-    if (c == 0x5b) {
-      const close = p.indexOf("]", i + 1);
-      if (close > i) {
-        const set = p.substring(i + 1, close);
-        const ch = s.charCodeAt(j);
-        let hit = false;
-        for (let k = 0; k < set.length; k++) {
-          if (k + 2 < set.length && set.charCodeAt(k + 1) == 0x2d) {
-            if (ch >= set.charCodeAt(k) && ch <= set.charCodeAt(k + 2)) hit = true;
-            k += 2;
-          } else if (set.charCodeAt(k) == ch) hit = true;
-        }
-        if (!hit) return false;
-        i = close;
+  let starI = -1; // the last '*' seen, and where in s its match now ends
+  let starJ = 0;
+  while (j < s.length) {
+    if (i < p.length) {
+      const c = p.charCodeAt(i);
+      if (c == 0x2a) {
+        starI = i++;
+        starJ = j;
+        continue;
+      }
+      let next = -1; // where the pattern goes on when p[i..] matches s[j]
+      if (c == 0x3f) next = i + 1;
+      else if (c == 0x5b && p.indexOf("]", i + 1) > i) {
+        const close = p.indexOf("]", i + 1);
+        if (inSet(p, i + 1, close, s.charCodeAt(j))) next = close + 1;
+      } else if (c == s.charCodeAt(j)) next = i + 1;
+      if (next >= 0) {
+        i = next;
         j++;
         continue;
       }
     }
-    if (c != s.charCodeAt(j)) return false;
-    j++;
+    if (starI < 0) return false;
+    i = starI + 1; // the last '*' takes one more character
+    j = ++starJ;
   }
-  return j == s.length;
+  while (i < p.length && p.charCodeAt(i) == 0x2a) i++;
+  return i == p.length;
 }
 
 // The entries of `dir` ("(hd0,0)/loader/entries"), sorted, as script entries. null: no folder.
