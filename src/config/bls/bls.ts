@@ -163,9 +163,9 @@ export function globMatch(p: string, s: string): bool {
         continue;
       }
       let next = -1; // where the pattern goes on when p[i..] matches s[j]
+      const close = c == 0x5b ? p.indexOf("]", i + 1) : -1; // a class's end, or -1
       if (c == 0x3f) next = i + 1;
-      else if (c == 0x5b && p.indexOf("]", i + 1) > i) {
-        const close = p.indexOf("]", i + 1);
+      else if (close > i) {
         if (inSet(p, i + 1, close, s.charCodeAt(j))) next = close + 1;
       } else if (c == s.charCodeAt(j)) next = i + 1;
       if (next >= 0) {
