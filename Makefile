@@ -73,7 +73,7 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
 HOT := node scripts/wasm2c-hot.mjs
 SPARSE_DATA := node scripts/wasm2c-sparse-data.mjs
 
-# How each image checks the core's linear-memory accesses. x86_64: guard pages. wasm2c drops its
+# How each image checks the core's linear-memory accesses. x86_64 and pvh: guard pages. wasm2c drops its
 # compare and branch before every load and store (core.o's text 838 -> 681 KB) and the shim keeps
 # everything from the memory's current end to 8 GiB past its base unmapped, so that an access out
 # of bounds page-faults and boot/traps.c reports it as the wasm trap (docs/contract.md, "Faults").
@@ -83,9 +83,10 @@ SPARSE_DATA := node scripts/wasm2c-sparse-data.mjs
 # the host arch's image: DECOMPRESS_MEMCHECK below).
 MEMCHECK_x86_64 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1
 MEMCHECK_x86_32 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0
-# pvh: explicit checks too: its page tables (boot/pvh/mm.c) map the first 4 GiB 1:1 from the
-# start, so an access past the memory's end would not fault.
-MEMCHECK_pvh := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0
+# pvh: guard pages too. Its page tables map the first 4 GiB 1:1, RAM past the memory's end
+# included, so the core reaches its memory through an alias mapped only as far as it has grown
+# (boot/pvh/mm.c).
+MEMCHECK_pvh := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1
 # The probe (test/xen/probe.test.ts) reports Xen's start-of-day mapping as the next kernel finds
 # it: its shim must not unmap that mapping's tail, so it keeps the explicit checks on both arches.
 MEMCHECK_probe := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0

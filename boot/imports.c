@@ -204,10 +204,13 @@ u64 Z_xenZ_pfn_of(XEN, u32 offset)
     return linear_base_pfn + (offset >> PAGE_SHIFT);
 }
 
+/* The page's own frame's address: PV maps the memory there; PVH maps it 1:1 there too,
+ * besides the alias the core uses (boot/pvh/mm.c). */
 u64 Z_xenZ_va_of(XEN, u32 offset)
 {
-    uint8_t *p = linear_ptr(offset, 1);
-    return p ? (u64)(unsigned long)p : (u64)-1;
+    if (!linear_ptr(offset, 1))
+        return (u64)-1;
+    return ((u64)linear_base_pfn << PAGE_SHIFT) + offset;
 }
 
 u32 Z_xenZ_hypercall_page(XEN, u32 dst)

@@ -2,11 +2,13 @@
  * grows), function types for call_indirect, traps, and libgcc's popcount (the C library calls
  * the generated code makes are in string.c).
  *
- * Where the image is built with WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 (x86_64, the Makefile's
- * MEMCHECK_x86_64), wasm2c checks no load or store: each is `data + (u32)addr + (u32)offset`,
- * so it lies below data + 8 GiB, and everything from the memory's current end up to there is
- * left unmapped. An access out of bounds page-faults there, and boot/traps.c turns that fault
- * into the wasm trap (runtime_guard_fault). What lies above the memory at va = pfn << 12: the
+ * Where the image is built with WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 (x86_64 PV and PVH, the
+ * Makefile's MEMCHECK_x86_64 and MEMCHECK_pvh), wasm2c checks no load or store: each is
+ * `data + (u32)addr + (u32)offset`, so it lies below data + 8 GiB, and everything from the
+ * memory's current end up to there is left unmapped. An access out of bounds page-faults there,
+ * and boot/traps.c turns that fault into the wasm trap (runtime_guard_fault). Where the memory
+ * is (data) is the arch's (arch_linear_va): PVH maps it a second time, in an alias of its own
+ * (boot/pvh/mm.c). x86_64 PV uses it at va = pfn << 12; what lies above it there: the
  * rest of the domain's pfns, of which only the memory's are ever mapped (page-table pages are
  * never mapped, the image, start_info, the P2M and Xen's bootstrap tables lie below the memory),
  * and the tail of Xen's start-of-day mapping past the initial size, which
@@ -45,7 +47,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
         shim_panic("the domain is too small for the core's initial memory");
     if (max_pages > linear_limit_pages)
         max_pages = linear_limit_pages;
-    mem->data = (uint8_t *)(linear_base_pfn << PAGE_SHIFT);
+    mem->data = arch_linear_va(linear_base_pfn);
     mem->pages = 0;
     mem->max_pages = max_pages;
     mem->size = 0;

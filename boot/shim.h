@@ -10,7 +10,8 @@
 extern struct start_info *start_info;
 extern uint8_t *shared_info_va; /* vcpu 0's vcpu_info at offset 0 */
 
-/* The core's linear memory: pfns from linear_base_pfn up, mapped at va = pfn << 12. */
+/* The core's linear memory: pfns from linear_base_pfn up, mapped at va = pfn << 12 (PV) or at
+ * PVH's alias (arch_linear_va: boot/pvh/mm.c). */
 extern unsigned long linear_base_pfn;
 uint8_t *linear_ptr(uint32_t offset, uint32_t len); /* NULL when outside the memory */
 void *linear_array(uint32_t offset, uint32_t count, uint32_t size); /* likewise, no overflow */
@@ -55,8 +56,9 @@ uint64_t shim_clock_ns(void);
 void arch_mm_init(struct start_info *si, unsigned long first_free_pfn); /* PV */
 unsigned long arch_mapped_end_pfn(void); /* PV */
 void arch_set_table_floor(unsigned long pfn); /* PV */
+uint8_t *arch_linear_va(unsigned long base_pfn); /* where the core's linear memory is mapped */
 void arch_map_ram(unsigned long pfn, unsigned long end);
-void arch_unmap_ram_tail(unsigned long pfn); /* x86_64: guard pages past the memory's start */
+void arch_unmap_ram_tail(unsigned long pfn); /* guard pages: nothing mapped past the memory's start */
 int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);

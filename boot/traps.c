@@ -3,7 +3,7 @@
  * the checks made before anything can report at all.
  *
  * A page fault of the core's code past the end of its linear memory is the core's access out
- * of bounds where the image has guard pages instead of wasm2c's checks (x86_64 PV): it is
+ * of bounds where the image has guard pages instead of wasm2c's checks (x86_64 PV, PVH): it is
  * reported as the wasm trap, `pvboot: wasm trap: out of bounds memory access`
  * (runtime_guard_fault in boot/runtime.c). Any other fault prints one line with the vector,
  * the error code, the instruction pointer and cr2 (vcpu 0's, as Xen wrote it into vcpu_info

@@ -118,7 +118,9 @@ u32 Z_xenZ_start_kernel(XEN, u32 handoff, u32 len)
     if (reserved || nr == 0 || nr > MAX_COPIES || entry >= (1ULL << 32) || (tramp & (PAGE_SIZE - 1)))
         return (u32)-EINVAL;
     c = linear_array(copies, nr, 16);
-    page = linear_ptr(tramp, PAGE_SIZE);
+    /* The trampoline leaves long mode: it runs from the page's 1:1 address (the core's own
+     * view of its memory is the alias, boot/pvh/mm.c). */
+    page = linear_ptr(tramp, PAGE_SIZE) ? (uint8_t *)(linear_pa + tramp) : NULL;
     if (!c || !page || !in_ram(si, sizeof(struct hvm_start_info)) || !in_ram(entry, 1))
         return (u32)-EFAULT;
     for (i = 0; i < nr; i++) {

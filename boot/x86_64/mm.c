@@ -168,6 +168,9 @@ void arch_unmap_ram_tail(unsigned long pfn)
 
 void arch_set_table_floor(unsigned long pfn) { table_pool_floor = pfn; }
 
+/* The linear memory is where its pfns are: va = pfn << 12. */
+uint8_t *arch_linear_va(unsigned long base_pfn) { return (uint8_t *)(base_pfn << PAGE_SHIFT); }
+
 /* Map pfns [pfn, end) at va = pfn << 12; those Xen mapped already are left alone. */
 void arch_map_ram(unsigned long pfn, unsigned long end)
 {

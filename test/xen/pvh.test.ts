@@ -59,6 +59,12 @@ type Kind = keyof typeof FAULTS;
 const KINDS = Object.keys(FAULTS) as Kind[];
 const PANIC = [/^pvboot: debug action 'shim-panic': a hypercall Xen refuses$/,
   /^pvboot: shim panic: hvm_op\(HVMOP_get_param\)\(index 0xffff\): rc -22$/];
+// The PVH image has guard pages (boot/pvh/mm.c: the core's memory through an alias mapped only
+// as far as it has grown): each access out of bounds must be the wasm trap, never a shim fault
+// and never a read of the RAM the 1:1 map has past the memory's end. oob: 256 MiB past the end;
+// oob-end: a load across the end; oob-far: 6 GiB past the base.
+const OOB = ["oob", "oob-end", "oob-far"] as const;
+const OOB_LINES = [/^pvboot: wasm trap: out of bounds memory access$/];
 const HCPAGE = /^pvboot: shim panic: Xen did not fill the hypercall page at 0x[0-9a-f]+ \(xen_version's stub at 0x[0-9a-f]+ reads( 0xcc){8}\); this message went through the shim's own stubs$/;
 
 function symbol(name: string): string {
@@ -131,6 +137,8 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
         expect: [/^pvboot: contract: table ends$/] },
       ...KINDS.map((kind) => ({ ...pvh, name: kind, kernel: IMAGE_GZ, memoryMB: 64, extra: `pvboot.debug=shim-${kind}`,
         expect: reportLines(kind) })),
+      ...OOB.map((action) => ({ ...pvh, name: action, kernel: IMAGE_GZ, memoryMB: 64, extra: `pvboot.debug=${action}`,
+        expect: OOB_LINES })),
       { ...pvh, name: "hcpage", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=shim-hcpage", expect: [HCPAGE] },
       { ...pvh, name: "panic", kernel: IMAGE_GZ, memoryMB: 64, extra: "pvboot.debug=shim-panic", expect: PANIC },
     ];
@@ -272,6 +280,15 @@ describe("pvboot-pvh.elf as a PVH domU of real Xen 4.17 (QEMU TCG)", () => {
     }
     check("other lines", via.other.join(" | "), direct.other.join(" | "));
     expect(errors).toEqual([]);
+  });
+
+  it("turns each access out of bounds into the wasm trap (guard pages), not a shim fault", () => {
+    for (const action of OOB) {
+      const t = texts(action);
+      expect(t.filter((x) => /pvboot: shim fault/.test(x)), action).toEqual([]);
+      const said = t.find((x) => /pvboot: debug: /.test(x));
+      if (said) console.log(`pvh ${action}: ${said}`);
+    }
   });
 
   it("reports each fault of the shim in order, then crashes the domain itself", () => {
