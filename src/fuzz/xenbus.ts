@@ -126,6 +126,15 @@ function readCheck(d: BlkDisk, sector: u64, count: u32, buf: usize, scripted: bo
     return;
   }
   for (let k: u32 = 0; k < count; k++) {
-    if (memory.compare(buf + <usize>k * 512, diskSector(d.vbd, sector + k), 512) != 0) fuzzFail("a read that succeeded with bytes other than the disk's");
+    if (!sameSector(buf + <usize>k * 512, diskSector(d.vbd, sector + k))) fuzzFail("a read that succeeded with bytes other than the disk's");
   }
+}
+
+// 512 bytes compared 8 at a time. memory.compare went byte by byte, inlined here with a
+// trace-cmp hook on every byte: a third of the target's time, teaching the fuzzer nothing
+// (these bytes are the fake disk's, not the input's).
+function sameSector(a: usize, b: usize): bool {
+  let diff: u64 = 0;
+  for (let i: usize = 0; i < 512; i += 8) diff |= load<u64>(a + i) ^ load<u64>(b + i);
+  return diff == 0;
 }
