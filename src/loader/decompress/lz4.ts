@@ -94,7 +94,7 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
       if (n > iend - ip) { failAt = ip - istart; return 0; }
       if (n > oend - op) { failAt = (ip - istart) | (<usize>1 << 31); return 0; }
       // Up to 256 bytes in whole 16-byte words when both sides have room for the overshoot
-      // (rep movsb, the shim's memory.copy, costs over a hundred cycles to start).
+      // (rep movs, the shim's memory.copy, costs over a hundred cycles to start).
       if (n <= 256 && iend - ip - n >= 16 && capEnd - op - n >= 16) {
         let k: usize = 0;
         do {

@@ -118,8 +118,8 @@ const MATCH_STEP: u32 = 0xeca89880;
 // (up to 15 bytes past op + len) is later overwritten; without that room, byte by byte. The
 // caller has checked that off is non-zero and reaches no further back than its output, and
 // that op + len <= capEnd. No memory.copy: a match is short, and the shim's memmove is rep
-// movsb, which costs over a hundred cycles to start and runs byte by byte when source and
-// destination are closer than a cache line.
+// movs (words, then bytes), which costs over a hundred cycles to start, and a match's source
+// and destination may be closer than a word.
 // @ts-ignore: decorator
 @inline
 export function copyMatch(op: usize, off: usize, len: usize, capEnd: usize): void {
