@@ -27,6 +27,18 @@ export function bcjX86Decode(buf: usize, n: usize, start: u32): void {
   let prev: usize = 0; // position of the last E8/E9 seen
   let seen = false;
   for (let i: usize = 0; i < lim; i++) {
+    // To the next E8/E9 byte, eight bytes a step while all eight lie below lim (nothing of the
+    // state changes in between): a byte of x is zero where the byte is E8 or E9, and the lowest
+    // set bit of z marks the first such byte (the bits above it may be wrong, that one is not).
+    while (i + 8 <= lim) {
+      const x = (load<u64>(buf + i) ^ 0xe8e8e8e8e8e8e8e8) & 0xfefefefefefefefe;
+      const z = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
+      if (z != 0) {
+        i += <usize>(ctz(z) >> 3);
+        break;
+      }
+      i += 8;
+    }
     if ((<u32>load<u8>(buf + i) & 0xfe) != 0xe8) continue;
     const d = seen ? i - prev : 4;
     seen = true;
