@@ -79,8 +79,8 @@ lines.splice(last + 1, 0, "",
 //   ...
 //   instance->Z_envZ_memory = Z_envZ_memory(Z_env_instance);
 // }
-const field = /\bi32_load\(instance->(\w+), /.exec(text)?.[1];
-if (!field) fail("no i32_load through the instance's memory");
+const field = new RegExp(`\\b(?:${accessors.join("|")})\\(instance->(\\w+), `).exec(text)?.[1];
+if (!field) fail("no load or store through the instance's memory");
 const init = lines.findIndex((l) => l.startsWith("static void init_instance_import("));
 let assigned = false;
 for (let i = init + 1; init >= 0 && i < lines.length && lines[i] !== "}"; i++) {

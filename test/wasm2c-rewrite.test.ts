@@ -1,9 +1,11 @@
 // The Makefile's rewrites of wasm2c's C (docs/image.md, "Sizes"), on a small module compiled and
 // run as a host program with the hosted runtime (scripts/hosted/): scripts/wasm2c-hot.mjs gives
 // the cold functions optimize("Oz") and an out-of-line prologue and leaves the hot ones alone;
-// scripts/wasm2c-sparse-data.mjs stores the data segments without zeros. The memory after
-// instantiation must be Node's, byte for byte, and the functions must still compute and trap
-// on call-depth exhaustion as wasm2c's own code does.
+// scripts/wasm2c-sparse-data.mjs stores the data segments without zeros;
+// scripts/wasm2c-fixed-base.mjs has the hot functions load and store through a static base.
+// The memory after instantiation and after the hot functions' stores must be Node's, byte for
+// byte, and the functions must still compute, check their bounds and trap on call-depth
+// exhaustion as wasm2c's own code does.
 
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -30,6 +32,10 @@ const WAT = `(module
    (local.set $0 (i32.add (local.get $0) (i32.const 1)))
    (br_if $l (local.tee $1 (i32.sub (local.get $1) (i32.const 1)))))
   (local.get $2))
+ (func $src/loader/decompress/t/put (param $0 i32) (param $1 i32)
+  (i32.store8 (local.get $0) (local.get $1))
+  (i64.store offset=1 (local.get $0) (i64.extend_i32_u (local.get $1)))
+  (i32.store16 offset=9 (local.get $0) (i32.load8_u (local.get $0))))
  (func $src/config/t/twice (param $0 i32) (result i32)
   (i32.shl (call $src/loader/decompress/t/sum (local.get $0) (i32.const 40)) (i32.const 1)))
  (func $src/config/t/deep (param $0 i32) (result i32)
@@ -37,7 +43,8 @@ const WAT = `(module
    (then (i32.add (i32.const 1) (call $src/config/t/deep (i32.sub (local.get $0) (i32.const 1)))))
    (else (i32.const 0))))
  (export "twice" (func $src/config/t/twice))
- (export "deep" (func $src/config/t/deep)))
+ (export "deep" (func $src/config/t/deep))
+ (export "put" (func $src/loader/decompress/t/put)))
 `;
 
 const MAIN = `#include <stdio.h>
@@ -51,47 +58,77 @@ int main(int argc, char **argv) {
     hosted_memory_reset(${PAGES});
     Z_m_init_module();
     Z_m_instantiate(&instance, &hosted_env);
+    if (argc > 2) { Z_mZ_put(&instance, (u32)strtoul(argv[2], NULL, 0), 0x5a); printf("put\\n"); return 0; }
     if (argc > 1) { printf("deep %u\\n", Z_mZ_deep(&instance, (u32)atoi(argv[1]))); return 0; }
+    Z_mZ_put(&instance, 400, 0xa7);
+    Z_mZ_put(&instance, ${PAGES * 65536 - 11}, 0x3c);
     fwrite(hosted_memory.data, 1, hosted_memory.size, stdout);
     fprintf(stderr, "twice %u\\n", Z_mZ_twice(&instance, 16));
     return 0;
 }
 `;
 
-function build(): { c: string; bin: string; hot: string; sparse: string } {
+function build(): { c: string; bin: string; hot: string; sparse: string; fixed: string } {
   writeFileSync(join(dir, "m.wat"), WAT);
   execFileSync("wat2wasm", [join(dir, "m.wat"), "-o", join(dir, "m.wasm")]);
   execFileSync("wasm2c", ["-n", "m", join(dir, "m.wasm"), "-o", join(dir, "m.c")]);
   execFileSync("cp", ["/usr/include/wasm-rt.h", dir]);
   const hot = execFileSync("node", [join(ROOT, "scripts/wasm2c-hot.mjs"), join(dir, "m.c"), join(dir, "m.wat")], { encoding: "utf8" });
   const sparse = execFileSync("node", [join(ROOT, "scripts/wasm2c-sparse-data.mjs"), join(dir, "m.c")], { encoding: "utf8" });
+  const fixed = execFileSync("node", [join(ROOT, "scripts/wasm2c-fixed-base.mjs"), join(dir, "m.c")], { encoding: "utf8" });
   writeFileSync(join(dir, "main.c"), MAIN);
   const bin = join(dir, "m");
   const defs = ["-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-DWASM_RT_USE_STACK_DEPTH_COUNT=1", "-DWASM_RT_MAX_CALL_STACK_DEPTH=1000"];
   execFileSync("gcc", ["-O2", "-Wall", "-Werror", "-Wno-unused-function", "-Wno-unused-variable", "-Wno-unused-value", ...defs, `-I${dir}`,
     `-I${join(ROOT, "scripts/hosted")}`, join(dir, "m.c"), join(dir, "main.c"),
     join(ROOT, "scripts/hosted/wasm-rt-hosted.c"), "-o", bin]);
-  return { c: readFileSync(join(dir, "m.c"), "utf8"), bin, hot, sparse };
+  return { c: readFileSync(join(dir, "m.c"), "utf8"), bin, hot, sparse, fixed };
 }
 
 async function nodeMemory(): Promise<{ bytes: Uint8Array; twice: number }> {
   const memory = new WebAssembly.Memory({ initial: PAGES });
   const { instance } = await WebAssembly.instantiate(readFileSync(join(dir, "m.wasm")), { env: { memory } });
+  const put = instance.exports.put as (p: number, v: number) => void;
+  put(400, 0xa7);
+  put(PAGES * 65536 - 11, 0x3c);
   const twice = (instance.exports.twice as (p: number) => number)(16);
   return { bytes: new Uint8Array(memory.buffer), twice };
 }
 
-describe("wasm2c rewrites (wasm2c-hot.mjs, wasm2c-sparse-data.mjs)", () => {
+describe("wasm2c rewrites (wasm2c-hot.mjs, wasm2c-sparse-data.mjs, wasm2c-fixed-base.mjs)", () => {
   const b = build();
 
   it("compiles the cold functions for size and leaves the hot one as wasm2c wrote it", () => {
-    expect(b.hot).toMatch(/2 of 3 functions compiled for size, 1 hot ones as they were/);
-    // w2c_f0 is src/loader/decompress/t/sum, the hot one; twice and deep are cold.
+    expect(b.hot).toMatch(/2 of 4 functions compiled for size, 2 hot ones as they were/);
+    // w2c_f0 is src/loader/decompress/t/sum and w2c_put t/put, the hot ones; twice and deep are cold.
     expect(b.c).toMatch(/^static u32 w2c_f0\(/m);
+    expect(b.c).toMatch(/^static void w2c_put\(/m);
     expect(b.c).toMatch(/^__attribute__\(\(optimize\("Oz"\)\)\) static u32 w2c_twice\(/m);
     expect(b.c).toMatch(/^__attribute__\(\(optimize\("Oz"\)\)\) static u32 w2c_deep\(/m);
     expect(b.c.match(/^  FUNC_PROLOGUE_COLD;$/gm)?.length).toBe(2);
-    expect(b.c.match(/^  FUNC_PROLOGUE;$/gm)?.length).toBe(1);
+    expect(b.c.match(/^  FUNC_PROLOGUE;$/gm)?.length).toBe(2);
+  });
+
+  it("sends the hot functions' loads and stores, and only theirs, through the fixed base", () => {
+    // sum's load, put's three stores and its load; the cold ones have none of their own.
+    expect(b.fixed).toMatch(/5 loads and stores in 2 hot functions through linear_memory_base/);
+    expect(b.c).toMatch(/^  linear_memory_base = instance->Z_envZ_memory->data;$/m);
+    const body = (name: string) => b.c.slice(b.c.indexOf(`${name}(Z_m_instance_t* instance`)).split("\n}\n")[0];
+    expect(body("w2c_put")).toMatch(/i32_store8_fixed\(instance->Z_envZ_memory, /);
+    expect(body("w2c_put")).toMatch(/i64_store_fixed\(instance->Z_envZ_memory, /);
+    expect(body("w2c_f0")).toMatch(/i32_load8_u_fixed\(instance->Z_envZ_memory, /);
+    expect(body("w2c_put")).not.toMatch(/\b(i32|i64)_(load|store)(8|16|32)?(_[su])?\(instance/);
+    // A second run finds its own edits and leaves the file as it is.
+    execFileSync("node", [join(ROOT, "scripts/wasm2c-fixed-base.mjs"), join(dir, "m.c")]);
+    expect(readFileSync(join(dir, "m.c"), "utf8")).toBe(b.c);
+  });
+
+  it("keeps the bounds check of a store through the fixed base", () => {
+    // put writes 11 bytes: at the memory's last 11 it fits, one further on its last byte does not.
+    expect(execFileSync(b.bin, ["0", String(PAGES * 65536 - 11)], { encoding: "utf8" })).toBe("put\n");
+    const r = spawnSync(b.bin, ["0", String(PAGES * 65536 - 10)], { encoding: "utf8" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/out of bounds/i);
   });
 
   it("stores the segments that shrink without zeros, the rest as they were", () => {
@@ -119,6 +156,6 @@ describe("wasm2c rewrites (wasm2c-hot.mjs, wasm2c-sparse-data.mjs)", () => {
     writeFileSync(join(dir, "other.wat"), WAT.replace(" (export", " (func $extra)\n (export"));
     const r = spawnSync("node", [join(ROOT, "scripts/wasm2c-hot.mjs"), join(dir, "m.c"), join(dir, "other.wat")], { encoding: "utf8" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/3 function definitions, .*other\.wat: 4 functions/);
+    expect(r.stderr).toMatch(/4 function definitions, .*other\.wat: 5 functions/);
   });
 });
