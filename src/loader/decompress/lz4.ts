@@ -70,18 +70,37 @@ let failAt: usize = 0;
 // 24 bytes, which the next sequence or block overwrites.
 function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, capEnd: usize): usize {
   const istart = ip;
+  // The short-run fast path below needs, after the token, 32 bytes of input, 32 of output
+  // and 48 of buffer: ip <= ipFast and op <= opFast, worked out once (0 where a block is too
+  // short for it: ip and op, addresses in the heap, are never 0).
+  const ipFast: usize = iend - istart >= 32 ? iend - 32 : 0;
+  const oFast: usize = oend - op >= 32 ? oend - 32 : 0;
+  const cFast: usize = capEnd - op >= 48 ? capEnd - 48 : 0;
+  const opFast: usize = oFast < cFast ? oFast : cFast;
   while (true) {
     if (ip >= iend) { failAt = ip - istart; return 0; }
     const token = <usize>load<u8>(ip++);
     // literals
     let n = token >> 4;
-    if (n < 15 && iend - ip >= 32 && oend - op >= 32 && capEnd - op >= 48) {
+    if (n < 15 && ip <= ipFast && op <= opFast) {
       // The common short run, far from both ends: 16 bytes at once (the checks below hold:
       // n <= 14, and two bytes of offset follow).
       store<u64>(op, load<u64>(ip));
       store<u64>(op, load<u64>(ip, 8), 8);
       op += n;
       ip += n;
+      // And its match when that is short too (no length byte) and at least a word back: then
+      // the checks below hold as well (ip is still 18 bytes from iend, m <= 18 bytes fit
+      // between op and oend, 34 before capEnd), only the offset's reach needs looking at.
+      const off = <usize>load<u16>(ip);
+      if ((token & 15) != 15 && off >= 8 && off <= op - lowest) {
+        ip += 2;
+        store<u64>(op, load<u64>(op - off));
+        store<u64>(op + 8, load<u64>(op + 8 - off));
+        store<u64>(op + 16, load<u64>(op + 16 - off));
+        op += (token & 15) + 4;
+        continue;
+      }
     } else {
       if (n == 15) {
         let b: usize;
