@@ -262,10 +262,10 @@ $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/d
 	$(CC) -no-pie -o $@ $(BENCH)/decompress-c/string.o $(BENCH)/decompress-c/bench.o \
 	  $(BENCH)/decompress-c/main.o $(BENCH)/decompress-c/lib.o $(BENCH)/decompress-c/wasm-rt-hosted.o $(BENCH_LIBS)
 
-# The read-all benchmarks' programs (scripts/bench/xfs-read-all.ts, btrfs-read-all.ts run them):
-# one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts) built the same way as
-# build/bench/decompress but with wasm2c's explicit checks (x86_32's way, not the x86_64
-# image's guard pages), over scripts/bench/fs-read-all.c. $(1): xfs or btrfs.
+# The read-all benchmarks' programs (scripts/bench/ext4-read-all.ts, xfs-read-all.ts,
+# btrfs-read-all.ts run them): one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts)
+# built the same way as build/bench/decompress but with wasm2c's explicit checks (x86_32's way,
+# not the x86_64 image's guard pages), over scripts/bench/fs-read-all.c. $(1): ext, xfs or btrfs.
 define FS_BENCH_RULES
 $$(BENCH)/$(1).wasm: $$(CORE_SRC) src/bench/asconfig.json package.json
 	@mkdir -p $$(BENCH)
@@ -289,7 +289,7 @@ $$(BENCH)/$(1)-read-all: $$(BENCH)/$(1)-c/bench.c boot/string.c scripts/bench/fs
 	$$(CC) -no-pie -o $$@ $$(BENCH)/$(1)-c/string.o $$(BENCH)/$(1)-c/bench.o \
 	  $$(BENCH)/$(1)-c/main.o $$(BENCH)/$(1)-c/wasm-rt-hosted.o
 endef
-$(foreach f,xfs btrfs,$(eval $(call FS_BENCH_RULES,$(f))))
+$(foreach f,ext xfs btrfs,$(eval $(call FS_BENCH_RULES,$(f))))
 
 # Every real-Xen benchmark (scripts/bench-xen/*.ts: PV and PVH boot times, dom0's figures, GNU
 # Mach; their shared code in scripts/bench-xen/lib/ is not one) runs; make fails at the end if

@@ -1,7 +1,8 @@
-/* build/bench/xfs-read-all: a filesystem reader of pvboot (src/bench/xfs.ts -> wasm2c, compiled
- * with the PV image's flags and its string functions, boot/string.c) as a host program, over
- * the hosted runtime scripts/hosted/wasm-rt-hosted.c. The Makefile builds it; the benchmark
- * scripts/bench/xfs-read-all.ts runs it.
+/* build/bench/{ext,xfs,btrfs}-read-all: a filesystem reader of pvboot (src/bench/ext.ts, xfs.ts
+ * or btrfs.ts -> wasm2c, compiled with the PV image's flags and its string functions,
+ * boot/string.c) as a host program, over the hosted runtime scripts/hosted/wasm-rt-hosted.c.
+ * The Makefile builds it; the benchmarks scripts/bench/ext4-read-all.ts, xfs-read-all.ts and
+ * btrfs-read-all.ts run it.
  *
  *   build/bench/xfs-read-all IMAGE [RUNS]
  *

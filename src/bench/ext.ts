@@ -1,0 +1,25 @@
+// Benchmark entry: the ext2/3/4 reader (src/fs/ext) reading every file of an image in linear
+// memory, for build/bench/ext-read-all (scripts/bench/fs-read-all.c, run by
+// scripts/bench/ext4-read-all.ts). Compiled like the core (src/bench/asconfig.json), then
+// wasm2c and gcc with the PV image's flags (Makefile: build/bench/ext-read-all).
+
+import { MemorySource } from "../disk/source";
+import { ExtFs } from "../fs/ext/ext";
+import { abortRecord } from "../fuzz/abort";
+import { failRecord, newRecord, readAll } from "./read-all";
+
+export function bench_alloc(n: usize): usize {
+  return heap.alloc(n);
+}
+
+export function bench_abort_record(): usize {
+  return abortRecord();
+}
+
+// Mount the image at p (len bytes), then read it all (src/bench/read-all.ts: the record).
+export function bench_read_all(p: usize, len: usize): usize {
+  const rec = newRecord();
+  const m = ExtFs.mount(new MemorySource(p, <u64>len, "image"));
+  if (m.fs == null) return failRecord(rec, m.error!);
+  return readAll(m.fs!, rec);
+}
