@@ -14,7 +14,7 @@
 // build/cache/bench/ with mkfs.xfs and a loop mount (root), from scripts/bench/lib/fs-tree.ts's
 // tree; both readers must find all of its files and bytes.
 //
-//   fs-read-all-xfs pvboot 0.81 xfs-mount 0.95 ratio 0.85
+//   fs-read-all-xfs pvboot 0.009 xfs-mount 0.150 ratio 0.06
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
