@@ -1,14 +1,25 @@
-// The walk of the fs-read-all benchmarks (src/bench/xfs.ts, src/bench/btrfs.ts): every
+// The walk of the fs-read-all benchmarks (src/bench/ext.ts, xfs.ts, btrfs.ts): every
 // directory listed, every regular file read in 1 MiB readRange pieces, as the loader reads a
 // kernel, through the FileSystem interface only.
 
 import { FileSystem, FileType } from "../fs/fs";
+import { abortRecord } from "../fuzz/abort";
 
 const CHUNK: u32 = 1 << 20;
 
 // The result record, five u32s: files, bytes (low, high), a sum of each file's first word (a
 // cheap check that data arrived; a CRC of everything would cost more than the reading), error
 // (an AssemblyScript string, or 0).
+// The two exports every read-all program has besides bench_read_all (each entry re-exports
+// them): memory for the image, and where an abort's message is.
+export function bench_alloc(n: usize): usize {
+  return heap.alloc(n);
+}
+
+export function bench_abort_record(): usize {
+  return abortRecord();
+}
+
 export function newRecord(): usize {
   const rec = heap.alloc(20);
   memory.fill(rec, 0, 20);

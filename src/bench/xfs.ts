@@ -5,16 +5,8 @@
 
 import { MemorySource } from "../disk/source";
 import { XfsFs } from "../fs/xfs/xfs";
-import { abortRecord } from "../fuzz/abort";
 import { failRecord, newRecord, readAll } from "./read-all";
-
-export function bench_alloc(n: usize): usize {
-  return heap.alloc(n);
-}
-
-export function bench_abort_record(): usize {
-  return abortRecord();
-}
+export { bench_alloc, bench_abort_record } from "./read-all";
 
 // Mount the image at p (len bytes), then read it all (src/bench/read-all.ts: the record).
 export function bench_read_all(p: usize, len: usize): usize {
