@@ -12,7 +12,11 @@
  * rest of the domain's pfns, of which only the memory's are ever mapped (page-table pages are
  * never mapped, the image, start_info, the P2M and Xen's bootstrap tables lie below the memory),
  * and the tail of Xen's start-of-day mapping past the initial size, which
- * wasm_rt_allocate_memory unmaps. Xen's own area (0xffff800000000000) is 128 TiB away. */
+ * wasm_rt_allocate_memory unmaps. Xen's own area (0xffff800000000000) is 128 TiB away.
+ *
+ * On every arch the memory grows in place and data never changes after
+ * wasm_rt_allocate_memory: the core's hot functions read it once, at instantiation
+ * (scripts/wasm2c-fixed-base.mjs). */
 
 #include <stdarg.h>
 #include <string.h>

@@ -88,6 +88,8 @@ void hosted_memory_reserve(unsigned long mib)
         prot = PROT_NONE;
     }
 #endif
+    /* Reserved once, and never moved: the benchmarks' hot functions read the base once, at
+     * instantiation (scripts/wasm2c-fixed-base.mjs). */
     memory_base = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory_base == MAP_FAILED) {
         fprintf(stderr, "%s: ", hosted_trap_prefix);
