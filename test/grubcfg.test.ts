@@ -30,6 +30,18 @@ describe("grub.cfg: bounds and warnings", () => {
     expect(r.full.warnings.at(-1)).toMatch(/^grub.cfg:4: source: more than 1048576 bytes of sourced files \(a file that sources itself\?\), stopped$/);
   });
 
+  it("submenus nested 20 deep that source their own file stop at 64 blocks deep, not a trap", () => {
+    // Each bound alone held (32 levels per file, 32 sources deep) but together they ran 600
+    // deep, past the runtime's call-depth limit (a grubcfg fuzzer finding, test/fuzz/grubcfg/).
+    const open = "submenu s {\n".repeat(20);
+    const cfg = "menuentry 'first' {\n linux /k\n}\n" + open + "source /boot/grub/grub.cfg\n" + "}\n".repeat(20);
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": cfg })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries[0].title).toBe("first");
+    // The line of the first statement of the block that would have gone one level too deep.
+    expect(r.full.warnings).toEqual(["grub.cfg:5: blocks nested more than 64 deep (submenus, functions and sourced files together), stopped"]);
+  });
+
   it("a function calling itself stops at 32 calls deep", () => {
     const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "function f {\n  f\n}\nf\nmenuentry 'ok' {\n linux /k\n}\n" })]);
     expect(r.status, r.stderr).toBe(0);

@@ -38,6 +38,13 @@ export const MAX_CALLS: i32 = 32;
 // time), and a bound per run still let each of many entries source that much in turn (both
 // found by the grubcfg fuzzer). Real configurations source a few files of some KiB.
 export const MAX_SOURCED: i64 = 1 << 20;
+// Blocks run inside one another in one run: submenu, if, while, for and function bodies and
+// sourced files, all together. Each kind has its own bound (the parser's MAX_DEPTH within a
+// file, MAX_CALLS for calls and sources), but they multiply: a file of 31 nested submenus that
+// sources itself at the innermost one was run 32 times 31 deep, past the runtime's call-depth
+// limit, a trap (found by the grubcfg fuzzer). 64 leaves the call stack well inside that limit
+// with the parser's own recursion on top; real configurations nest a few levels.
+export const MAX_NESTING: i32 = 64;
 // The step and expansion bounds in force: MAX_STEPS and MAX_EXPANDED, except in the grubcfg
 // fuzz target (src/fuzz/grubcfg.ts), which lowers them: its inputs run loops to the bound, and
 // the same paths (a loop stopped, a variable stopped growing) then cost a tenth of the time.
@@ -107,6 +114,7 @@ export class Interp {
   steps: i32 = 0;
   expanded: i64 = 0; // characters fields() produced in this run
   calls: i32 = 0;
+  nesting: i32 = 0; // blocks being run, one inside the other (MAX_NESTING)
   returning: bool = false;
   breaking: i32 = 0;
   file: string = "grub.cfg"; // for messages
@@ -223,10 +231,22 @@ export class Interp {
   }
 
   block(nodes: Array<Node>): void {
+    if (nodes.length == 0) return;
+    if (this.nesting >= MAX_NESTING) {
+      if (!this.stopped) {
+        const msg = "blocks nested more than " + MAX_NESTING.toString() + " deep (submenus, functions and sourced files together), stopped";
+        if (this.reading) this.warn(nodes[0].line, msg);
+        else this.fatal(nodes[0].line, msg);
+      }
+      this.stopped = true;
+      return;
+    }
+    this.nesting++;
     for (let i = 0; i < nodes.length; i++) {
-      if (this.stopped || this.returning || this.breaking > 0) return;
+      if (this.stopped || this.returning || this.breaking > 0) break;
       this.node(nodes[i]);
     }
+    this.nesting--;
   }
 
   step(line: i32): bool {
