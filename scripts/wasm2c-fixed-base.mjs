@@ -42,16 +42,17 @@ const lines = text.split("\n");
 // go after the last of them.
 const DEFINE = /^DEFINE_(LOAD|STORE)\((\w+), [^)]*\)$/;
 const accessors = [];
+const twins = [];
 let last = -1;
 lines.forEach((l, i) => {
   const m = DEFINE.exec(l);
   if (m) {
     accessors.push(m[2]);
+    twins.push(`DEFINE_${m[1]}_FIXED(${l.slice(l.indexOf("(") + 1)}`);
     last = i;
   }
 });
 if (accessors.length < 20) fail(`${accessors.length} DEFINE_LOAD/DEFINE_STORE lines, not wasm2c 1.0.32's 23`);
-const twins = lines.filter((l) => DEFINE.test(l)).map((l) => l.replace(/^DEFINE_(LOAD|STORE)\(/, "DEFINE_$1_FIXED("));
 lines.splice(last + 1, 0, "",
   "/* scripts/wasm2c-fixed-base.mjs: the hot functions' loads and stores, through the imported",
   " * memory's data pointer, read once at instantiation (the memory never moves) */",
