@@ -42,6 +42,47 @@ describe("grub.cfg: bounds and warnings", () => {
     expect(r.full.warnings).toEqual(["grub.cfg:5: blocks nested more than 64 deep (submenus, functions and sourced files together), stopped"]);
   });
 
+  it("a loop warning with a new word each time keeps 256 warnings and says the rest were not shown", () => {
+    // `$x` grows by one letter a step, each an unknown command of its own: about 2,900 of
+    // them before the expansion bound stopped the loop, each looked for among all the others.
+    const cfg = "x=a\nwhile true; do\n  $x\n  x=a$x\ndone\nmenuentry 'never reached' {\n linux /k\n}\n";
+    const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": cfg })]);
+    expect(r.status, r.stderr).toBe(0);
+    // The warning that says why the run stopped is listed all the same.
+    expect(r.full.warnings).toHaveLength(259);
+    expect(r.full.warnings[0]).toBe("grub.cfg:3: unknown command 'a'");
+    expect(r.full.warnings[255]).toBe("grub.cfg:3: unknown command '" + "a".repeat(256) + "'");
+    expect(r.full.warnings.slice(256)).toEqual(["further warnings not shown",
+      "grub.cfg:4: words expanded to more than 4194304 characters (a variable that keeps growing?), stopped", "grub.cfg: no entries"]);
+  });
+
+  it("a file sourced by every entry and in a loop runs the same each time (its tree is kept)", () => {
+    const files = {
+      "boot/grub/grub.cfg": "n=\nfor i in 1 2 3; do\n source /boot/grub/more.cfg\ndone\n" +
+        "menuentry \"e $n\" {\n source /boot/grub/more.cfg\n linux /k n=$n\n}\n",
+      "boot/grub/more.cfg": "n=x$n\n",
+    };
+    const r = pvbootMenu([fsImage(files)]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.warnings).toBeUndefined();
+    expect(r.full.entries).toMatchObject([{ title: "e xxx", args: "n=xxxx" }]);
+  });
+
+  it("a BLS entry of 4,000 options lines joins them all; unknown keys warn 8 times, then once", () => {
+    // Joined line by line, the options took memory quadratic in their lines.
+    const lines = ["title many", "linux /vmlinuz"];
+    for (let i = 0; i < 4000; i++) lines.push("options o" + i);
+    for (let i = 0; i < 20; i++) lines.push("key" + i + " v");
+    const r = pvbootMenu([fsImage({ "loader/entries/m.conf": lines.join("\n") + "\n" })]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.full.entries[0].args.split(" ")).toHaveLength(4000);
+    expect(r.full.entries[0].args).toMatch(/^o0 o1 .* o3999$/);
+    const w = r.full.warnings.filter((x: string) => x.includes("m.conf"));
+    expect(w).toHaveLength(9);
+    expect(w[0]).toMatch(/m\.conf:4003: unknown key 'key0', ignored$/);
+    expect(w[8]).toMatch(/m\.conf:4011: more unknown keys, ignored and not listed$/);
+  });
+
   it("a function calling itself stops at 32 calls deep", () => {
     const r = pvbootMenu([fsImage({ "boot/grub/grub.cfg": "function f {\n  f\n}\nf\nmenuentry 'ok' {\n linux /k\n}\n" })]);
     expect(r.status, r.stderr).toBe(0);

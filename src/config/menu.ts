@@ -4,7 +4,7 @@
 // share. src/config/menulst.ts, src/config/grubcfg/reader.ts and src/config/bls/bls.ts make
 // these from the files' bytes; nothing here reads a disk.
 
-import { Node } from "./grubcfg/parser";
+import { Node, Parsed } from "./grubcfg/parser";
 
 // One command line of the file after GRUB 0.97's lexing: CR dropped, tabs as spaces,
 // backslash-newline joined, leading blanks gone. `name` is the command ("kernel"), `args`
@@ -57,12 +57,19 @@ export class MenuEntry {
 
 export const TIMEOUT_NONE: i32 = -1; // no `timeout` line: wait for a key forever
 
-// Bytes of files `source` has parsed for one config: reading it, every entry's summary and run
+// Bytes of files `source` has run for one config: reading it, every entry's summary and run
 // (src/config/grubcfg/eval.ts bounds the total, so that a config whose entries each source
-// large files cannot take the memory by running them one after another).
+// large files cannot take the time by running them one after another). And the trees of the
+// last files it parsed, so that a file sourced again (by each entry, or in a loop) is not
+// lexed and parsed again: the nodes are only read once made.
 export class SourceBudget {
   used: i64 = 0;
+  paths: Array<string> = new Array<string>();
+  texts: Array<string> = new Array<string>();
+  trees: Array<Parsed> = new Array<Parsed>();
 }
+// Files whose trees SourceBudget keeps; the oldest goes first.
+export const PARSED_FILES_KEPT: i32 = 8;
 
 // A grub.cfg's state once read: its variables and functions, which every entry starts from.
 export class ScriptContext {

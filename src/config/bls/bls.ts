@@ -40,9 +40,16 @@ function isBlank(c: i32): bool {
   return c == 0x20 || c == 0x09 || c == 0x0d;
 }
 
+// Unknown keys warned of per entry file; past that one line says the rest were ignored too.
+export const MAX_UNKNOWN_KEYS: i32 = 8;
+
 function parseEntry(text: string, file: string, warnings: Array<string>): BlsEntry {
   const e = new BlsEntry();
   const ls = text.split("\n");
+  // Joined once at the end: appending line by line copied the whole string each time, and
+  // 4096 options lines took memory quadratic in them, past what a domain has.
+  const options = new Array<string>();
+  let unknown = 0;
   for (let i = 0; i < ls.length && i < 4096; i++) {
     const l = ls[i];
     let a = 0;
@@ -62,11 +69,16 @@ function parseEntry(text: string, file: string, warnings: Array<string>): BlsEnt
     else if (key == "sort-key") e.sortKey = v;
     else if (key == "linux") { e.linux = v; e.linuxLine = i + 1; }
     else if (key == "initrd") { const w = v.split(" "); for (let k = 0; k < w.length; k++) if (w[k].length > 0) e.initrds.push(w[k]); }
-    else if (key == "options") e.options = e.options.length > 0 ? e.options + " " + v : v;
+    else if (key == "options") { if (v.length > 0) options.push(v); }
     else if (key == "efi" || key == "devicetree" || key == "devicetree-overlay" || key == "architecture" ||
       key == "grub_users" || key == "grub_arg" || key == "grub_class" || key == "grub_hotkey" || key == "uki" || key == "profile") continue;
-    else warnings.push(file + ":" + (i + 1).toString() + ": unknown key '" + key + "', ignored");
+    else {
+      unknown++;
+      if (unknown <= MAX_UNKNOWN_KEYS) warnings.push(file + ":" + (i + 1).toString() + ": unknown key '" + key + "', ignored");
+      else if (unknown == MAX_UNKNOWN_KEYS + 1) warnings.push(file + ":" + (i + 1).toString() + ": more unknown keys, ignored and not listed");
+    }
   }
+  e.options = options.join(" ");
   return e;
 }
 

@@ -17,9 +17,9 @@
 // MAX_CALLS nested function calls or sourced files, loops included; the file sizes the readers
 // accept.
 
-import { Node, N_CMD, N_IF, N_WHILE, N_FOR, N_FUNCTION, N_ENTRY, parseScript } from "./parser";
+import { Node, N_CMD, N_IF, N_WHILE, N_FOR, N_FUNCTION, N_ENTRY, Parsed, parseScript } from "./parser";
 import { Token, PART_LIT, PART_VAR, PART_QVAR } from "./lexer";
-import { MenuEntry, ConfigLine, ScriptContext, ENTRY_SCRIPT, ModuleSpec } from "../menu";
+import { MenuEntry, ConfigLine, ScriptContext, ENTRY_SCRIPT, ModuleSpec, PARSED_FILES_KEPT } from "../menu";
 import { resolveGrubPath, grubDevice } from "./devices";
 import { searchOrder, mountDevice } from "../../fs/mounts";
 import { parseDevPath } from "../../fs/devpath";
@@ -33,10 +33,12 @@ export const MAX_EXPANDED: i64 = 4 << 20;
 export const MAX_CALLS: i32 = 32;
 // Bytes of files `source` (and `configfile` while reading) may parse for one config: its
 // reading and every run of its entries (summaries, the boot) together, all calls counted
-// (ScriptContext.sourced). Each call parses its file anew, so a file sourcing itself twice ran
-// its 2^32 calls into the step bound, parsing all the while (memory ~40 times the text each
-// time), and a bound per run still let each of many entries source that much in turn (both
-// found by the grubcfg fuzzer). Real configurations source a few files of some KiB.
+// (ScriptContext.sourced). Each call used to parse its file anew, so a file sourcing itself
+// twice ran its 2^32 calls into the step bound, parsing all the while (memory ~40 times the
+// text each time), and a bound per run still let each of many entries source that much in
+// turn (both found by the grubcfg fuzzer). The last files' trees are now kept (Interp.parsed),
+// but the bound still counts every call: it bounds the run's time as well. Real
+// configurations source a few files of some KiB.
 export const MAX_SOURCED: i64 = 1 << 20;
 // Blocks run inside one another in one run: submenu, if, while, for and function bodies and
 // sourced files, all together. Each kind has its own bound (the parser's MAX_DEPTH within a
@@ -57,6 +59,10 @@ export function setEvalLimits(steps: i32, expanded: i64, sourced: i64): void {
   sourceLimit = sourced;
 }
 export const MAX_ENTRIES: i32 = 256;
+// Warnings one evaluation keeps (each once however often its line runs); past that one line
+// says the rest were dropped. A loop warning with a new word each time (`$x` growing) made as
+// many as it had steps, each looked for among all the others.
+export const MAX_WARNINGS: i32 = 256;
 export const MAX_ENV_FILE: u32 = 65536;
 
 // Accepted and ignored: they only matter on real hardware or a graphical terminal.
@@ -110,6 +116,8 @@ export class Interp {
   ctx: ScriptContext;
   positional: Array<string> = new Array<string>();
   warnings: Array<string> = new Array<string>();
+  seen: Set<string> = new Set<string>(); // the warnings, to keep each once
+  dropped: bool = false; // past MAX_WARNINGS
   status: i32 = 0;
   steps: i32 = 0;
   expanded: i64 = 0; // characters fields() produced in this run
@@ -139,9 +147,21 @@ export class Interp {
     return n;
   }
 
-  warn(line: i32, msg: string): void {
-    const w = this.file + ":" + this.line(line).toString() + ": " + msg;
-    if (!this.warnings.includes(w)) this.warnings.push(w);
+  // `stops`: the warning says why the run stopped, listed even past MAX_WARNINGS.
+  warn(line: i32, msg: string, stops: bool = false): void {
+    this.note(this.file + ":" + this.line(line).toString() + ": " + msg, stops);
+  }
+
+  // A warning as it will be listed, kept once; the first MAX_WARNINGS, then one line more.
+  note(w: string, stops: bool = false): void {
+    if (this.seen.has(w)) return;
+    if (this.seen.size >= MAX_WARNINGS && !stops) {
+      if (!this.dropped) this.warnings.push("further warnings not shown"); // as a mount's list (src/fs/ext/warnings.ts)
+      this.dropped = true;
+      return;
+    }
+    this.seen.add(w);
+    this.warnings.push(w);
   }
 
   // A command failed in a way that stops the entry being booted (warned when reading).
@@ -223,7 +243,7 @@ export class Interp {
     if (this.expanded <= expandLimit) return false;
     if (!this.stopped) {
       const msg = "words expanded to more than " + expandLimit.toString() + " characters (a variable that keeps growing?), stopped";
-      if (this.reading) this.warn(line, msg);
+      if (this.reading) this.warn(line, msg, true);
       else this.fatal(line, msg);
     }
     this.stopped = true;
@@ -235,7 +255,7 @@ export class Interp {
     if (this.nesting >= MAX_NESTING) {
       if (!this.stopped) {
         const msg = "blocks nested more than " + MAX_NESTING.toString() + " deep (submenus, functions and sourced files together), stopped";
-        if (this.reading) this.warn(nodes[0].line, msg);
+        if (this.reading) this.warn(nodes[0].line, msg, true);
         else this.fatal(nodes[0].line, msg);
       }
       this.stopped = true;
@@ -255,7 +275,7 @@ export class Interp {
     if (this.steps > stepLimit) {
       if (!this.stopped) {
         const msg = "more than " + stepLimit.toString() + " commands run (a loop that does not end?), stopped";
-        if (this.reading) this.warn(line, msg);
+        if (this.reading) this.warn(line, msg, true);
         else this.fatal(line, msg);
       }
       this.stopped = true;
@@ -599,12 +619,12 @@ export class Interp {
     this.ctx.sourced.used += t.text.length; // the config's, across its entries' runs
     if (this.ctx.sourced.used > sourceLimit) {
       const msg = "source: more than " + sourceLimit.toString() + " bytes of sourced files (a file that sources itself?), stopped";
-      if (this.reading) this.warn(line, msg);
+      if (this.reading) this.warn(line, msg, true);
       else this.fatal(line, msg);
       this.stopped = true;
       return 1;
     }
-    const parsed = parseScript(t.text);
+    const parsed = this.parsed(p.full, t.text);
     const savedFile = this.file;
     const savedMap = this.lineMap;
     this.file = baseName(p.full);
@@ -616,6 +636,22 @@ export class Interp {
     this.file = savedFile;
     this.lineMap = savedMap;
     return 0;
+  }
+
+  // The tree of a sourced file: the one parsed before when the file still has that text.
+  parsed(full: string, text: string): Parsed {
+    const b = this.ctx.sourced;
+    for (let i = 0; i < b.paths.length; i++) if (b.paths[i] == full && b.texts[i] == text) return b.trees[i];
+    const tree = parseScript(text);
+    if (b.paths.length >= PARSED_FILES_KEPT) {
+      b.paths.shift();
+      b.texts.shift();
+      b.trees.shift();
+    }
+    b.paths.push(full);
+    b.texts.push(text);
+    b.trees.push(tree);
+    return tree;
   }
 
   // configfile FILE: booting an entry, that file's menu replaces this one (the caller shows
@@ -649,7 +685,9 @@ export class Interp {
         return 1;
       }
       if (this.files.kind(p.full) != 2) continue;
-      const got = this.files.bls(p.full, this.warnings);
+      const found = new Array<string>();
+      const got = this.files.bls(p.full, found);
+      for (let k = 0; k < found.length; k++) this.note(found[k]);
       if (got == null) continue;
       for (let k = 0; k < got!.length; k++) this.addEntry(got![k], line);
       return 0;
