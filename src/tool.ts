@@ -236,15 +236,15 @@ function readall(arg: string): u32 {
   }
   const buf = heap.alloc(CHUNK);
   const stack: u64[] = [root.ino];
-  const seen: u64[] = [];
+  const seen = new Set<u64>(); // directories read: a looped tree reads each once
   let files: u64 = 0;
   let bytes: u64 = 0;
   let h: u32 = 0;
   let code: u32 = 0;
-  while (stack.length > 0 && seen.length < 1000000) {
+  while (stack.length > 0 && seen.size < 1000000) {
     const ino = stack.pop();
-    if (seen.includes(ino)) continue;
-    seen.push(ino);
+    if (seen.has(ino)) continue;
+    seen.add(ino);
     const d = fs.list(ino);
     if (d.error != null) {
       toolError(d.error!);
