@@ -64,6 +64,7 @@ export const TIMEOUT_NONE: i32 = -1; // no `timeout` line: wait for a key foreve
 // lexed and parsed again: the nodes are only read once made.
 export class SourceBudget {
   used: i64 = 0;
+  memory: i64 = 0; // what the config's runs took (eval.ts, MAX_SCRIPT_MEMORY)
   paths: Array<string> = new Array<string>();
   texts: Array<string> = new Array<string>();
   trees: Array<Parsed> = new Array<Parsed>();

@@ -43,6 +43,7 @@ export function grubCommandLine(cfg: MenuConfig): Outcome | null {
       continue;
     }
     it.steps = 0;
+    it.runMemory = 0;
     it.stopped = false;
     it.run.error = null;
     it.run.boot = false;

@@ -21,12 +21,15 @@ import { Node, N_CMD, N_IF, N_WHILE, N_FOR, N_FUNCTION, N_ENTRY, Parsed, parseSc
 import { Token, PART_LIT, PART_VAR, PART_QVAR } from "./lexer";
 import { MenuEntry, ConfigLine, ScriptContext, ENTRY_SCRIPT, ModuleSpec, PARSED_FILES_KEPT } from "../menu";
 import { resolveGrubPath, grubDevice } from "./devices";
-import { searchOrder, mountDevice } from "../../fs/mounts";
+import { searchOrder, mountDevice, mountMemory } from "../../fs/mounts";
+import { memoryTop } from "../../lib/attempt";
 import { parseDevPath } from "../../fs/devpath";
 import { console } from "../../xen/console";
 import { saveEnv, sayLine } from "../../boot/saved";
 
-export const MAX_STEPS: i32 = 200000;
+// Commands one run may run. Each takes memory that is not given back (some 40 to 250 bytes),
+// so this and the memory bounds below are set together.
+export const MAX_STEPS: i32 = 20000;
 // Characters the words of one run may expand to, all commands together: a loop that keeps
 // growing a variable (`x=1$x`) would otherwise take memory quadratic in its steps.
 export const MAX_EXPANDED: i64 = 4 << 20;
@@ -47,17 +50,31 @@ export const MAX_SOURCED: i64 = 1 << 20;
 // limit, a trap (found by the grubcfg fuzzer). 64 leaves the call stack well inside that limit
 // with the parser's own recursion on top; real configurations nest a few levels.
 export const MAX_NESTING: i32 = 64;
-// The step and expansion bounds in force: MAX_STEPS and MAX_EXPANDED, except in the grubcfg
-// fuzz target (src/fuzz/grubcfg.ts), which lowers them: its inputs run loops to the bound, and
-// the same paths (a loop stopped, a variable stopped growing) then cost a tenth of the time.
+// Memory the scripts may take: MAX_RUN_MEMORY in one run, MAX_SCRIPT_MEMORY in all the runs of
+// one config together (ScriptContext.sourced). Memory outside a boot attempt is never given
+// back, and the other bounds are per run: an entry looping to its step bound took some 50 MiB,
+// and a config of such entries, each summarised for the menu, took more than any domain has
+// (found by the grubcfg fuzzer: a trap). Everything a run allocates counts, the files it reads
+// included (a `load_env` or `blscfg` in a loop reads them again each time), except mounting a
+// filesystem (src/fs/mounts.ts): that is done once per device, whoever asks first.
+export const MAX_RUN_MEMORY: i64 = 8 << 20;
+export const MAX_SCRIPT_MEMORY: i64 = 32 << 20;
+// The bounds in force: the above, except in the grubcfg fuzz target (src/fuzz/grubcfg.ts),
+// which lowers them: its inputs run loops to the bound, and the same paths (a loop stopped, a
+// variable stopped growing) then cost a tenth of the time.
 let stepLimit: i32 = MAX_STEPS;
 let expandLimit: i64 = MAX_EXPANDED;
 let sourceLimit: i64 = MAX_SOURCED;
-export function setEvalLimits(steps: i32, expanded: i64, sourced: i64): void {
+let runMemoryLimit: i64 = MAX_RUN_MEMORY;
+let scriptMemoryLimit: i64 = MAX_SCRIPT_MEMORY;
+export function setEvalLimits(steps: i32, expanded: i64, sourced: i64, runMemory: i64, scriptMemory: i64): void {
   stepLimit = steps;
   expandLimit = expanded;
   sourceLimit = sourced;
+  runMemoryLimit = runMemory;
+  scriptMemoryLimit = scriptMemory;
 }
+
 export const MAX_ENTRIES: i32 = 256;
 // Warnings one evaluation keeps (each once however often its line runs); past that one line
 // says the rest were dropped. A loop warning with a new word each time (`$x` growing) made as
@@ -135,6 +152,10 @@ export class Interp {
   run: RunResult = new RunResult();
   stopped: bool = false; // out of steps, or an entry's fatal error
   files: FileAccess;
+
+  runMemory: i64 = 0; // memory this run's steps took, mounting apart
+  lastTop: u64 = memoryTop(); // where the allocator was at the last step
+  lastMounts: i64 = mountMemory(); // what mounting had taken then
 
   constructor(ctx: ScriptContext, files: FileAccess) {
     this.ctx = ctx;
@@ -261,6 +282,12 @@ export class Interp {
       this.stopped = true;
       return;
     }
+    // A run's memory is counted from its first statement: the parse of its text is the
+    // reader's (a file's size bounds it), as are the menu's and the command line's between.
+    if (this.nesting == 0) {
+      this.lastTop = memoryTop();
+      this.lastMounts = mountMemory();
+    }
     this.nesting++;
     for (let i = 0; i < nodes.length; i++) {
       if (this.stopped || this.returning || this.breaking > 0) break;
@@ -271,7 +298,7 @@ export class Interp {
 
   step(line: i32): bool {
     this.steps++;
-    if (this.overExpanded(line)) return false;
+    if (this.overExpanded(line) || this.overMemory(line)) return false;
     if (this.steps > stepLimit) {
       if (!this.stopped) {
         const msg = "more than " + stepLimit.toString() + " commands run (a loop that does not end?), stopped";
@@ -281,6 +308,32 @@ export class Interp {
       this.stopped = true;
       return false;
     }
+    return true;
+  }
+
+  // The memory taken since the last step, less what mounting took, counted against
+  // the run's bound and the config's; past either the run stops (memory given back by a
+  // failed boot attempt in between only moves the mark down).
+  overMemory(line: i32): bool {
+    const top = memoryTop();
+    const mounts = mountMemory();
+    let grew = top > this.lastTop ? <i64>(top - this.lastTop) - (mounts - this.lastMounts) : 0;
+    if (grew < 0) grew = 0;
+    this.lastTop = top;
+    this.lastMounts = mounts;
+    this.runMemory += grew;
+    const b = this.ctx.sourced;
+    b.memory += grew;
+    const run = this.runMemory > runMemoryLimit;
+    if (!run && b.memory <= scriptMemoryLimit) return false;
+    if (!this.stopped) {
+      const msg = run
+        ? "the run took more than " + (runMemoryLimit >> 20).toString() + " MiB of memory (a loop that keeps allocating?), stopped"
+        : "the config's scripts took more than " + (scriptMemoryLimit >> 20).toString() + " MiB of memory in all, stopped";
+      if (this.reading) this.warn(line, msg, true);
+      else this.fatal(line, msg);
+    }
+    this.stopped = true;
     return true;
   }
 
