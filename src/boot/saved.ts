@@ -126,13 +126,13 @@ export function saveDefaultEntry(configPath: string, entry: i32): string {
 
 // grub-editenv's escaping: a backslash before a backslash or a newline.
 function escapeEnv(v: string): string {
-  let s = "";
+  const codes = new Array<i32>();
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c == 0x5c || c == 0x0a) s += "\\";
-    s += String.fromCharCode(c);
+    if (c == 0x5c || c == 0x0a) codes.push(0x5c);
+    codes.push(c);
   }
-  return s;
+  return String.fromCharCodes(codes);
 }
 
 // The block's variable lines (each with its newline, escapes kept as stored) between the
@@ -166,8 +166,11 @@ export function saveEnv(full: string, names: Array<string>, values: Array<string
   if (!allowed) return "";
   const old = readSmall(full, MAX_ENV_BYTES);
   if (old == null) return head + "not saved: " + lastError;
-  let text = "";
-  for (let i = 0; i < old.length; i++) text += String.fromCharCode(old[i]);
+  // Made whole, not a character at a time: each step copied the text so far, memory quadratic
+  // in the block's size that is never given back (8 MiB for a 2 KiB block).
+  const codes = new Array<i32>(old.length);
+  for (let i = 0; i < old.length; i++) codes[i] = old[i];
+  const text = String.fromCharCodes(codes);
   const lines = envLines(text);
   if (lines == null) return head + "not saved: " + full + " is not a GRUB environment block (header, NAME=VALUE lines, '#' padding)";
   for (let n = 0; n < names.length; n++) {
@@ -185,7 +188,7 @@ export function saveEnv(full: string, names: Array<string>, values: Array<string
   }
   let body = ENV_HEADER + lines.join("");
   if (body.length > text.length) return head + "not saved: " + full + " is too small for the variables (" + body.length.toString() + " bytes, the block has " + text.length.toString() + ")";
-  while (body.length < text.length) body += "#";
+  if (body.length < text.length) body += "#".repeat(text.length - body.length);
   if (body == text) return "";
   const data = new Uint8Array(body.length);
   for (let i = 0; i < body.length; i++) data[i] = <u8>body.charCodeAt(i);

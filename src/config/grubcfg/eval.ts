@@ -1058,17 +1058,17 @@ export function parseGrubEnv(text: string): Array<string> {
     if (l.length == 0 || l.charCodeAt(0) == 0x23) continue;
     const eq = l.indexOf("=");
     if (eq <= 0) continue;
-    let v = "";
+    const codes = new Array<i32>(); // the value unescaped, made whole at the end
     const raw = l.substring(eq + 1);
     for (let k = 0; k < raw.length; k++) {
       const c = raw.charCodeAt(k);
       if (c == 0x5c && k + 1 < raw.length) {
         const d = raw.charCodeAt(++k);
-        v += d == 0x6e ? "\n" : String.fromCharCode(d);
-      } else v += String.fromCharCode(c);
+        codes.push(d == 0x6e ? 0x0a : d);
+      } else codes.push(c);
     }
     out.push(l.substring(0, eq));
-    out.push(v);
+    out.push(String.fromCharCodes(codes));
   }
   return out;
 }
