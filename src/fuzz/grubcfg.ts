@@ -116,9 +116,9 @@ class MemFiles extends FileAccess {
   }
 }
 
-// A tenth of the loader's bounds (MAX_STEPS, MAX_EXPANDED; MAX_SOURCED an eighth, the memory
-// bounds a quarter): inputs that loop to the bound reach the same code (the run stopped, its
-// warning) ten times sooner. Measured in docs/fuzzing.md.
+// A tenth of the loader's bounds (MAX_STEPS, MAX_EXPANDED; MAX_SOURCED and MAX_RUN_MEMORY an
+// eighth, MAX_SCRIPT_MEMORY a quarter): inputs that loop to the bound reach the same code (the
+// run stopped, its warning) ten times sooner. Measured in docs/fuzzing.md.
 const FUZZ_STEPS: i32 = 2000;
 const FUZZ_EXPANDED: i64 = 512 << 10;
 const FUZZ_SOURCED: i64 = 128 << 10;

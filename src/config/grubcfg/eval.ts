@@ -27,11 +27,12 @@ import { parseDevPath } from "../../fs/devpath";
 import { console } from "../../xen/console";
 import { saveEnv, sayLine } from "../../boot/saved";
 
-// Commands one run may run. Each takes memory that is not given back (some 40 to 250 bytes),
-// so this and the memory bounds below are set together.
+// Commands one run may run. Each takes memory that is not given back (about 200 bytes in the
+// simplest loop), so this and the memory bounds below are set together.
 export const MAX_STEPS: i32 = 20000;
 // Characters the words of one run may expand to, all commands together: a loop that keeps
-// growing a variable (`x=1$x`) would otherwise take memory quadratic in its steps.
+// growing a variable (`x=1$x`) would otherwise take memory quadratic in its steps. The memory
+// bounds below now mostly stop such a loop first.
 export const MAX_EXPANDED: i64 = 4 << 20;
 export const MAX_CALLS: i32 = 32;
 // Bytes of files `source` (and `configfile` while reading) may parse for one config: its
@@ -52,11 +53,12 @@ export const MAX_SOURCED: i64 = 1 << 20;
 export const MAX_NESTING: i32 = 64;
 // Memory the scripts may take: MAX_RUN_MEMORY in one run, MAX_SCRIPT_MEMORY in all the runs of
 // one config together (ScriptContext.sourced). Memory outside a boot attempt is never given
-// back, and the other bounds are per run: an entry looping to its step bound took some 50 MiB,
-// and a config of such entries, each summarised for the menu, took more than any domain has
-// (found by the grubcfg fuzzer: a trap). Everything a run allocates counts, the files it reads
-// included (a `load_env` or `blscfg` in a loop reads them again each time), except mounting a
-// filesystem (src/fs/mounts.ts): that is done once per device, whoever asks first.
+// back, and the other bounds are per run: an entry looping to its step bound (then 200,000
+// commands) took some 50 MiB, and a config of such entries, each summarised for the menu, took
+// more than any domain has (found by the grubcfg fuzzer: a trap). Everything a run allocates
+// counts, the files it reads included (a `load_env` or `blscfg` in a loop reads them again each
+// time), except mounting a filesystem (src/fs/mounts.ts): that is done once per device,
+// whoever asks first.
 export const MAX_RUN_MEMORY: i64 = 8 << 20;
 export const MAX_SCRIPT_MEMORY: i64 = 32 << 20;
 // The bounds in force: the above, except in the grubcfg fuzz target (src/fuzz/grubcfg.ts),
