@@ -32,9 +32,6 @@ export function deviceName(disk: i32, part: i32): string {
   return part < 0 ? "(hd" + disk.toString() + ")" : "(hd" + disk.toString() + "," + part.toString() + ")";
 }
 
-// Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. The reader
-// is picked by superblock (mountBySuperblock: XFS, btrfs, else ext). Warnings
-// (a journal needing recovery, a checksum mismatch) go to the console the first time.
 // Memory mounting has taken (the readers' state and caches at mount): a grub.cfg run does not
 // count it against its own bounds (src/config/grubcfg/eval.ts), as the first run to name a
 // device pays for every later one.
@@ -43,6 +40,9 @@ export function mountMemory(): i64 {
   return mounted;
 }
 
+// Mount (or find mounted) the filesystem on a device; part < 0 is the whole disk. The reader
+// is picked by superblock (mountBySuperblock: XFS, btrfs, else ext). Warnings
+// (a journal needing recovery, a checksum mismatch) go to the console the first time.
 export function mountDevice(disk: i32, part: i32): Mounted {
   const top = memoryTop();
   const m = findOrMount(disk, part);

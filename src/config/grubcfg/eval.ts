@@ -156,8 +156,8 @@ export class Interp {
   files: FileAccess;
 
   runMemory: i64 = 0; // memory this run's steps took, mounting apart
-  lastTop: u64 = memoryTop(); // where the allocator was at the last step
-  lastMounts: i64 = mountMemory(); // what mounting had taken then
+  lastTop: u64 = 0; // where the allocator was at the last step (set as a run starts: block)
+  lastMounts: i64 = 0; // what mounting had taken then
 
   constructor(ctx: ScriptContext, files: FileAccess) {
     this.ctx = ctx;
