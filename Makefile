@@ -23,9 +23,10 @@ IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf)
 PVH_IMAGES := $(BUILD)/pvboot-pvh.elf $(BUILD)/pvboot-pvh.elf.gz
 # The compressed images: gzip, the one format xl's libxenguest (4.17) unpacks for a raw
 # kernel file; xz, lzma, zstd, lz4, bzip2 and lzo it unpacks only as a Linux bzImage's payload.
-# docs/image.md has the figures.
+# Written by zopfli (Debian's zopfli): the same gzip format, 3.5% smaller than gzip -9 for the
+# same bytes, no name and no time in the header. docs/image.md has the figures.
 GZ_IMAGES := $(foreach a,$(ARCHS),$(BUILD)/pvboot-$(a).elf.gz)
-GZ_FLAGS := -9 -n
+GZ_COMMAND := zopfli --i15 -c
 W2C := $(BUILD)/wasm2c
 # The probe (src/probe/, test/xen/probe.test.ts): a second core, the same shim built again
 # against its wasm2c output, for the next kernel's view of the handoff; probe-pvh.elf with the
@@ -163,13 +164,13 @@ endef
 $(foreach a,$(ARCHS) pvh,$(eval $(call IMAGE_RULES,$(a),pvboot,$(W2C),$(BUILD)/$(a))))
 
 $(BUILD)/pvboot-%.elf.gz: $(BUILD)/pvboot-%.elf
-	gzip $(GZ_FLAGS) -c $< > $@.tmp && mv $@.tmp $@
+	$(GZ_COMMAND) $< > $@.tmp && mv $@.tmp $@
 	@echo "$@: $$(stat -c %s $@) bytes"
 
 # For scripts/bench/image-size.ts, which compresses pvgrub2's image the same way.
-.PHONY: gz-flags
-gz-flags:
-	@echo $(GZ_FLAGS)
+.PHONY: gz-command
+gz-command:
+	@echo $(GZ_COMMAND)
 
 # The probe: its own core, the same shim sources compiled against it (core.h differs).
 $(PROBE_WASM): $(CORE_SRC) asconfig-probe.json package.json

@@ -27,6 +27,8 @@ have lz4 || need+=(lz4)
 have bzip2 || need+=(bzip2)
 have lzop || need+=(lzop)
 have gzip || need+=(gzip)
+# The compressed images (the Makefile's GZ_COMMAND).
+have zopfli || need+=(zopfli)
 have cpio || need+=(cpio)
 # The grub.cfg and BLS guests (scripts/images/grub-guests.sh): debootstrap, sfdisk, partx.
 have debootstrap || need+=(debootstrap)
