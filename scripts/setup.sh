@@ -56,7 +56,7 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
-  $sudo_cmd apt-get update -qq
+  bash scripts/lib/apt-update.sh
   $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 

@@ -53,7 +53,7 @@ install_clang() {
   export DEBIAN_FRONTEND=noninteractive
   local sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
-  $sudo_cmd apt-get update -qq
+  bash scripts/lib/apt-update.sh
   $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 }
 

@@ -19,6 +19,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
+import { aptUpdateSync } from "../lib/apt.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const KERNEL_CACHE = join(ROOT, "build/cache/kernels");
@@ -28,7 +29,7 @@ function aptDownload(pkg: string, dir: string): string {
   try {
     execFileSync("apt-get", ["download", pkg], { cwd: dir, stdio: "pipe" });
   } catch {
-    execFileSync("apt-get", ["update"], { stdio: "pipe", maxBuffer: 64 << 20 });
+    aptUpdateSync();
     execFileSync("apt-get", ["download", pkg], { cwd: dir, stdio: "pipe" });
   }
   const debs = readdirSync(dir).filter((f) => f.endsWith(".deb"));
@@ -40,7 +41,7 @@ function addI386(): void {
   const foreign = execFileSync("dpkg", ["--print-foreign-architectures"], { encoding: "utf8" });
   if (foreign.split(/\s+/).includes("i386")) return;
   execFileSync("dpkg", ["--add-architecture", "i386"], { stdio: "pipe" });
-  execFileSync("apt-get", ["update"], { stdio: "pipe", maxBuffer: 64 << 20 });
+  aptUpdateSync();
 }
 
 // The one file under `dir` (recursively, relative path matching `re`).

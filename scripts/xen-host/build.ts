@@ -24,6 +24,7 @@ import { promisify } from "node:util";
 import { defaultCacheDir, ensureXen } from "./fetch.js";
 import { BLOCK_QUICK, DOM0_INIT } from "./dom0-init.js";
 import { mirrorFor } from "./apt-sources.js";
+import { aptUpdate } from "../lib/apt.js";
 
 const run = promisify(execFile);
 
@@ -96,7 +97,7 @@ async function aptShow(pkg: string): Promise<{ version: string; depends: string 
     }
     if (listsRefreshed) throw new Error(`apt-cache: no candidate version of ${pkg}`);
     listsRefreshed = true;
-    await run("apt-get", ["update"], { maxBuffer: 16 << 20 });
+    await aptUpdate();
   }
 }
 
@@ -127,7 +128,7 @@ async function ensureTool(bin: string, pkg: string): Promise<void> {
     try {
       await run("apt-get", ["install", "-y", "--no-install-recommends", pkg], { maxBuffer: 64 << 20 });
     } catch {
-      await run("apt-get", ["update"], { maxBuffer: 16 << 20 });
+      await aptUpdate();
       await run("apt-get", ["install", "-y", "--no-install-recommends", pkg], { maxBuffer: 64 << 20 });
     }
   }

@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createGunzip } from "node:zlib";
+import { aptUpdate } from "../lib/apt.js";
 
 const run = promisify(execFile);
 
@@ -49,7 +50,7 @@ async function downloadDeb(dir: string): Promise<string> {
   try {
     await run("apt-get", ["download", PACKAGE], { cwd: dir });
   } catch {
-    await run("apt-get", ["update"], { maxBuffer: 16 << 20 });
+    await aptUpdate();
     await run("apt-get", ["download", PACKAGE], { cwd: dir });
   }
   const debs = readdirSync(dir).filter((f) => f.startsWith(`${PACKAGE}_`) && f.endsWith(".deb"));

@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { defaultCacheDir } from "./fetch.js";
 import { aptDir, aptSource, privateUpdate, sourceVersions } from "./apt-private.js";
+import { aptUpdate } from "../lib/apt.js";
 
 const run = promisify(execFile);
 
@@ -47,7 +48,7 @@ async function ensureBuildTools(): Promise<void> {
   log(`installing ${missing.join(" ")} (to build the hypervisor)`);
   const install = () => run("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { maxBuffer: 64 << 20, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   await install().catch(async () => {
-    await run("apt-get", ["update"], { maxBuffer: 16 << 20 });
+    await aptUpdate();
     await install();
   });
 }
