@@ -54,7 +54,10 @@ function onPartition<T>(img: string, part: number, fn: (dir: string, dev: string
   }
 }
 
-const uuidOf = (dev: string) => execFileSync("blkid", ["-s", "UUID", "-o", "value", dev], { encoding: "utf8" }).trim();
+// -p reads the superblock itself. blkid's cache (/run/blkid/blkid.tab) trusts an entry probed
+// under 2 s ago, and loop devices are reused from one image to the next within that: once it
+// gave the UUID of the previous image on the same /dev/loop0.
+const uuidOf = (dev: string) => execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", dev], { encoding: "utf8" }).trim();
 
 // grubenv as grub-editenv wrote it: NAME=VALUE lines after the header, '#' padding.
 function grubenv(text: string): Record<string, string> {

@@ -128,9 +128,11 @@ disk() {
   mount -t proc proc "$MNT/proc"; mount -t sysfs sys "$MNT/sys"
   # grub-probe follows a loop device to its backing file: the image must be seen in there.
   mkdir -p "$MNT$CACHE"; mount --bind "$CACHE" "$MNT$CACHE"
+  # blkid -p: the superblock itself, not blkid's cache, which trusts an entry probed under 2 s
+  # ago, and the loop devices are reused from one variant to the next within that.
   local rootdev="${LOOPS[0]}"; [ "$3" = 1 ] && rootdev="${LOOPS[1]}"
-  echo "UUID=$(blkid -s UUID -o value "$rootdev") / ext4 errors=remount-ro 0 1" > "$MNT/etc/fstab"
-  [ "$3" = 1 ] && echo "UUID=$(blkid -s UUID -o value "${LOOPS[0]}") /boot ext2 defaults 0 2" >> "$MNT/etc/fstab"
+  echo "UUID=$(blkid -p -s UUID -o value "$rootdev") / ext4 errors=remount-ro 0 1" > "$MNT/etc/fstab"
+  [ "$3" = 1 ] && echo "UUID=$(blkid -p -s UUID -o value "${LOOPS[0]}") /boot ext2 defaults 0 2" >> "$MNT/etc/fstab"
   echo "$1" > "$MNT/etc/hostname"
   mkdir -p "$MNT/boot/grub"
   return 0
@@ -222,7 +224,7 @@ EOF
       done
       in_chroot grub-editenv /boot/grub2/grubenv set "kernelopts=root=LABEL=root ro console=hvc0 rhgb quiet"
       in_chroot grub-editenv /boot/grub2/grubenv set "saved_entry=$mid-$OLD"
-      local bootuuid; bootuuid=$(blkid -s UUID -o value "${LOOPS[0]}")
+      local bootuuid; bootuuid=$(blkid -p -s UUID -o value "${LOOPS[0]}")
       # Fedora 39's grub.cfg (grub2-mkconfig with GRUB_ENABLE_BLSCFG=true), its parts that
       # matter here: grubenv, the saved default, the search for /boot and blscfg.
       cat > "$MNT/boot/grub2/grub.cfg" <<EOF
