@@ -64,8 +64,7 @@ export function pvboot_main(): void {
   reportGrants();
   reportXenstore();
   say(p().str("done"));
-  console.drain(deadlineAfterMs(2000));
-  shutdown(abi.SHUTDOWN_poweroff);
+  shutdown(abi.SHUTDOWN_poweroff); // after the console's last lines (src/xen/sched.ts)
 }
 
 function snapshot(): void {

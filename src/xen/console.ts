@@ -92,12 +92,17 @@ export class Console {
     return true;
   }
 
-  // Wait (until the deadline) for the backend to take everything written: the handoff's last
-  // lines must be out before the next kernel owns the ring.
+  // Wait (until the deadline) for the backend to take everything written: the last lines must
+  // be out before the next kernel owns the ring, or before the domain is gone (src/xen/sched.ts).
+  // A backend already found stalled is not waited for again.
   drain(deadline: u64): bool {
     if (this.ring == 0) return true;
+    if (this.stalled) return false;
     while (load<u32>(this.ring + abi.CONS_OUT_CONS) != load<u32>(this.ring + abi.CONS_OUT_PROD)) {
-      if (expired(deadline)) return false;
+      if (expired(deadline)) {
+        this.stalled = true;
+        return false;
+      }
       events.send(this.port);
       events.wait(this.port, deadline);
     }
