@@ -9,7 +9,7 @@
 import * as abi from "../xen/abi";
 import { map_frame, unmap_frame, mfn_of, mmuext_op, mmu_update, start_kernel, MAP_READONLY } from "../xen/hypercall";
 import { console } from "../xen/console";
-import { deadlineAfterMs, now } from "../xen/time";
+import { now } from "../xen/time";
 import { Text } from "../lib/text";
 import { jsonString } from "../config/json";
 import { hex } from "../loader/elf";
@@ -24,7 +24,6 @@ const MMUEXT_PIN_L4_TABLE: u32 = 3;
 const MMUEXT_UNPIN_TABLE: u32 = 4;
 const MMU_MACHPHYS_UPDATE: u64 = 1;
 const RECORD_SIZE: u32 = 64;
-const DRAIN_MS: u64 = 2000;
 
 // Hand the domain to the loaded kernel. Returns only when that could not be done: the reason.
 export function handOver(title: string, l: Loaded): string {
@@ -81,7 +80,7 @@ export function handOver(title: string, l: Loaded): string {
 
   console.line(new Text().str("pvboot: starting ").str(title.length > 0 ? "'" + title + "'" : "the kernel")
     .str(" at ").str(hex(d.entry)).str(" (start_info ").str(hex(d.startInfoVa)).str(", ").u(d.nrPages >> 8).str(" MiB)"));
-  console.drain(deadlineAfterMs(DRAIN_MS));
+  console.drain();
   clearSelectors(); // the drain took the console's events, not their selector bits
 
   // From here on the M2P describes the new domain: no more allocations, no more mappings.
@@ -119,7 +118,7 @@ function handOverPvh(title: string, l: Loaded): string {
   }
   console.line(new Text().str("pvboot: starting ").str(title.length > 0 ? "'" + title + "'" : "the kernel")
     .str(" at ").str(hex(p.entry)).str(" (PVH, hvm_start_info ").str(hex(p.startInfo)).str(", ").u(p.ramPages >> 8).str(" MiB)"));
-  console.drain(deadlineAfterMs(DRAIN_MS));
+  console.drain();
   clearSelectors();
   const rc = start_kernel(record, RECORD_SIZE);
   return "pvboot: the platform refused the jump (" + rc.toString() + ")";

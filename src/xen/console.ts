@@ -31,6 +31,8 @@ const ESCAPE_WAIT_MS: u64 = 50;
 
 // How long a full ring may stay full before output is dropped (never hang on a stuck backend).
 const FULL_RING_WAIT_MS: u64 = 2000;
+// How long the last lines may take to leave before the domain is left (then they are given up).
+const DRAIN_MS: u64 = 2000;
 
 export class Console {
   ring: usize = 0; // 0: no ring, use console_io
@@ -92,12 +94,13 @@ export class Console {
     return true;
   }
 
-  // Wait (until the deadline) for the backend to take everything written: the last lines must
-  // be out before the next kernel owns the ring, or before the domain is gone (src/xen/sched.ts).
-  // A backend already found stalled is not waited for again.
-  drain(deadline: u64): bool {
+  // Wait (up to DRAIN_MS) for the backend to take everything written: the last lines must be
+  // out before the next kernel owns the ring (src/boot/handoff.ts), or before the domain is gone
+  // (src/xen/sched.ts). A backend already found stalled is not waited for again.
+  drain(): bool {
     if (this.ring == 0) return true;
     if (this.stalled) return false;
+    const deadline = deadlineAfterMs(DRAIN_MS);
     while (load<u32>(this.ring + abi.CONS_OUT_CONS) != load<u32>(this.ring + abi.CONS_OUT_PROD)) {
       if (expired(deadline)) {
         this.stalled = true;

@@ -3,16 +3,12 @@
 import * as abi from "./abi";
 import { sched_op } from "./hypercall";
 import { console } from "./console";
-import { deadlineAfterMs } from "./time";
-
-// How long the console's last lines may take to leave (then they are given up).
-const DRAIN_MS: u64 = 2000;
 
 // The console's last lines go first: xenconsoled takes them from the ring only after the
 // event, and lines still in the ring when the domain is gone are lost (a real-Xen test once
 // missed the contract table's last line before a poweroff that way).
 export function shutdown(reason: u32): void {
-  console.drain(deadlineAfterMs(DRAIN_MS));
+  console.drain();
   const arg = heap.alloc(8);
   store<u32>(arg, reason);
   sched_op(abi.SCHEDOP_shutdown, arg, 4);
