@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { decompress, detect } from "./wasm";
-import { SAMPLES, damage, failure, flips, mixed, same, textLike, tool, truncations } from "./samples_b";
+import { SAMPLES, damage, failure, flips, mixed, rng, same, textLike, tool, truncations } from "./samples_b";
 
 const lz4 = (args: string[], data: Uint8Array) => tool("lz4", [...args, "-c"], data);
 
@@ -50,6 +50,53 @@ describe("lz4", () => {
     const bad = c.slice();
     bad[bad.length - 4] ^= 1;
     expect(failure("lz4", bad)).toMatch(/trailing size/);
+  });
+
+  // One legacy block of sequences chosen at random from every shape the decoder treats apart:
+  // literal runs of 0-14 and of 15 or more, matches of 4-18, 19-273 (one length byte) and
+  // longer, offsets 1-7, 8-15 and 16 or more; the block's end as the format asks (the last
+  // match starts 12 or more bytes before it, then 5 or more literals). Many short blocks, so
+  // that the decoder's fast run meets its budget's end at every distance from both ends.
+  function handMadeBlock(seed: number): Uint8Array {
+    const r = rng(seed);
+    const pick = (n: number) => r() % n;
+    const bytes: number[] = [];
+    let out = 0;
+    const len = (n: number) => { // the length bytes after a nibble of 15
+      n -= 15;
+      while (n >= 255) { bytes.push(255); n -= 255; }
+      bytes.push(n);
+    };
+    const literals = (n: number) => { for (let i = 0; i < n; i++) bytes.push(pick(256)); out += n; };
+    const target = 40 + pick(600);
+    let first = true;
+    while (first || out + 12 < target) {
+      const shape = pick(3);
+      const lit = first ? 16 + pick(8) : [pick(15), 15 + pick(300), pick(4)][shape];
+      const ml = [4 + pick(15), 19 + pick(255), 274 + pick(700), 4 + pick(3)][pick(4)];
+      const reach = out + lit;
+      const off = Math.min(reach, [1 + pick(7), 8 + pick(8), 16 + pick(300)][pick(3)]);
+      bytes.push((Math.min(lit, 15) << 4) | Math.min(ml - 4, 15));
+      if (lit >= 15) len(lit);
+      literals(lit);
+      bytes.push(off & 0xff, off >> 8);
+      if (ml - 4 >= 15) len(ml - 4);
+      out += ml;
+      first = false;
+    }
+    const last = 5 + pick(40);
+    bytes.push(Math.min(last, 15) << 4);
+    if (last >= 15) len(last);
+    literals(last);
+    return new Uint8Array(bytes);
+  }
+
+  it("decodes hand-made blocks of every sequence shape as lz4 itself does", () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const block = handMadeBlock(seed);
+      const c = cat(le32(0x184c2102), le32(block.length), block);
+      same(decompress("lz4", c), tool("lz4", ["-d", "-c"], c));
+    }
   });
 
   it("decodes concatenated and skippable frames of both kinds", () => {

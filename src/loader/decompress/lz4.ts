@@ -64,44 +64,81 @@ export function xxh32(p: usize, len: usize, seed: u32): u32 {
 // Where the block decoder stopped when it failed (an offset into the block), for the message.
 let failAt: usize = 0;
 
+// How many sequences from ip, op may take the fast path below without looking at the block's
+// ends: each takes at most 17 bytes of input (token, 14 literals, offset) and reads no
+// further, and writes at most 38 bytes past op (16 of literals from op, 24 of match from
+// op + 14), advancing op by at most 32; 32 a sequence covers both. ipFast and opFast: the last
+// ip and op a fast sequence may start from (0 when the block is too short for any).
+// @ts-ignore: decorator
+@inline function fastBudget(ip: usize, op: usize, ipFast: usize, opFast: usize): usize {
+  if (ip > ipFast || op > opFast) return 0;
+  const a = ipFast - ip, b = opFast - op;
+  return (a < b ? a : b) >> 5;
+}
+
 // Decode the block [ip, iend) to op, writing below oend; matches may reach back to lowest.
 // The new output end, or 0 with failAt set: 1<<31|offset for "output past oend", else the
 // offset of the bad or truncated sequence. Writes may overshoot oend (never capEnd) by up to
 // 24 bytes, which the next sequence or block overwrites.
 function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, capEnd: usize): usize {
   const istart = ip;
-  // The short-run fast path below needs, after the token, 32 bytes of input, 32 of output
-  // and 48 of buffer: ip <= ipFast and op <= opFast, worked out once (0 where a block is too
-  // short for it: ip and op, addresses in the heap, are never 0).
   const ipFast: usize = iend - istart >= 32 ? iend - 32 : 0;
   const oFast: usize = oend - op >= 32 ? oend - 32 : 0;
   const cFast: usize = capEnd - op >= 48 ? capEnd - 48 : 0;
   const opFast: usize = oFast < cFast ? oFast : cFast;
   while (true) {
-    if (ip >= iend) { failAt = ip - istart; return 0; }
-    const token = <usize>load<u8>(ip++);
-    // literals
-    let n = token >> 4;
-    if (n < 15 && ip <= ipFast && op <= opFast) {
-      // The common short run, far from both ends: 16 bytes at once (the checks below hold:
-      // n <= 14, and two bytes of offset follow).
-      store<u64>(op, load<u64>(ip));
-      store<u64>(op, load<u64>(ip, 8), 8);
+    // The common sequence far from both ends: literals and match each short (no length
+    // byte, so at most 14 and 18 bytes) and the match at least a word back: 16 bytes of
+    // literals and three words of match at once, with no look at the ends while the budget
+    // lasts. A sequence that is not such stops the run; when its literals are done already,
+    // the code after the run goes on from its offset (ip there, the token in `token`).
+    let token: usize = 0;
+    let literalsDone = false;
+    let k = fastBudget(ip, op, ipFast, opFast);
+    while (k != 0) {
+      token = <usize>load<u8>(ip);
+      const n = token >> 4;
+      if (n == 15) break;
+      store<u64>(op, load<u64>(ip, 1));
+      store<u64>(op, load<u64>(ip, 9), 8);
+      ip += n + 1;
       op += n;
-      ip += n;
-      // And its match when that is short too (no length byte) and at least a word back: then
-      // the checks below hold as well (ip is still 18 bytes from iend, m <= 18 bytes fit
-      // between op and oend, 34 before capEnd), only the offset's reach needs looking at.
       const off = <usize>load<u16>(ip);
-      if ((token & 15) != 15 && off >= 8 && off <= op - lowest) {
+      const m = token & 15;
+      if (off < 8 || off > op - lowest) { literalsDone = true; break; }
+      const from = op - off;
+      if (m != 15) {
         ip += 2;
-        store<u64>(op, load<u64>(op - off));
-        store<u64>(op + 8, load<u64>(op + 8 - off));
-        store<u64>(op + 16, load<u64>(op + 16 - off));
-        op += (token & 15) + 4;
-        continue;
+        store<u64>(op, load<u64>(from));
+        store<u64>(op, load<u64>(from, 8), 8);
+        store<u64>(op, load<u64>(from, 16), 16);
+        op += m + 4;
+        if (--k == 0) k = fastBudget(ip, op, ipFast, opFast);
+      } else {
+        // A match of 19 to 273 bytes (one length byte) at least 16 back, in 16-byte words
+        // (each reads only bytes already written); op here is at least 18 below opFast, so
+        // that opFast - op does not wrap and a match ending by opFast leaves room for the
+        // overshoot. Then the budget starts again from where the match ends.
+        const b = <usize>load<u8>(ip, 2);
+        const len = b + 19;
+        if (b == 255 || off < 16 || len > opFast - op) { literalsDone = true; break; }
+        ip += 3;
+        const end = op + len;
+        let d = op;
+        do {
+          store<u64>(d, load<u64>(d - off));
+          store<u64>(d, load<u64>(d - off, 8), 8);
+          d += 16;
+        } while (d < end);
+        op = end;
+        k = fastBudget(ip, op, ipFast, opFast);
       }
-    } else {
+    }
+    if (!literalsDone) {
+      if (ip >= iend) { failAt = ip - istart; return 0; }
+      token = <usize>load<u8>(ip++);
+      // literals
+      let n = token >> 4;
       if (n == 15) {
         let b: usize;
         do {
@@ -115,12 +152,12 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
       // Up to 256 bytes in whole 16-byte words when both sides have room for the overshoot
       // (rep movs, the shim's memory.copy, costs over a hundred cycles to start).
       if (n <= 256 && iend - ip - n >= 16 && capEnd - op - n >= 16) {
-        let k: usize = 0;
+        let i: usize = 0;
         do {
-          store<u64>(op + k, load<u64>(ip + k));
-          store<u64>(op + k, load<u64>(ip + k, 8), 8);
-          k += 16;
-        } while (k < n);
+          store<u64>(op + i, load<u64>(ip + i));
+          store<u64>(op + i, load<u64>(ip + i, 8), 8);
+          i += 16;
+        } while (i < n);
       } else {
         memory.copy(op, ip, n);
       }
@@ -145,16 +182,18 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
     m += 4;
     if (m > oend - op) { failAt = (ip - istart) | (<usize>1 << 31); return 0; }
     if (m <= 24 && off >= 8 && capEnd - op >= 24) {
-      // A short match (every one without a length byte): three words, each reading only
-      // bytes already written (off >= 8).
-      store<u64>(op, load<u64>(op - off));
-      store<u64>(op + 8, load<u64>(op + 8 - off));
-      store<u64>(op + 16, load<u64>(op + 16 - off));
+      // A short match: three words, each reading only bytes already written (off >= 8).
+      const from = op - off;
+      store<u64>(op, load<u64>(from));
+      store<u64>(op, load<u64>(from, 8), 8);
+      store<u64>(op, load<u64>(from, 16), 16);
     } else {
       copyMatch(op, off, m, capEnd);
     }
     op += m;
   }
+  // not reached (AssemblyScript's flow analysis takes the inner loop's breaks for the outer's)
+  return 0;
 }
 
 // Decode one block of `clen` bytes at p into out, at most `max` bytes; matches reach back to
