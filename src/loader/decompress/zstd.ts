@@ -395,6 +395,58 @@ function seqTable(kind: u32, mode: u32, p: usize, avail: usize, at: usize): isiz
   return used;
 }
 
+// For off 3, 5, 6, 7, nibble off: the smallest multiple of off that is at least 8 (9, 10, 12, 14).
+const MATCH_STEP: u32 = 0xeca89880;
+
+// copyMatch (output.ts) when there are 32 bytes of room past op + len: whole 8- or 16-byte
+// words, the overshoot (up to 15 bytes) overwritten later. off is non-zero and within the output.
+// @ts-ignore: decorator
+@inline function matchFast(op: usize, off: usize, len: usize): void {
+  const e = op + len;
+  if (off >= 16) {
+    do {
+      store<u64>(op, load<u64>(op - off));
+      store<u64>(op, load<u64>(op - off, 8), 8);
+      op += 16;
+    } while (op < e);
+  } else if (off >= 8) {
+    do {
+      store<u64>(op, load<u64>(op - off));
+      op += 8;
+    } while (op < e);
+  } else if ((off & (off - 1)) == 0) {
+    // off 1, 2 or 4: every word is the same
+    let v: u64;
+    if (off == 1) v = <u64>load<u8>(op - 1) * 0x0101010101010101;
+    else if (off == 2) v = <u64>load<u16>(op - 2) * 0x0001000100010001;
+    else v = <u64>load<u32>(op - 4) * 0x0000000100000001;
+    do {
+      store<u64>(op, v);
+      store<u64>(op, v, 8);
+      op += 16;
+    } while (op < e);
+  } else {
+    // off 3, 5, 6 or 7: 8 bytes one by one, then words from the smallest multiple of off that
+    // is at least 8 back (MATCH_STEP)
+    store<u8>(op, load<u8>(op - off));
+    store<u8>(op + 1, load<u8>(op + 1 - off));
+    store<u8>(op + 2, load<u8>(op + 2 - off));
+    store<u8>(op + 3, load<u8>(op + 3 - off));
+    store<u8>(op + 4, load<u8>(op + 4 - off));
+    store<u8>(op + 5, load<u8>(op + 5 - off));
+    store<u8>(op + 6, load<u8>(op + 6 - off));
+    store<u8>(op + 7, load<u8>(op + 7 - off));
+    op += 8;
+    if (op < e) {
+      const d = <usize>((MATCH_STEP >> (<u32>off << 2)) & 15);
+      do {
+        store<u64>(op, load<u64>(op - d));
+        op += 8;
+      } while (op < e);
+    }
+  }
+}
+
 // A compressed block [p, p+n) into out; fstart: where this frame's output begins.
 function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usize): bool {
   const lused = literals(p, n, at);
@@ -456,38 +508,62 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
   let used = bUsed;
   const llT = llTab, ofT = ofTab, mlT = mlTab;
   let r1 = rep1, r2 = rep2, r3 = rep3;
-  for (let i: usize = 0; i < nseq; i++) {
-    // refill (at most 7 bits used after)
-    if (used > 64) return fail("sequences bitstream overrun", bsat);
-    if (ptr >= start + 8) {
-      ptr -= used >> 3; used &= 7; bits = load<u64>(ptr);
-    } else if (ptr > start) {
-      let nb = <usize>(used >> 3);
-      if (nb > ptr - start) nb = ptr - start;
-      ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
+  // The fast path of a sequence copies 16-byte words, up to 15 bytes past the literals' and
+  // the match's ends: it needs the sequence to end 32 bytes before the buffer's end (and within
+  // the block's room), and its literals 16 bytes before theirs (LITS has that slack; literals
+  // read raw from the input do not). Signed compares: both limits may lie a little behind.
+  const fastEnd = capEnd - oend >= 32 ? oend : capEnd - 32;
+  const litFast = lp == LITS ? lend : lend - 16;
+  for (let i = nseq; i > 0; i--) {
+    // One refill per sequence: after it at most 7 bits are used, or ptr is at the stream's
+    // start and bits holds all that is left. Bits used stay at most 64 while ptr is past the
+    // start: the code below reads at most 57 bits between two refills.
+    let nb = <usize>(used >> 3);
+    if (ptr - start >= nb) {
+      ptr -= nb; used &= 7;
+    } else {
+      if (used > 64) return fail("sequences bitstream overrun", bsat);
+      used -= <u32>(ptr - start) << 3; ptr = start;
     }
+    bits = load<u64>(ptr);
     const ofE = ofT + (<usize>ofState << 3);
     const llE = llT + (<usize>llState << 3);
     const mlE = mlT + (<usize>mlState << 3);
     const ofBits = <u32>load<u8>(ofE, 4);
+    const mlBits = <u32>load<u8>(mlE, 4);
+    const llBits = <u32>load<u8>(llE, 4);
     let ov = <usize>load<u32>(ofE) + <usize>(((bits << used) >>> 1) >>> (63 - ofBits));
     used += ofBits;
-    if (ofBits > 16) {
-      if (used > 64) return fail("sequences bitstream overrun", bsat);
-      if (ptr >= start + 8) {
-        ptr -= used >> 3; used &= 7; bits = load<u64>(ptr);
-      } else if (ptr > start) {
-        let nb = <usize>(used >> 3);
-        if (nb > ptr - start) nb = ptr - start;
-        ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
-      }
-    }
-    const mlBits = <u32>load<u8>(mlE, 4);
     const ml = <usize>load<u32>(mlE) + <usize>(((bits << used) >>> 1) >>> (63 - mlBits));
     used += mlBits;
-    const llBits = <u32>load<u8>(llE, 4);
+    if (ofBits + mlBits + llBits > 31) {
+      // rare: the extra bits with the states (at most 26) could pass 64; at most 54 used here
+      nb = <usize>(used >> 3);
+      if (ptr - start >= nb) {
+        ptr -= nb; used &= 7;
+      } else {
+        used -= <u32>(ptr - start) << 3; ptr = start; // over 64 only at the start: no move
+      }
+      bits = load<u64>(ptr);
+    }
     const ll = <usize>load<u32>(llE) + <usize>(((bits << used) >>> 1) >>> (63 - llBits));
     used += llBits;
+    if (i > 1) {
+      // next states (the last sequence has none)
+      if (used > 64) return fail("sequences bitstream overrun", bsat);
+      let sb = <u32>load<u8>(llE, 5);
+      llState = <u32>load<u16>(llE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - sb));
+      used += sb;
+      sb = <u32>load<u8>(mlE, 5);
+      mlState = <u32>load<u16>(mlE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - sb));
+      used += sb;
+      sb = <u32>load<u8>(ofE, 5);
+      ofState = <u32>load<u16>(ofE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - sb));
+      used += sb;
+    } else if (used > 64 && ofBits > 16 && <i32>(used - mlBits - llBits) > 64) {
+      // the last sequence's offset alone overran (past 64 used, ptr stayed at the start)
+      return fail("sequences bitstream overrun", bsat);
+    }
     // repeat offsets
     let off: usize;
     if (ov > 3) {
@@ -504,27 +580,23 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
         r3 = r2; r2 = r1; r1 = off;
       }
     }
-    // next states
-    if (i + 1 < nseq) {
-      if (used > 64) return fail("sequences bitstream overrun", bsat);
-      if (ptr >= start + 8) {
-        ptr -= used >> 3; used &= 7; bits = load<u64>(ptr);
-      } else if (ptr > start) {
-        let nb = <usize>(used >> 3);
-        if (nb > ptr - start) nb = ptr - start;
-        ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
-      }
-      let nbits = <u32>load<u8>(llE, 5);
-      llState = <u32>load<u16>(llE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - nbits));
-      used += nbits;
-      nbits = <u32>load<u8>(mlE, 5);
-      mlState = <u32>load<u16>(mlE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - nbits));
-      used += nbits;
-      nbits = <u32>load<u8>(ofE, 5);
-      ofState = <u32>load<u16>(ofE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - nbits));
-      used += nbits;
-    }
     // execute: literals, then the match
+    if (<isize>(ll + ml) <= <isize>(fastEnd - op) && <isize>ll <= <isize>(litFast - lp)) {
+      let d = op, s = lp;
+      const e = op + ll;
+      do {
+        store<u64>(d, load<u64>(s));
+        store<u64>(d, load<u64>(s, 8), 8);
+        d += 16;
+        s += 16;
+      } while (d < e);
+      op = e;
+      lp += ll;
+      if (off > op - lowest) return fail("match offset " + off.toString() + " reaches before the frame's start", bsat);
+      matchFast(op, off, ml);
+      op += ml;
+      continue;
+    }
     if (ll > lend - lp) return fail("sequence uses more literals than the block has", bsat);
     if (ll + ml > <usize>(oend - op)) {
       return limited ? fail("output limit (" + out.limit.toString() + " bytes) reached", bsat) : fail("block larger than 128 KiB", bsat);
