@@ -7,7 +7,7 @@
 // whole output stays in one buffer, so a frame's window is simply what it has produced so far.
 
 import { OutBuf, copyMatch } from "./output";
-import { NORM, fseLog, fseSyms, readNorm, buildFse, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
+import { NORM, SPREAD, NEXT, fseLog, fseSyms, readNorm, buildFse, spreadFse, spreadOne, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
 
 const MAGIC: u32 = 0xfd2fb528;
 const BLOCK_MAX: usize = 128 << 10;
@@ -32,6 +32,17 @@ const ML_BITS: usize = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11,
   12, 13, 14, 15, 16]);
+const OF_BASE: usize = memory.data<u32>([
+  1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+  65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608,
+  16777216, 33554432, 67108864, 134217728, 268435456, 536870912, 1073741824, 2147483648]);
+const OF_BITS: usize = memory.data<u8>([
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+const SYM_LL: usize = memory.data(36 * 8, 8);
+const SYM_ML: usize = memory.data(53 * 8, 8);
+const SYM_OF: usize = memory.data(32 * 8, 8);
+const NB_INFO: usize = memory.data(10 * 8, 8);
 const LL_DEFAULT: usize = memory.data<i16>([
   4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1,
   2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1,
@@ -45,13 +56,16 @@ const OF_DEFAULT: usize = memory.data<i16>([
   1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1,
   1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1]);
 
-// Decoding tables, 8-byte cells [value u32, extra bits u8, state bits u8, next state u16].
-const LL_TAB: usize = memory.data(512 * 8, 8);
-const ML_TAB: usize = memory.data(512 * 8, 8);
-const OF_TAB: usize = memory.data(256 * 8, 8);
-const LL_PRE: usize = memory.data(64 * 8, 8);
-const ML_PRE: usize = memory.data(64 * 8, 8);
-const OF_PRE: usize = memory.data(32 * 8, 8);
+// Sequence decoding tables, 16-byte cells: [value u32, extra bits u8, state bits u8, 63 -
+// extra bits u8, 63 - state bits u8, next u32]. A state is its cell's address; next is the
+// address of the cell that the next state's bits count from (the decoder adds bits << 4).
+// The shift counts spare the loop a subtraction per field read.
+const LL_TAB: usize = memory.data(512 * 16, 16);
+const ML_TAB: usize = memory.data(512 * 16, 16);
+const OF_TAB: usize = memory.data(256 * 16, 16);
+const LL_PRE: usize = memory.data(64 * 16, 16);
+const ML_PRE: usize = memory.data(64 * 16, 16);
+const OF_PRE: usize = memory.data(32 * 16, 16);
 const W_TAB: usize = memory.data(64 * 8, 8); // Huffman weights' FSE table
 // Huffman decoding table: u16 cells symbol | bits << 8, indexed by the next maxBits bits.
 const HUF: usize = memory.data(2048 * 2, 8);
@@ -78,34 +92,47 @@ let err: string | null = null;
   return false;
 }
 
-// Turn an FSE table's symbols into what the sequence decoder needs: base value, extra bits.
+// A sequence table at tab for code `kind` from the spread symbols (SPREAD, NEXT: spreadFse or
+// spreadOne): each cell's base value and extra bits (from the code's SYM_* table), and its
+// state's bits and next cell.
 function seqValues(tab: usize, log: u32, kind: u32): void {
   const size: usize = <usize>1 << log;
+  const sym = kind == LL ? SYM_LL : kind == ML ? SYM_ML : SYM_OF;
+  const top = tab - (size << 4);
   for (let u: usize = 0; u < size; u++) {
-    const e = tab + (u << 3);
-    const s = <usize>load<u32>(e);
-    if (kind == LL) {
-      store<u32>(e, load<u32>(LL_BASE + (s << 2)));
-      store<u8>(e, load<u8>(LL_BITS + s), 4);
-    } else if (kind == ML) {
-      store<u32>(e, load<u32>(ML_BASE + (s << 2)));
-      store<u8>(e, load<u8>(ML_BITS + s), 4);
-    } else {
-      store<u32>(e, <u32>1 << <u32>s);
-      store<u8>(e, <u8>s, 4);
-    }
+    const s = <usize>load<u8>(SPREAD + u);
+    const x = <u32>load<u16>(NEXT + (s << 1));
+    store<u16>(NEXT + (s << 1), <u16>(x + 1));
+    const nb = log - (31 - clz<u32>(x));
+    const e = tab + (u << 4);
+    store<u64>(e, load<u64>(sym + (s << 3)) | load<u64>(NB_INFO + (<usize>nb << 3)));
+    store<u32>(e, <u32>(top + (<usize>(x << nb) << 4)), 8);
+  }
+}
+
+// The SYM_* tables: per symbol, the cell's first 8 bytes without the state's bits; NB_INFO:
+// per count of state bits, those.
+function symTable(sym: usize, base: usize, bits: usize, n: usize): void {
+  for (let s: usize = 0; s < n; s++) {
+    const b = <u32>load<u8>(bits + s);
+    store<u32>(sym + (s << 3), load<u32>(base + (s << 2)));
+    store<u32>(sym + (s << 3), b | (63 - b) << 16, 4);
   }
 }
 
 function predefined(): void {
+  symTable(SYM_LL, LL_BASE, LL_BITS, 36);
+  symTable(SYM_ML, ML_BASE, ML_BITS, 53);
+  symTable(SYM_OF, OF_BASE, OF_BITS, 32);
+  for (let nb: u64 = 0; nb < 10; nb++) store<u64>(NB_INFO + (<usize>nb << 3), (nb << 8 | (63 - nb) << 24) << 32);
   memory.copy(NORM, LL_DEFAULT, 36 * 2);
-  buildFse(LL_PRE, 6, 36);
+  spreadFse(6, 36);
   seqValues(LL_PRE, 6, LL);
   memory.copy(NORM, ML_DEFAULT, 53 * 2);
-  buildFse(ML_PRE, 6, 53);
+  spreadFse(6, 53);
   seqValues(ML_PRE, 6, ML);
   memory.copy(NORM, OF_DEFAULT, 29 * 2);
-  buildFse(OF_PRE, 5, 29);
+  spreadFse(5, 29);
   seqValues(OF_PRE, 5, OF);
   predefReady = true;
 }
@@ -371,15 +398,14 @@ function seqTable(kind: u32, mode: u32, p: usize, avail: usize, at: usize): isiz
     if (avail < 1) { fail("truncated RLE sequence code", at); return -1; }
     const s = <u32>load<u8>(p);
     if (s > maxSym) { fail("bad RLE sequence code", at); return -1; }
-    store<u32>(dyn, s);
-    store<u32>(dyn, 0, 4); // no extra bits yet, no state bits, next state 0
+    spreadOne(s);
     seqValues(dyn, 0, kind);
     tab = dyn;
     log = 0;
     used = 1;
   } else if (mode == 2) {
     const d = readNorm(p, avail, maxSym, maxLog);
-    if (d == 0 || !buildFse(dyn, fseLog, fseSyms)) { fail("bad FSE table description", at); return -1; }
+    if (d == 0 || !spreadFse(fseLog, fseSyms)) { fail("bad FSE table description", at); return -1; }
     seqValues(dyn, fseLog, kind);
     tab = dyn;
     log = fseLog;
@@ -501,12 +527,14 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
   const bsat = at + (q - p);
   if (!bInit(q, left)) return fail("bad sequences bitstream", bsat);
   if (<u32>64 - bUsed < llLog + ofLog + mlLog) return fail("sequences bitstream too short", bsat);
-  let llState = bRead(llLog), ofState = bRead(ofLog), mlState = bRead(mlLog);
+  // the states: their cells' addresses
+  let llE = llTab + (<usize>bRead(llLog) << 4);
+  let ofE = ofTab + (<usize>bRead(ofLog) << 4);
+  let mlE = mlTab + (<usize>bRead(mlLog) << 4);
   const start = bStart;
   let ptr = bPtr;
   let bits = bBits;
   let used = bUsed;
-  const llT = llTab, ofT = ofTab, mlT = mlTab;
   let r1 = rep1, r2 = rep2, r3 = rep3;
   // The fast path of a sequence copies 16-byte words, up to 15 bytes past the literals' and
   // the match's ends: it needs the sequence to end 32 bytes before the buffer's end (and within
@@ -526,15 +554,13 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
       used -= <u32>(ptr - start) << 3; ptr = start;
     }
     bits = load<u64>(ptr);
-    const ofE = ofT + (<usize>ofState << 3);
-    const llE = llT + (<usize>llState << 3);
-    const mlE = mlT + (<usize>mlState << 3);
+    // n bits at `used`, n = 63 - sh (n may be 0)
     const ofBits = <u32>load<u8>(ofE, 4);
     const mlBits = <u32>load<u8>(mlE, 4);
     const llBits = <u32>load<u8>(llE, 4);
-    let ov = <usize>load<u32>(ofE) + <usize>(((bits << used) >>> 1) >>> (63 - ofBits));
+    let ov = <usize>load<u32>(ofE) + <usize>(((bits << used) >>> 1) >>> load<u8>(ofE, 6));
     used += ofBits;
-    const ml = <usize>load<u32>(mlE) + <usize>(((bits << used) >>> 1) >>> (63 - mlBits));
+    const ml = <usize>load<u32>(mlE) + <usize>(((bits << used) >>> 1) >>> load<u8>(mlE, 6));
     used += mlBits;
     if (ofBits + mlBits + llBits > 31) {
       // rare: the extra bits with the states (at most 26) could pass 64; at most 54 used here
@@ -546,20 +572,20 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
       }
       bits = load<u64>(ptr);
     }
-    const ll = <usize>load<u32>(llE) + <usize>(((bits << used) >>> 1) >>> (63 - llBits));
+    const ll = <usize>load<u32>(llE) + <usize>(((bits << used) >>> 1) >>> load<u8>(llE, 6));
     used += llBits;
     if (i > 1) {
       // next states (the last sequence has none)
       if (used > 64) return fail("sequences bitstream overrun", bsat);
-      let sb = <u32>load<u8>(llE, 5);
-      llState = <u32>load<u16>(llE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - sb));
-      used += sb;
-      sb = <u32>load<u8>(mlE, 5);
-      mlState = <u32>load<u16>(mlE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - sb));
-      used += sb;
-      sb = <u32>load<u8>(ofE, 5);
-      ofState = <u32>load<u16>(ofE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - sb));
-      used += sb;
+      let e = <usize>load<u32>(llE, 8) + (<usize>(((bits << used) >>> 1) >>> load<u8>(llE, 7)) << 4);
+      used += load<u8>(llE, 5);
+      llE = e;
+      e = <usize>load<u32>(mlE, 8) + (<usize>(((bits << used) >>> 1) >>> load<u8>(mlE, 7)) << 4);
+      used += load<u8>(mlE, 5);
+      mlE = e;
+      e = <usize>load<u32>(ofE, 8) + (<usize>(((bits << used) >>> 1) >>> load<u8>(ofE, 7)) << 4);
+      used += load<u8>(ofE, 5);
+      ofE = e;
     } else if (used > 64 && ofBits > 16 && <i32>(used - mlBits - llBits) > 64) {
       // the last sequence's offset alone overran (past 64 used, ptr stayed at the start)
       return fail("sequences bitstream overrun", bsat);
