@@ -424,17 +424,25 @@ function seqTable(kind: u32, mode: u32, p: usize, avail: usize, at: usize): isiz
 // For off 3, 5, 6, 7, nibble off: the smallest multiple of off that is at least 8 (9, 10, 12, 14).
 const MATCH_STEP: u32 = 0xeca89880;
 
-// copyMatch (output.ts) when there are 32 bytes of room past op + len: whole 8- or 16-byte
-// words, the overshoot (up to 15 bytes) overwritten later. off is non-zero and within the output.
+// copyMatch (output.ts) when there are 32 bytes of room past op + len (len >= 3): whole 8- or
+// 16-byte words, the overshoot (up to 29 bytes) overwritten later. off is non-zero and within
+// the output.
 // @ts-ignore: decorator
 @inline function matchFast(op: usize, off: usize, len: usize): void {
   const e = op + len;
   if (off >= 16) {
-    do {
+    // 32 bytes whatever len (most matches are no longer), in order: from 16 to 31 back, the
+    // second half's source is the first half just written
+    store<u64>(op, load<u64>(op - off));
+    store<u64>(op, load<u64>(op - off, 8), 8);
+    store<u64>(op, load<u64>(op - off, 16), 16);
+    store<u64>(op, load<u64>(op - off, 24), 24);
+    op += 32;
+    while (op < e) {
       store<u64>(op, load<u64>(op - off));
       store<u64>(op, load<u64>(op - off, 8), 8);
       op += 16;
-    } while (op < e);
+    }
   } else if (off >= 8) {
     do {
       store<u64>(op, load<u64>(op - off));
