@@ -670,7 +670,9 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
         s += 16;
       } while (d < e);
     } else {
-      memory.copy(op, lp, ll);
+      // byte by byte: no memory.copy in the loop (gcc would keep the memory's descriptor live
+      // for it, and a copy this close to an end is short)
+      for (let k: usize = 0; k < ll; k++) store<u8>(op + k, load<u8>(lp + k));
     }
     op += ll;
     lp += ll;
