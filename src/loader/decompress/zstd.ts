@@ -67,8 +67,10 @@ const LL_PRE: usize = memory.data(64 * 16, 16);
 const ML_PRE: usize = memory.data(64 * 16, 16);
 const OF_PRE: usize = memory.data(32 * 16, 16);
 const W_TAB: usize = memory.data(64 * 8, 8); // Huffman weights' FSE table
-// Huffman decoding table: u16 cells symbol | bits << 8, indexed by the next maxBits bits.
+// Huffman decoding table: u16 cells symbol | bits << 8, indexed by the next 11 bits.
 const HUF: usize = memory.data(2048 * 2, 8);
+const HUF_SHIFT: u64 = 64 - 11; // a lookup's index: the next 11 bits
+const RANK: usize = memory.data(12 * 4, 8); // huffTree's positions per weight
 const WEIGHTS: usize = memory.data(256, 8);
 // Decoded literals of one block, with slack for 16-byte copies.
 const LITS: usize = memory.data(<i32>BLOCK_MAX + 64, 8);
@@ -199,17 +201,37 @@ function huffTree(p: usize, avail: usize, at: usize): usize {
   if ((rest & (rest - 1)) != 0) { fail("Huffman weights do not complete a tree", at); return 0; }
   store<u8>(WEIGHTS + n, <u8>(32 - clz<u32>(rest)));
   n++;
-  // lowest weights first, each weight's symbols in order, 2^(w-1) cells each
-  let pos: usize = 0;
+  // The table is indexed by 11 bits whatever maxBits (the lookups shift by a constant): lowest
+  // weights first, each weight's symbols in order, 2^(w - 1 + 11 - maxBits) cells each. RANK:
+  // the symbols of each weight, then where its next symbol's cells start.
+  for (let w: usize = 0; w <= 11; w++) store<u32>(RANK + (w << 2), 0);
+  for (let s: usize = 0; s < n; s++) {
+    const r = RANK + (<usize>load<u8>(WEIGHTS + s) << 2);
+    store<u32>(r, load<u32>(r) + 1);
+  }
+  let pos: u32 = 0;
   for (let w: u32 = 1; w <= maxBits; w++) {
-    const len: usize = <usize>1 << (w - 1);
-    const cell = <u16>(<u32>(maxBits + 1 - w) << 8);
-    for (let s: usize = 0; s < n; s++) {
-      if (<u32>load<u8>(WEIGHTS + s) != w) continue;
-      const v = cell | <u16>s;
-      const e = HUF + (pos << 1);
-      for (let i: usize = 0; i < len; i++) store<u16>(e + (i << 1), v);
-      pos += len;
+    const r = RANK + (<usize>w << 2);
+    const c = load<u32>(r);
+    store<u32>(r, pos);
+    pos += c << (w - 1 + 11 - maxBits);
+  }
+  for (let s: usize = 0; s < n; s++) {
+    const w = <u32>load<u8>(WEIGHTS + s);
+    if (w == 0) continue;
+    const r = RANK + (<usize>w << 2);
+    const at = load<u32>(r);
+    const len: u32 = <u32>1 << (w - 1 + 11 - maxBits);
+    store<u32>(r, at + len);
+    const v = <u64>((maxBits + 1 - w) << 8 | <u32>s);
+    const e = HUF + (<usize>at << 1);
+    if (len >= 4) {
+      const v4 = v * 0x0001000100010001;
+      for (let i: usize = 0; i < <usize>len; i += 4) store<u64>(e + (i << 1), v4);
+    } else if (len == 2) {
+      store<u32>(e, <u32>v * 0x00010001);
+    } else {
+      store<u16>(e, <u16>v);
     }
   }
   hufBits = maxBits;
@@ -225,7 +247,6 @@ function huffStream(p: usize, n: usize, op: usize, count: usize): bool {
 // Go on with a stream from where its reader stands until oend; then every bit must be used,
 // none more.
 function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oend: usize): bool {
-  const sh = <u64>(64 - hufBits);
   while (oend - op >= 4) {
     if (used > 64) return false;
     if (ptr >= start + 8) {
@@ -235,13 +256,13 @@ function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oen
       if (nb > ptr - start) nb = ptr - start;
       ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
     }
-    let e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    let e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e); used += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e, 1); used += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e, 2); used += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e, 3); used += e >> 8;
     op += 4;
   }
@@ -254,7 +275,7 @@ function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oen
       if (nb > ptr - start) nb = ptr - start;
       ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
     }
-    const e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    const e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e); used += e >> 8;
     op++;
   }
@@ -284,7 +305,6 @@ function huff4(q: usize, s1: usize, s2: usize, s3: usize, s4: usize, seg: usize,
   const d0 = bStart; let dp = bPtr, db = bBits, du = bUsed;
   let ao = LITS, bo = LITS + seg, co = LITS + 2 * seg, do_ = LITS + 3 * seg;
   const dend = do_ + last;
-  const sh = <u64>(64 - hufBits);
   // stream 4 may be the shortest in symbols (last <= seg): it bounds the loop
   while (dend - do_ >= 4 && ap >= a0 + 8 && bp >= b0 + 8 && cp >= c0 + 8 && dp >= d0 + 8) {
     ap -= au >> 3; au &= 7; ab = load<u64>(ap);
@@ -293,37 +313,37 @@ function huff4(q: usize, s1: usize, s2: usize, s3: usize, s4: usize, seg: usize,
     dp -= du >> 3; du &= 7; db = load<u64>(dp);
     // four symbols from each (unrolled: constant offsets, no counter)
     let e: u32;
-    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
     store<u8>(ao, <u8>e, 0); au += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
     store<u8>(bo, <u8>e, 0); bu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
     store<u8>(co, <u8>e, 0); cu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
     store<u8>(do_, <u8>e, 0); du += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
     store<u8>(ao, <u8>e, 1); au += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
     store<u8>(bo, <u8>e, 1); bu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
     store<u8>(co, <u8>e, 1); cu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
     store<u8>(do_, <u8>e, 1); du += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
     store<u8>(ao, <u8>e, 2); au += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
     store<u8>(bo, <u8>e, 2); bu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
     store<u8>(co, <u8>e, 2); cu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
     store<u8>(do_, <u8>e, 2); du += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
     store<u8>(ao, <u8>e, 3); au += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
     store<u8>(bo, <u8>e, 3); bu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
     store<u8>(co, <u8>e, 3); cu += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
     store<u8>(do_, <u8>e, 3); du += e >> 8;
     ao += 4; bo += 4; co += 4; do_ += 4;
   }
