@@ -659,7 +659,7 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
       }
     }
     // execute: literals, then the match
-    if (<isize>(ll + ml) <= <isize>(fastEnd - op) && <isize>ll <= <isize>(litFast - lp)) {
+    if ((<isize>(fastEnd - op - ll - ml) | <isize>(litFast - lp - ll)) >= 0) {
       let d = op, s = lp;
       const e = op + ll;
       do {
