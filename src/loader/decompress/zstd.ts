@@ -588,10 +588,11 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
   let bits = bBits;
   let used = bUsed;
   let r1 = rep1, r2 = rep2, r3 = rep3;
-  // The fast path of a sequence copies 16-byte words, up to 15 bytes past the literals' and
-  // the match's ends: it needs the sequence to end 32 bytes before the buffer's end (and within
-  // the block's room), and its literals 16 bytes before theirs (LITS has that slack; literals
-  // read raw from the input do not). Signed compares: both limits may lie a little behind.
+  // The fast path of a sequence copies 16-byte words, up to 15 bytes past the literals' end
+  // and 29 past the match's (matchFast): it needs the sequence to end 32 bytes before the
+  // buffer's end (and within the block's room), and its literals 16 bytes before theirs (LITS
+  // has that slack; literals read raw from the input do not). Signed differences: both limits
+  // may lie a little behind.
   const fastEnd = capEnd - oend >= 32 ? oend : capEnd - 32;
   const litFast = lp == LITS ? lend : lend - 16;
   for (let i = nseq; i > 0; i--) {
@@ -606,7 +607,7 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
       used -= <u32>(ptr - start) << 3; ptr = start;
     }
     bits = load<u64>(ptr);
-    // n bits at `used`, n = 63 - sh (n may be 0)
+    // a field's n extra bits (n may be 0): ((bits << used) >>> 1) >>> (63 - n), from the cell
     const ofBits = <u32>load<u8>(ofE, 4);
     const mlBits = <u32>load<u8>(mlE, 4);
     const llBits = <u32>load<u8>(llE, 4);
@@ -658,7 +659,8 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
         r3 = r2; r2 = r1; r1 = off;
       }
     }
-    // execute: literals, then the match
+    // execute: literals, then the match; the fast path's two room checks at once (the OR of
+    // the two differences is negative when either is)
     if ((<isize>(fastEnd - op - ll - ml) | <isize>(litFast - lp - ll)) >= 0) {
       let d = op, s = lp;
       const e = op + ll;
