@@ -109,6 +109,17 @@ export function spreadFse(log: u32, nsym: u32): bool {
   const mask = size - 1;
   const step = (size >> 1) + (size >> 3) + 3;
   let pos: i32 = 0;
+  if (high == mask) {
+    // no symbol of count -1 holds the top cells: no position to skip
+    for (let s: u32 = 0; s < nsym; s++) {
+      const c = <i32>load<i16>(NORM + (<usize>s << 1));
+      for (let i: i32 = 0; i < c; i++) {
+        store<u8>(SPREAD + <usize>pos, <u8>s);
+        pos = (pos + step) & mask;
+      }
+    }
+    return pos == 0;
+  }
   for (let s: u32 = 0; s < nsym; s++) {
     const c = <i32>load<i16>(NORM + (<usize>s << 1));
     for (let i: i32 = 0; i < c; i++) {
