@@ -7,7 +7,7 @@
 // whole output stays in one buffer, so a frame's window is simply what it has produced so far.
 
 import { OutBuf, copyMatch } from "./output";
-import { NORM, fseLog, fseSyms, readNorm, buildFse, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
+import { NORM, SPREAD, NEXT, fseLog, fseSyms, readNorm, buildFse, spreadFse, spreadOne, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
 
 const MAGIC: u32 = 0xfd2fb528;
 const BLOCK_MAX: usize = 128 << 10;
@@ -32,6 +32,17 @@ const ML_BITS: usize = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11,
   12, 13, 14, 15, 16]);
+const OF_BASE: usize = memory.data<u32>([
+  1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+  65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608,
+  16777216, 33554432, 67108864, 134217728, 268435456, 536870912, 1073741824, 2147483648]);
+const OF_BITS: usize = memory.data<u8>([
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+const SYM_LL: usize = memory.data(36 * 8, 8);
+const SYM_ML: usize = memory.data(53 * 8, 8);
+const SYM_OF: usize = memory.data(32 * 8, 8);
+const NB_INFO: usize = memory.data(10 * 8, 8);
 const LL_DEFAULT: usize = memory.data<i16>([
   4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1,
   2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1,
@@ -45,16 +56,21 @@ const OF_DEFAULT: usize = memory.data<i16>([
   1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1,
   1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1]);
 
-// Decoding tables, 8-byte cells [value u32, extra bits u8, state bits u8, next state u16].
-const LL_TAB: usize = memory.data(512 * 8, 8);
-const ML_TAB: usize = memory.data(512 * 8, 8);
-const OF_TAB: usize = memory.data(256 * 8, 8);
-const LL_PRE: usize = memory.data(64 * 8, 8);
-const ML_PRE: usize = memory.data(64 * 8, 8);
-const OF_PRE: usize = memory.data(32 * 8, 8);
+// Sequence decoding tables, 16-byte cells: [value u32, extra bits u8, state bits u8, 63 -
+// extra bits u8, 63 - state bits u8, next u32]. A state is its cell's address; next is the
+// address of the cell that the next state's bits count from (the decoder adds bits << 4).
+// The shift counts spare the loop a subtraction per field read.
+const LL_TAB: usize = memory.data(512 * 16, 16);
+const ML_TAB: usize = memory.data(512 * 16, 16);
+const OF_TAB: usize = memory.data(256 * 16, 16);
+const LL_PRE: usize = memory.data(64 * 16, 16);
+const ML_PRE: usize = memory.data(64 * 16, 16);
+const OF_PRE: usize = memory.data(32 * 16, 16);
 const W_TAB: usize = memory.data(64 * 8, 8); // Huffman weights' FSE table
-// Huffman decoding table: u16 cells symbol | bits << 8, indexed by the next maxBits bits.
+// Huffman decoding table: u16 cells symbol | bits << 8, indexed by the next 11 bits.
 const HUF: usize = memory.data(2048 * 2, 8);
+const HUF_SHIFT: u64 = 64 - 11; // a lookup's index: the next 11 bits
+const RANK: usize = memory.data(12 * 4, 8); // huffTree's positions per weight
 const WEIGHTS: usize = memory.data(256, 8);
 // Decoded literals of one block, with slack for 16-byte copies.
 const LITS: usize = memory.data(<i32>BLOCK_MAX + 64, 8);
@@ -78,34 +94,47 @@ let err: string | null = null;
   return false;
 }
 
-// Turn an FSE table's symbols into what the sequence decoder needs: base value, extra bits.
+// A sequence table at tab for code `kind` from the spread symbols (SPREAD, NEXT: spreadFse or
+// spreadOne): each cell's base value and extra bits (from the code's SYM_* table), and its
+// state's bits and next cell.
 function seqValues(tab: usize, log: u32, kind: u32): void {
   const size: usize = <usize>1 << log;
+  const sym = kind == LL ? SYM_LL : kind == ML ? SYM_ML : SYM_OF;
+  const top = tab - (size << 4);
   for (let u: usize = 0; u < size; u++) {
-    const e = tab + (u << 3);
-    const s = <usize>load<u32>(e);
-    if (kind == LL) {
-      store<u32>(e, load<u32>(LL_BASE + (s << 2)));
-      store<u8>(e, load<u8>(LL_BITS + s), 4);
-    } else if (kind == ML) {
-      store<u32>(e, load<u32>(ML_BASE + (s << 2)));
-      store<u8>(e, load<u8>(ML_BITS + s), 4);
-    } else {
-      store<u32>(e, <u32>1 << <u32>s);
-      store<u8>(e, <u8>s, 4);
-    }
+    const s = <usize>load<u8>(SPREAD + u);
+    const x = <u32>load<u16>(NEXT + (s << 1));
+    store<u16>(NEXT + (s << 1), <u16>(x + 1));
+    const nb = log - (31 - clz<u32>(x));
+    const e = tab + (u << 4);
+    store<u64>(e, load<u64>(sym + (s << 3)) | load<u64>(NB_INFO + (<usize>nb << 3)));
+    store<u32>(e, <u32>(top + (<usize>(x << nb) << 4)), 8);
+  }
+}
+
+// The SYM_* tables: per symbol, the cell's first 8 bytes without the state's bits; NB_INFO:
+// per count of state bits, those.
+function symTable(sym: usize, base: usize, bits: usize, n: usize): void {
+  for (let s: usize = 0; s < n; s++) {
+    const b = <u32>load<u8>(bits + s);
+    store<u32>(sym + (s << 3), load<u32>(base + (s << 2)));
+    store<u32>(sym + (s << 3), b | (63 - b) << 16, 4);
   }
 }
 
 function predefined(): void {
+  symTable(SYM_LL, LL_BASE, LL_BITS, 36);
+  symTable(SYM_ML, ML_BASE, ML_BITS, 53);
+  symTable(SYM_OF, OF_BASE, OF_BITS, 32);
+  for (let nb: u64 = 0; nb < 10; nb++) store<u64>(NB_INFO + (<usize>nb << 3), (nb << 8 | (63 - nb) << 24) << 32);
   memory.copy(NORM, LL_DEFAULT, 36 * 2);
-  buildFse(LL_PRE, 6, 36);
+  spreadFse(6, 36);
   seqValues(LL_PRE, 6, LL);
   memory.copy(NORM, ML_DEFAULT, 53 * 2);
-  buildFse(ML_PRE, 6, 53);
+  spreadFse(6, 53);
   seqValues(ML_PRE, 6, ML);
   memory.copy(NORM, OF_DEFAULT, 29 * 2);
-  buildFse(OF_PRE, 5, 29);
+  spreadFse(5, 29);
   seqValues(OF_PRE, 5, OF);
   predefReady = true;
 }
@@ -172,17 +201,37 @@ function huffTree(p: usize, avail: usize, at: usize): usize {
   if ((rest & (rest - 1)) != 0) { fail("Huffman weights do not complete a tree", at); return 0; }
   store<u8>(WEIGHTS + n, <u8>(32 - clz<u32>(rest)));
   n++;
-  // lowest weights first, each weight's symbols in order, 2^(w-1) cells each
-  let pos: usize = 0;
+  // The table is indexed by 11 bits whatever maxBits (the lookups shift by a constant): lowest
+  // weights first, each weight's symbols in order, 2^(w - 1 + 11 - maxBits) cells each. RANK:
+  // the symbols of each weight, then where its next symbol's cells start.
+  for (let w: usize = 0; w <= 11; w++) store<u32>(RANK + (w << 2), 0);
+  for (let s: usize = 0; s < n; s++) {
+    const r = RANK + (<usize>load<u8>(WEIGHTS + s) << 2);
+    store<u32>(r, load<u32>(r) + 1);
+  }
+  let pos: u32 = 0;
   for (let w: u32 = 1; w <= maxBits; w++) {
-    const len: usize = <usize>1 << (w - 1);
-    const cell = <u16>(<u32>(maxBits + 1 - w) << 8);
-    for (let s: usize = 0; s < n; s++) {
-      if (<u32>load<u8>(WEIGHTS + s) != w) continue;
-      const v = cell | <u16>s;
-      const e = HUF + (pos << 1);
-      for (let i: usize = 0; i < len; i++) store<u16>(e + (i << 1), v);
-      pos += len;
+    const r = RANK + (<usize>w << 2);
+    const c = load<u32>(r);
+    store<u32>(r, pos);
+    pos += c << (w - 1 + 11 - maxBits);
+  }
+  for (let s: usize = 0; s < n; s++) {
+    const w = <u32>load<u8>(WEIGHTS + s);
+    if (w == 0) continue;
+    const r = RANK + (<usize>w << 2);
+    const at = load<u32>(r);
+    const len: u32 = <u32>1 << (w - 1 + 11 - maxBits);
+    store<u32>(r, at + len);
+    const v = <u64>((maxBits + 1 - w) << 8 | <u32>s);
+    const e = HUF + (<usize>at << 1);
+    if (len >= 4) {
+      const v4 = v * 0x0001000100010001;
+      for (let i: usize = 0; i < <usize>len; i += 4) store<u64>(e + (i << 1), v4);
+    } else if (len == 2) {
+      store<u32>(e, <u32>v * 0x00010001);
+    } else {
+      store<u16>(e, <u16>v);
     }
   }
   hufBits = maxBits;
@@ -198,7 +247,6 @@ function huffStream(p: usize, n: usize, op: usize, count: usize): bool {
 // Go on with a stream from where its reader stands until oend; then every bit must be used,
 // none more.
 function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oend: usize): bool {
-  const sh = <u64>(64 - hufBits);
   while (oend - op >= 4) {
     if (used > 64) return false;
     if (ptr >= start + 8) {
@@ -208,13 +256,13 @@ function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oen
       if (nb > ptr - start) nb = ptr - start;
       ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
     }
-    let e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    let e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e); used += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e, 1); used += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e, 2); used += e >> 8;
-    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e, 3); used += e >> 8;
     op += 4;
   }
@@ -227,7 +275,7 @@ function huffRest(start: usize, ptr: usize, bits: u64, used: u32, op: usize, oen
       if (nb > ptr - start) nb = ptr - start;
       ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
     }
-    const e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> sh) << 1));
+    const e = <u32>load<u16>(HUF + (<usize>((bits << used) >>> HUF_SHIFT) << 1));
     store<u8>(op, <u8>e); used += e >> 8;
     op++;
   }
@@ -257,23 +305,46 @@ function huff4(q: usize, s1: usize, s2: usize, s3: usize, s4: usize, seg: usize,
   const d0 = bStart; let dp = bPtr, db = bBits, du = bUsed;
   let ao = LITS, bo = LITS + seg, co = LITS + 2 * seg, do_ = LITS + 3 * seg;
   const dend = do_ + last;
-  const sh = <u64>(64 - hufBits);
   // stream 4 may be the shortest in symbols (last <= seg): it bounds the loop
   while (dend - do_ >= 4 && ap >= a0 + 8 && bp >= b0 + 8 && cp >= c0 + 8 && dp >= d0 + 8) {
     ap -= au >> 3; au &= 7; ab = load<u64>(ap);
     bp -= bu >> 3; bu &= 7; bb = load<u64>(bp);
     cp -= cu >> 3; cu &= 7; cb = load<u64>(cp);
     dp -= du >> 3; du &= 7; db = load<u64>(dp);
-    for (let k: usize = 0; k < 4; k++) {
-      let e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> sh) << 1));
-      store<u8>(ao + k, <u8>e); au += e >> 8;
-      e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> sh) << 1));
-      store<u8>(bo + k, <u8>e); bu += e >> 8;
-      e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> sh) << 1));
-      store<u8>(co + k, <u8>e); cu += e >> 8;
-      e = <u32>load<u16>(HUF + (<usize>((db << du) >>> sh) << 1));
-      store<u8>(do_ + k, <u8>e); du += e >> 8;
-    }
+    // four symbols from each (unrolled: constant offsets, no counter)
+    let e: u32;
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
+    store<u8>(ao, <u8>e, 0); au += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
+    store<u8>(bo, <u8>e, 0); bu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
+    store<u8>(co, <u8>e, 0); cu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
+    store<u8>(do_, <u8>e, 0); du += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
+    store<u8>(ao, <u8>e, 1); au += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
+    store<u8>(bo, <u8>e, 1); bu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
+    store<u8>(co, <u8>e, 1); cu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
+    store<u8>(do_, <u8>e, 1); du += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
+    store<u8>(ao, <u8>e, 2); au += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
+    store<u8>(bo, <u8>e, 2); bu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
+    store<u8>(co, <u8>e, 2); cu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
+    store<u8>(do_, <u8>e, 2); du += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((ab << au) >>> HUF_SHIFT) << 1));
+    store<u8>(ao, <u8>e, 3); au += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((bb << bu) >>> HUF_SHIFT) << 1));
+    store<u8>(bo, <u8>e, 3); bu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((cb << cu) >>> HUF_SHIFT) << 1));
+    store<u8>(co, <u8>e, 3); cu += e >> 8;
+    e = <u32>load<u16>(HUF + (<usize>((db << du) >>> HUF_SHIFT) << 1));
+    store<u8>(do_, <u8>e, 3); du += e >> 8;
     ao += 4; bo += 4; co += 4; do_ += 4;
   }
   if (!huffRest(a0, ap, ab, au, ao, LITS + seg)) return 1;
@@ -371,15 +442,14 @@ function seqTable(kind: u32, mode: u32, p: usize, avail: usize, at: usize): isiz
     if (avail < 1) { fail("truncated RLE sequence code", at); return -1; }
     const s = <u32>load<u8>(p);
     if (s > maxSym) { fail("bad RLE sequence code", at); return -1; }
-    store<u32>(dyn, s);
-    store<u32>(dyn, 0, 4); // no extra bits yet, no state bits, next state 0
+    spreadOne(s);
     seqValues(dyn, 0, kind);
     tab = dyn;
     log = 0;
     used = 1;
   } else if (mode == 2) {
     const d = readNorm(p, avail, maxSym, maxLog);
-    if (d == 0 || !buildFse(dyn, fseLog, fseSyms)) { fail("bad FSE table description", at); return -1; }
+    if (d == 0 || !spreadFse(fseLog, fseSyms)) { fail("bad FSE table description", at); return -1; }
     seqValues(dyn, fseLog, kind);
     tab = dyn;
     log = fseLog;
@@ -393,6 +463,66 @@ function seqTable(kind: u32, mode: u32, p: usize, avail: usize, at: usize): isiz
   else if (kind == ML) { mlTab = tab; mlLog = log; }
   else { ofTab = tab; ofLog = log; }
   return used;
+}
+
+// For off 3, 5, 6, 7, nibble off: the smallest multiple of off that is at least 8 (9, 10, 12, 14).
+const MATCH_STEP: u32 = 0xeca89880;
+
+// copyMatch (output.ts) when there are 32 bytes of room past op + len (len >= 3): whole 8- or
+// 16-byte words, the overshoot (up to 29 bytes) overwritten later. off is non-zero and within
+// the output.
+// @ts-ignore: decorator
+@inline function matchFast(op: usize, off: usize, len: usize): void {
+  const e = op + len;
+  if (off >= 16) {
+    // 32 bytes whatever len (most matches are no longer), in order: from 16 to 31 back, the
+    // second half's source is the first half just written
+    store<u64>(op, load<u64>(op - off));
+    store<u64>(op, load<u64>(op - off, 8), 8);
+    store<u64>(op, load<u64>(op - off, 16), 16);
+    store<u64>(op, load<u64>(op - off, 24), 24);
+    op += 32;
+    while (op < e) {
+      store<u64>(op, load<u64>(op - off));
+      store<u64>(op, load<u64>(op - off, 8), 8);
+      op += 16;
+    }
+  } else if (off >= 8) {
+    do {
+      store<u64>(op, load<u64>(op - off));
+      op += 8;
+    } while (op < e);
+  } else if ((off & (off - 1)) == 0) {
+    // off 1, 2 or 4: every word is the same
+    let v: u64;
+    if (off == 1) v = <u64>load<u8>(op - 1) * 0x0101010101010101;
+    else if (off == 2) v = <u64>load<u16>(op - 2) * 0x0001000100010001;
+    else v = <u64>load<u32>(op - 4) * 0x0000000100000001;
+    do {
+      store<u64>(op, v);
+      store<u64>(op, v, 8);
+      op += 16;
+    } while (op < e);
+  } else {
+    // off 3, 5, 6 or 7: 8 bytes one by one, then words from the smallest multiple of off that
+    // is at least 8 back (MATCH_STEP)
+    store<u8>(op, load<u8>(op - off));
+    store<u8>(op + 1, load<u8>(op + 1 - off));
+    store<u8>(op + 2, load<u8>(op + 2 - off));
+    store<u8>(op + 3, load<u8>(op + 3 - off));
+    store<u8>(op + 4, load<u8>(op + 4 - off));
+    store<u8>(op + 5, load<u8>(op + 5 - off));
+    store<u8>(op + 6, load<u8>(op + 6 - off));
+    store<u8>(op + 7, load<u8>(op + 7 - off));
+    op += 8;
+    if (op < e) {
+      const d = <usize>((MATCH_STEP >> (<u32>off << 2)) & 15);
+      do {
+        store<u64>(op, load<u64>(op - d));
+        op += 8;
+      } while (op < e);
+    }
+  }
 }
 
 // A compressed block [p, p+n) into out; fstart: where this frame's output begins.
@@ -449,45 +579,70 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
   const bsat = at + (q - p);
   if (!bInit(q, left)) return fail("bad sequences bitstream", bsat);
   if (<u32>64 - bUsed < llLog + ofLog + mlLog) return fail("sequences bitstream too short", bsat);
-  let llState = bRead(llLog), ofState = bRead(ofLog), mlState = bRead(mlLog);
+  // the states: their cells' addresses
+  let llE = llTab + (<usize>bRead(llLog) << 4);
+  let ofE = ofTab + (<usize>bRead(ofLog) << 4);
+  let mlE = mlTab + (<usize>bRead(mlLog) << 4);
   const start = bStart;
   let ptr = bPtr;
   let bits = bBits;
   let used = bUsed;
-  const llT = llTab, ofT = ofTab, mlT = mlTab;
   let r1 = rep1, r2 = rep2, r3 = rep3;
-  for (let i: usize = 0; i < nseq; i++) {
-    // refill (at most 7 bits used after)
-    if (used > 64) return fail("sequences bitstream overrun", bsat);
-    if (ptr >= start + 8) {
-      ptr -= used >> 3; used &= 7; bits = load<u64>(ptr);
-    } else if (ptr > start) {
-      let nb = <usize>(used >> 3);
-      if (nb > ptr - start) nb = ptr - start;
-      ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
-    }
-    const ofE = ofT + (<usize>ofState << 3);
-    const llE = llT + (<usize>llState << 3);
-    const mlE = mlT + (<usize>mlState << 3);
-    const ofBits = <u32>load<u8>(ofE, 4);
-    let ov = <usize>load<u32>(ofE) + <usize>(((bits << used) >>> 1) >>> (63 - ofBits));
-    used += ofBits;
-    if (ofBits > 16) {
+  // The fast path of a sequence copies 16-byte words, up to 15 bytes past the literals' end
+  // and 29 past the match's (matchFast): it needs the sequence to end 32 bytes before the
+  // buffer's end (and within the block's room), and its literals 16 bytes before theirs (LITS
+  // has that slack; literals read raw from the input do not). Signed differences: both limits
+  // may lie a little behind.
+  const fastEnd = capEnd - oend >= 32 ? oend : capEnd - 32;
+  const litFast = lp == LITS ? lend : lend - 16;
+  for (let i = nseq; i > 0; i--) {
+    // One refill per sequence: after it at most 7 bits are used, or ptr is at the stream's
+    // start and bits holds all that is left. Bits used stay at most 64 while ptr is past the
+    // start: the code below reads at most 57 bits between two refills.
+    let nb = <usize>(used >> 3);
+    if (ptr - start >= nb) {
+      ptr -= nb; used &= 7;
+    } else {
       if (used > 64) return fail("sequences bitstream overrun", bsat);
-      if (ptr >= start + 8) {
-        ptr -= used >> 3; used &= 7; bits = load<u64>(ptr);
-      } else if (ptr > start) {
-        let nb = <usize>(used >> 3);
-        if (nb > ptr - start) nb = ptr - start;
-        ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
-      }
+      used -= <u32>(ptr - start) << 3; ptr = start;
     }
+    bits = load<u64>(ptr);
+    // a field's n extra bits (n may be 0): ((bits << used) >>> 1) >>> (63 - n), from the cell
+    const ofBits = <u32>load<u8>(ofE, 4);
     const mlBits = <u32>load<u8>(mlE, 4);
-    const ml = <usize>load<u32>(mlE) + <usize>(((bits << used) >>> 1) >>> (63 - mlBits));
-    used += mlBits;
     const llBits = <u32>load<u8>(llE, 4);
-    const ll = <usize>load<u32>(llE) + <usize>(((bits << used) >>> 1) >>> (63 - llBits));
+    let ov = <usize>load<u32>(ofE) + <usize>(((bits << used) >>> 1) >>> load<u8>(ofE, 6));
+    used += ofBits;
+    const ml = <usize>load<u32>(mlE) + <usize>(((bits << used) >>> 1) >>> load<u8>(mlE, 6));
+    used += mlBits;
+    if (ofBits + mlBits + llBits > 31) {
+      // rare: the extra bits with the states (at most 26) could pass 64; at most 54 used here
+      nb = <usize>(used >> 3);
+      if (ptr - start >= nb) {
+        ptr -= nb; used &= 7;
+      } else {
+        used -= <u32>(ptr - start) << 3; ptr = start; // over 64 only at the start: no move
+      }
+      bits = load<u64>(ptr);
+    }
+    const ll = <usize>load<u32>(llE) + <usize>(((bits << used) >>> 1) >>> load<u8>(llE, 6));
     used += llBits;
+    if (i > 1) {
+      // next states (the last sequence has none)
+      if (used > 64) return fail("sequences bitstream overrun", bsat);
+      let e = <usize>load<u32>(llE, 8) + (<usize>(((bits << used) >>> 1) >>> load<u8>(llE, 7)) << 4);
+      used += load<u8>(llE, 5);
+      llE = e;
+      e = <usize>load<u32>(mlE, 8) + (<usize>(((bits << used) >>> 1) >>> load<u8>(mlE, 7)) << 4);
+      used += load<u8>(mlE, 5);
+      mlE = e;
+      e = <usize>load<u32>(ofE, 8) + (<usize>(((bits << used) >>> 1) >>> load<u8>(ofE, 7)) << 4);
+      used += load<u8>(ofE, 5);
+      ofE = e;
+    } else if (used > 64 && ofBits > 16 && <i32>(used - mlBits - llBits) > 64) {
+      // the last sequence's offset alone overran (past 64 used, ptr stayed at the start)
+      return fail("sequences bitstream overrun", bsat);
+    }
     // repeat offsets
     let off: usize;
     if (ov > 3) {
@@ -504,27 +659,24 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
         r3 = r2; r2 = r1; r1 = off;
       }
     }
-    // next states
-    if (i + 1 < nseq) {
-      if (used > 64) return fail("sequences bitstream overrun", bsat);
-      if (ptr >= start + 8) {
-        ptr -= used >> 3; used &= 7; bits = load<u64>(ptr);
-      } else if (ptr > start) {
-        let nb = <usize>(used >> 3);
-        if (nb > ptr - start) nb = ptr - start;
-        ptr -= nb; used -= <u32>nb << 3; bits = load<u64>(ptr);
-      }
-      let nbits = <u32>load<u8>(llE, 5);
-      llState = <u32>load<u16>(llE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - nbits));
-      used += nbits;
-      nbits = <u32>load<u8>(mlE, 5);
-      mlState = <u32>load<u16>(mlE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - nbits));
-      used += nbits;
-      nbits = <u32>load<u8>(ofE, 5);
-      ofState = <u32>load<u16>(ofE, 6) + <u32>(((bits << used) >>> 1) >>> (63 - nbits));
-      used += nbits;
+    // execute: literals, then the match; the fast path's two room checks at once (the OR of
+    // the two differences is negative when either is)
+    if ((<isize>(fastEnd - op - ll - ml) | <isize>(litFast - lp - ll)) >= 0) {
+      let d = op, s = lp;
+      const e = op + ll;
+      do {
+        store<u64>(d, load<u64>(s));
+        store<u64>(d, load<u64>(s, 8), 8);
+        d += 16;
+        s += 16;
+      } while (d < e);
+      op = e;
+      lp += ll;
+      if (off > op - lowest) return fail("match offset " + off.toString() + " reaches before the frame's start", bsat);
+      matchFast(op, off, ml);
+      op += ml;
+      continue;
     }
-    // execute: literals, then the match
     if (ll > lend - lp) return fail("sequence uses more literals than the block has", bsat);
     if (ll + ml > <usize>(oend - op)) {
       return limited ? fail("output limit (" + out.limit.toString() + " bytes) reached", bsat) : fail("block larger than 128 KiB", bsat);
@@ -540,7 +692,9 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
         s += 16;
       } while (d < e);
     } else {
-      memory.copy(op, lp, ll);
+      // byte by byte: no memory.copy in the loop (gcc would keep the memory's descriptor live
+      // for it, and a copy this close to an end is short)
+      for (let k: usize = 0; k < ll; k++) store<u8>(op + k, load<u8>(lp + k));
     }
     op += ll;
     lp += ll;

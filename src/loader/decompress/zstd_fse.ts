@@ -5,7 +5,8 @@
 
 // Normalized counts read by readNorm (i16 per symbol) and the next-state counters of a build.
 export const NORM: usize = memory.data(256 * 2, 8);
-const NEXT: usize = memory.data(256 * 2, 8);
+export const NEXT: usize = memory.data(256 * 2, 8);
+export const SPREAD: usize = memory.data(512, 8); // a table's symbols, one byte per cell
 // Streams shorter than 8 bytes are copied here, so that one 8-byte load works.
 const SMALL: usize = memory.data(16, 8);
 
@@ -87,17 +88,18 @@ export function readNorm(p: usize, avail: usize, maxSym: u32, maxLog: u32): usiz
   return used;
 }
 
-// An FSE decoding table at tab from the counts in NORM (fseSyms symbols, accuracy log):
-// 8-byte cells [symbol u32, 0 u8, bits u8, next state base u16]. False when the counts
-// cannot be spread (a malformed description).
-export function buildFse(tab: usize, log: u32, nsym: u32): bool {
+// The counts in NORM (nsym symbols, accuracy log) spread over the table's cells: each cell's
+// symbol in SPREAD (a byte per cell), each symbol's count in NEXT (its cells' first state
+// value, counted up as a table is built from SPREAD). False when the counts cannot be spread
+// (a malformed description).
+export function spreadFse(log: u32, nsym: u32): bool {
   const size: i32 = 1 << log;
   let high: i32 = size - 1;
   for (let s: u32 = 0; s < nsym; s++) {
     const c = <i32>load<i16>(NORM + (<usize>s << 1));
     if (c == -1) {
       if (high < 0) return false;
-      store<u32>(tab + (<usize>high << 3), s);
+      store<u8>(SPREAD + <usize>high, <u8>s);
       high--;
       store<u16>(NEXT + (<usize>s << 1), 1);
     } else {
@@ -107,20 +109,46 @@ export function buildFse(tab: usize, log: u32, nsym: u32): bool {
   const mask = size - 1;
   const step = (size >> 1) + (size >> 3) + 3;
   let pos: i32 = 0;
+  if (high == mask) {
+    // no symbol of count -1 holds the top cells: no position to skip
+    for (let s: u32 = 0; s < nsym; s++) {
+      const c = <i32>load<i16>(NORM + (<usize>s << 1));
+      for (let i: i32 = 0; i < c; i++) {
+        store<u8>(SPREAD + <usize>pos, <u8>s);
+        pos = (pos + step) & mask;
+      }
+    }
+    return pos == 0;
+  }
   for (let s: u32 = 0; s < nsym; s++) {
     const c = <i32>load<i16>(NORM + (<usize>s << 1));
     for (let i: i32 = 0; i < c; i++) {
-      store<u32>(tab + (<usize>pos << 3), s);
+      store<u8>(SPREAD + <usize>pos, <u8>s);
       do pos = (pos + step) & mask; while (pos > high);
     }
   }
-  if (pos != 0) return false;
-  for (let u: i32 = 0; u < size; u++) {
-    const e = tab + (<usize>u << 3);
-    const s = load<u32>(e);
-    const x = <u32>load<u16>(NEXT + (<usize>s << 1));
-    store<u16>(NEXT + (<usize>s << 1), <u16>(x + 1));
+  return pos == 0;
+}
+
+// A one-cell table of symbol s (RLE mode): its state takes no bits and stays 0.
+export function spreadOne(s: u32): void {
+  store<u8>(SPREAD, <u8>s);
+  store<u16>(NEXT + (<usize>s << 1), 1);
+}
+
+// An FSE decoding table at tab from the counts in NORM (fseSyms symbols, accuracy log):
+// 8-byte cells [symbol u32, 0 u8, bits u8, next state base u16]. False when the counts
+// cannot be spread (a malformed description).
+export function buildFse(tab: usize, log: u32, nsym: u32): bool {
+  if (!spreadFse(log, nsym)) return false;
+  const size: usize = <usize>1 << log;
+  for (let u: usize = 0; u < size; u++) {
+    const e = tab + (u << 3);
+    const s = <usize>load<u8>(SPREAD + u);
+    const x = <u32>load<u16>(NEXT + (s << 1));
+    store<u16>(NEXT + (s << 1), <u16>(x + 1));
     const nb = log - (31 - clz<u32>(x));
+    store<u32>(e, <u32>s);
     store<u8>(e, 0, 4);
     store<u8>(e, <u8>nb, 5);
     store<u16>(e, <u16>((x << nb) - <u32>size), 6);
