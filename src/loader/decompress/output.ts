@@ -112,63 +112,71 @@ export class OutBuf {
 // For off 3, 5, 6, 7, nibble off: the smallest multiple of off that is at least 8 (9, 10, 12, 14).
 const MATCH_STEP: u32 = 0xeca89880;
 
+// The word loops of a match copy: from op up to e, `off` bytes back, in whole 8- or 16-byte
+// words, writing up to 15 bytes past e (the caller has that room; the overshoot is overwritten
+// later). Overlapping allowed: the output repeats with period off.
+// @ts-ignore: decorator
+@inline
+export function copyMatchWords(op: usize, off: usize, e: usize): void {
+  if (off >= 16) {
+    do {
+      store<u64>(op, load<u64>(op - off));
+      store<u64>(op, load<u64>(op - off, 8), 8);
+      op += 16;
+    } while (op < e);
+  } else if (off >= 8) {
+    do {
+      store<u64>(op, load<u64>(op - off));
+      op += 8;
+    } while (op < e);
+  } else if ((off & (off - 1)) == 0) {
+    // off 1, 2 or 4: the period divides 8, so every word is the same; no load depends on a
+    // store just made.
+    let v: u64;
+    if (off == 1) v = <u64>load<u8>(op - 1) * 0x0101010101010101;
+    else if (off == 2) v = <u64>load<u16>(op - 2) * 0x0001000100010001;
+    else v = <u64>load<u32>(op - 4) * 0x0000000100000001;
+    do {
+      store<u64>(op, v);
+      store<u64>(op, v, 8);
+      op += 16;
+    } while (op < e);
+  } else {
+    // off 3, 5, 6 or 7: the first 8 bytes one by one (each reads bytes just written), then
+    // whole words from d back, the smallest multiple of off that is at least 8 (nibble off
+    // of MATCH_STEP): the output repeats with period off, and the words no longer overlap.
+    store<u8>(op, load<u8>(op - off));
+    store<u8>(op + 1, load<u8>(op + 1 - off));
+    store<u8>(op + 2, load<u8>(op + 2 - off));
+    store<u8>(op + 3, load<u8>(op + 3 - off));
+    store<u8>(op + 4, load<u8>(op + 4 - off));
+    store<u8>(op + 5, load<u8>(op + 5 - off));
+    store<u8>(op + 6, load<u8>(op + 6 - off));
+    store<u8>(op + 7, load<u8>(op + 7 - off));
+    op += 8;
+    if (op < e) {
+      const d = <usize>((MATCH_STEP >> (<u32>off << 2)) & 15);
+      do {
+        store<u64>(op, load<u64>(op - d));
+        op += 8;
+      } while (op < e);
+    }
+  }
+}
+
 // Copy an LZ77 match: `len` bytes to `op` from `off` bytes back, overlapping allowed (the
 // output repeats with period `off`). `capEnd` is the end of the writable buffer: when there
-// are 16 bytes of room past op + len, whole 8- or 16-byte words are copied and the overshoot
-// (up to 15 bytes past op + len) is later overwritten; without that room, byte by byte. The
-// caller has checked that off is non-zero and reaches no further back than its output, and
-// that op + len <= capEnd. No memory.copy: a match is short, and the shim's memmove is rep
-// movs (words, then bytes), which costs over a hundred cycles to start, and a match's source
-// and destination may be closer than a word.
+// are 16 bytes of room past op + len, whole words (copyMatchWords); without that room, byte by
+// byte. The caller has checked that off is non-zero and reaches no further back than its
+// output, and that op + len <= capEnd. No memory.copy: a match is short, and the shim's
+// memmove is rep movs (words, then bytes), which costs over a hundred cycles to start, and a
+// match's source and destination may be closer than a word.
 // @ts-ignore: decorator
 @inline
 export function copyMatch(op: usize, off: usize, len: usize, capEnd: usize): void {
   const e = op + len;
   if (capEnd - e >= 16) {
-    if (off >= 16) {
-      do {
-        store<u64>(op, load<u64>(op - off));
-        store<u64>(op, load<u64>(op - off, 8), 8);
-        op += 16;
-      } while (op < e);
-    } else if (off >= 8) {
-      do {
-        store<u64>(op, load<u64>(op - off));
-        op += 8;
-      } while (op < e);
-    } else if ((off & (off - 1)) == 0) {
-      // off 1, 2 or 4: the period divides 8, so every word is the same; no load depends on a
-      // store just made.
-      let v: u64;
-      if (off == 1) v = <u64>load<u8>(op - 1) * 0x0101010101010101;
-      else if (off == 2) v = <u64>load<u16>(op - 2) * 0x0001000100010001;
-      else v = <u64>load<u32>(op - 4) * 0x0000000100000001;
-      do {
-        store<u64>(op, v);
-        store<u64>(op, v, 8);
-        op += 16;
-      } while (op < e);
-    } else {
-      // off 3, 5, 6 or 7: the first 8 bytes one by one (each reads bytes just written), then
-      // whole words from d back, the smallest multiple of off that is at least 8 (nibble off
-      // of MATCH_STEP): the output repeats with period off, and the words no longer overlap.
-      store<u8>(op, load<u8>(op - off));
-      store<u8>(op + 1, load<u8>(op + 1 - off));
-      store<u8>(op + 2, load<u8>(op + 2 - off));
-      store<u8>(op + 3, load<u8>(op + 3 - off));
-      store<u8>(op + 4, load<u8>(op + 4 - off));
-      store<u8>(op + 5, load<u8>(op + 5 - off));
-      store<u8>(op + 6, load<u8>(op + 6 - off));
-      store<u8>(op + 7, load<u8>(op + 7 - off));
-      op += 8;
-      if (op < e) {
-        const d = <usize>((MATCH_STEP >> (<u32>off << 2)) & 15);
-        do {
-          store<u64>(op, load<u64>(op - d));
-          op += 8;
-        } while (op < e);
-      }
-    }
+    copyMatchWords(op, off, e);
   } else {
     for (; op < e; op++) store<u8>(op, load<u8>(op - off));
   }

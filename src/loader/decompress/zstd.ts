@@ -6,7 +6,7 @@
 // are refused. Four bytes after the last frame are the kernel's appended size, checked. The
 // whole output stays in one buffer, so a frame's window is simply what it has produced so far.
 
-import { OutBuf, copyMatch } from "./output";
+import { OutBuf, copyMatch, copyMatchWords } from "./output";
 import { NORM, SPREAD, NEXT, fseLog, fseSyms, readNorm, buildFse, spreadFse, spreadOne, bInit, bRead, bReload, bDone, bStart, bPtr, bBits, bUsed, setReader, setReaderAt } from "./zstd_fse";
 
 const MAGIC: u32 = 0xfd2fb528;
@@ -465,12 +465,8 @@ function seqTable(kind: u32, mode: u32, p: usize, avail: usize, at: usize): isiz
   return used;
 }
 
-// For off 3, 5, 6, 7, nibble off: the smallest multiple of off that is at least 8 (9, 10, 12, 14).
-const MATCH_STEP: u32 = 0xeca89880;
-
-// copyMatch (output.ts) when there are 32 bytes of room past op + len (len >= 3): whole 8- or
-// 16-byte words, the overshoot (up to 29 bytes) overwritten later. off is non-zero and within
-// the output.
+// copyMatch (output.ts) when there are 32 bytes of room past op + len (len >= 3), the
+// overshoot (up to 29 bytes) overwritten later. off is non-zero and within the output.
 // @ts-ignore: decorator
 @inline function matchFast(op: usize, off: usize, len: usize): void {
   const e = op + len;
@@ -481,48 +477,23 @@ const MATCH_STEP: u32 = 0xeca89880;
     store<u64>(op, load<u64>(op - off, 8), 8);
     store<u64>(op, load<u64>(op - off, 16), 16);
     store<u64>(op, load<u64>(op - off, 24), 24);
-    op += 32;
-    while (op < e) {
-      store<u64>(op, load<u64>(op - off));
-      store<u64>(op, load<u64>(op - off, 8), 8);
-      op += 16;
-    }
-  } else if (off >= 8) {
-    do {
-      store<u64>(op, load<u64>(op - off));
-      op += 8;
-    } while (op < e);
-  } else if ((off & (off - 1)) == 0) {
-    // off 1, 2 or 4: every word is the same
-    let v: u64;
-    if (off == 1) v = <u64>load<u8>(op - 1) * 0x0101010101010101;
-    else if (off == 2) v = <u64>load<u16>(op - 2) * 0x0001000100010001;
-    else v = <u64>load<u32>(op - 4) * 0x0000000100000001;
-    do {
-      store<u64>(op, v);
-      store<u64>(op, v, 8);
-      op += 16;
-    } while (op < e);
+    if (op + 32 < e) copyMatchWords(op + 32, off, e);
   } else {
-    // off 3, 5, 6 or 7: 8 bytes one by one, then words from the smallest multiple of off that
-    // is at least 8 back (MATCH_STEP)
-    store<u8>(op, load<u8>(op - off));
-    store<u8>(op + 1, load<u8>(op + 1 - off));
-    store<u8>(op + 2, load<u8>(op + 2 - off));
-    store<u8>(op + 3, load<u8>(op + 3 - off));
-    store<u8>(op + 4, load<u8>(op + 4 - off));
-    store<u8>(op + 5, load<u8>(op + 5 - off));
-    store<u8>(op + 6, load<u8>(op + 6 - off));
-    store<u8>(op + 7, load<u8>(op + 7 - off));
-    op += 8;
-    if (op < e) {
-      const d = <usize>((MATCH_STEP >> (<u32>off << 2)) & 15);
-      do {
-        store<u64>(op, load<u64>(op - d));
-        op += 8;
-      } while (op < e);
-    }
+    copyMatchWords(op, off, e);
   }
+}
+
+// ll literals from s to d in 16-byte words, up to 15 bytes past both ends (the caller has
+// that room, and the bytes past d's end are overwritten by what comes next).
+// @ts-ignore: decorator
+@inline function copyLiterals(d: usize, s: usize, ll: usize): void {
+  const e = d + ll;
+  do {
+    store<u64>(d, load<u64>(s));
+    store<u64>(d, load<u64>(s, 8), 8);
+    d += 16;
+    s += 16;
+  } while (d < e);
 }
 
 // A compressed block [p, p+n) into out; fstart: where this frame's output begins.
@@ -662,15 +633,8 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
     // execute: literals, then the match; the fast path's two room checks at once (the OR of
     // the two differences is negative when either is)
     if ((<isize>(fastEnd - op - ll - ml) | <isize>(litFast - lp - ll)) >= 0) {
-      let d = op, s = lp;
-      const e = op + ll;
-      do {
-        store<u64>(d, load<u64>(s));
-        store<u64>(d, load<u64>(s, 8), 8);
-        d += 16;
-        s += 16;
-      } while (d < e);
-      op = e;
+      copyLiterals(op, lp, ll);
+      op += ll;
       lp += ll;
       if (off > op - lowest) return fail("match offset " + off.toString() + " reaches before the frame's start", bsat);
       matchFast(op, off, ml);
@@ -682,15 +646,7 @@ function compressedBlock(p: usize, n: usize, out: OutBuf, fstart: usize, at: usi
       return limited ? fail("output limit (" + out.limit.toString() + " bytes) reached", bsat) : fail("block larger than 128 KiB", bsat);
     }
     if (ll + 16 <= lend - lp && ll + 16 <= capEnd - op) {
-      // 16 bytes at a time, past the end into bytes that come next anyway
-      let d = op, s = lp;
-      const e = op + ll;
-      do {
-        store<u64>(d, load<u64>(s));
-        store<u64>(d, load<u64>(s, 8), 8);
-        d += 16;
-        s += 16;
-      } while (d < e);
+      copyLiterals(op, lp, ll);
     } else {
       // byte by byte: no memory.copy in the loop (gcc would keep the memory's descriptor live
       // for it, and a copy this close to an end is short)
