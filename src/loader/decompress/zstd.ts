@@ -122,6 +122,8 @@ function symTable(sym: usize, base: usize, bits: usize, n: usize): void {
   }
 }
 
+// Once, before the first frame: the SYM_* and NB_INFO tables every sequence table is built
+// from (seqValues), then the tables of the predefined distributions.
 function predefined(): void {
   symTable(SYM_LL, LL_BASE, LL_BITS, 36);
   symTable(SYM_ML, ML_BASE, ML_BITS, 53);
