@@ -17,7 +17,7 @@
 
 import { attemptAlloc } from "../../lib/attempt";
 
-import { OutBuf } from "./output";
+import { copyMatch, OutBuf } from "./output";
 
 // Probability array layout (u16 entries, each starting at 1024 = one half).
 const IS_MATCH: u32 = 0; // [state][pos_state]: 12 x 16
@@ -156,27 +156,15 @@ export function lzmaRun(iend: usize, out: OutBuf, stop: usize, mayEnd: bool, pro
   let len: u32 = pending;
 
   for (;;) {
-    // A match to copy (pending from a previous call, or just decoded).
+    // A match to copy (pending from a previous call, or just decoded), in whole words where 16
+    // bytes of room follow it (output.ts copyMatch; what it writes past the match lies past the
+    // output's length until later output replaces it), small distances too: a kernel's runs of
+    // zeros and padding are matches one to seven bytes back.
     if (len != 0) {
       const dist = <usize>r0 + 1;
       let n = <usize>len;
       if (n > stop - pos) n = stop - pos;
-      let dp = o + pos;
-      let sp = dp - dist;
-      const de = dp + n;
-      if (dist >= 8 && cap - pos >= n + 8) {
-        while (dp < de) {
-          store<u64>(dp, load<u64>(sp));
-          dp += 8;
-          sp += 8;
-        }
-      } else {
-        while (dp < de) {
-          store<u8>(dp, load<u8>(sp));
-          dp++;
-          sp++;
-        }
-      }
+      if (n != 0) copyMatch(o + pos, dist, n, o + cap);
       pos += n;
       len -= <u32>n;
       if (len != 0) {
