@@ -93,9 +93,11 @@ for (let i = init + 1; init >= 0 && i < lines.length && lines[i] !== "}"; i++) {
 }
 if (!assigned) fail(`no assignment of instance->${field} in init_instance_import`);
 
-// A definition: `static u32 w2c_f367(Z_core_instance_t* instance, u32 w2c_p0) {`; a cold one
-// has scripts/wasm2c-hot.mjs's attribute in front. The body ends at the first "}" line.
-const DEF = /^static \S+ w2c_\w+\(\w+_instance_t\* instance[^;]*\{$/;
+// A definition: `static u32 w2c_f367(Z_core_instance_t* instance, u32 w2c_p0) {`, or a hot
+// one that starts a page (wasm2c-hot.mjs's PAGE) with `__attribute__((aligned(4096)))` in
+// front; a cold one has wasm2c-hot.mjs's optimize("Oz") in front. The body ends at the first
+// "}" line.
+const DEF = /^(?:__attribute__\(\(aligned\(4096\)\)\) )?static \S+ w2c_\w+\(\w+_instance_t\* instance[^;]*\{$/;
 const CALL = new RegExp(`\\b(${accessors.join("|")})\\(instance->${field}, `, "g");
 let hot = 0, calls = 0;
 for (let i = 0; i < lines.length; i++) {
