@@ -10,10 +10,11 @@
 // Each cold definition (not HOT, below) gets `__attribute__((optimize("Oz")))` and calls its
 // prologue out of line: wasm2c's FUNC_PROLOGUE (the call-depth count and its EXHAUSTION trap,
 // the same check) in one function, func_prologue_cold, a 5-byte call instead of some 29 bytes
-// inline in each cold function. The hot ones are left as wasm2c wrote them. (The other way
-// round, -Oz on the command line and optimize("O2") on the hot functions, is 7 KB smaller but
-// does not give the hot functions -O2's code: callgrind counted 1.9% more instructions in gzip's
-// inflate.) FILE.c is rewritten in place; a second run finds its own edits and leaves them.
+// inline in each cold function. The hot ones are left as wasm2c wrote them, but for PAGE's
+// alignment (below). (The other way round, -Oz on the command line and optimize("O2") on the
+// hot functions, is 7 KB smaller but does not give the hot functions -O2's code: callgrind
+// counted 1.9% more instructions in gzip's inflate.) FILE.c is rewritten in place; a second
+// run finds its own edits and leaves them.
 //
 // HOT, the rule: the code a boot spends its time in, found by profiling build/bench/decompress
 // with perf on Debian's kernel in every format (lzmaRun, unzstd, inflate, unlzo, lz4's
@@ -40,8 +41,9 @@ const ATTR = '__attribute__((optimize("Oz"))) ';
 // run, a translated block jumps straight to the next only when both start in the same 4 KiB
 // page; a jump to another page looks its target up in a hash table first. lzmaRun crossed a
 // page boundary wherever the link put it: in build/bench/decompress its literal loops lay on
-// both sides, which cost 6% of the decode under TCG (1.41 -> 1.32 s, best of 12, the program
-// booted as init under qemu-system-x86_64); in the image the distance code did. From a page's
+// both sides, which cost 6% of the decode under TCG (1.38-1.53 s -> 1.29-1.34 s, best of 12
+// decodes, the program booted as init under qemu-system-x86_64: docs/loader.md); in the image
+// the distance code did. From a page's
 // start it fits one page whole. The padding: some KB of the ELF, a few hundred bytes of its gzip.
 const PAGE = /^src\/loader\/decompress\/(lzma_dec\/lzmaRun|checks\/crc32Update)$/;
 const PAGE_ATTR = "__attribute__((aligned(4096))) ";

@@ -7,9 +7,9 @@
 //                whose embedded config reads (xen/xvda,msdos1)/boot/grub/grub.cfg)
 //   direct       xl's own PVH boot of the kernel (kernel= ramdisk= extra=), the same disk attached
 // Seconds from dom0's `xl create` to the initramfs's marker line, one guest at a time in one Xen
-// boot, the best of three rounds, as side-by-side.ts measures PV. The ratio is pvboot / pvgrub2-pvh (issue 23's goal:
-// at most 0.6). TCG makes absolute times slow and noisy: every figure of the line comes from the
-// same Xen boot.
+// boot, the best of three rounds, as side-by-side.ts measures PV. The ratio is pvboot /
+// pvgrub2-pvh (issue 23's goal: at most 0.6). TCG makes absolute times slow and noisy: every
+// figure of the line comes from the same Xen boot.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -8,9 +8,9 @@
 // 64 MiB initrd, one round; the image sizes; and the block requests each guest made (its first
 // round), counted on dom0's side by blkback (its statistics, summed over every connection to
 // the disk: runGuests' blkbackStats), from `xl create` until the guest powered off after the
-// initramfs's line. The smallest `memory =` each boots with is
-// `make bench-xen-memory` (scripts/bench-xen-memory/). TCG makes absolute times slow and noisy:
-// the ratios are the figures; every figure of a line comes from the same Xen boot.
+// initramfs's line. The smallest `memory =` each boots with is `make bench-xen-memory`
+// (scripts/bench-xen-memory/). TCG makes absolute times slow and noisy: the ratios are the
+// figures; every figure of a line comes from the same Xen boot.
 
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
