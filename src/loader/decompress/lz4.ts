@@ -6,7 +6,7 @@
 // build appends the uncompressed size as a 32-bit little-endian number after the last legacy
 // block: four bytes left over at the end are taken as that and checked.
 
-import { OutBuf, copyMatch } from "./output";
+import { OutBuf, copyMatch, copyMatchWords } from "./output";
 
 const LEGACY_MAGIC: u32 = 0x184c2102;
 const FRAME_MAGIC: u32 = 0x184d2204;
@@ -124,12 +124,7 @@ function block(ip: usize, iend: usize, op: usize, oend: usize, lowest: usize, ca
         if (b == 255 || off < 16 || len > opFast - op) { literalsDone = true; break; }
         ip += 3;
         const end = op + len;
-        let d = op;
-        do {
-          store<u64>(d, load<u64>(d - off));
-          store<u64>(d, load<u64>(d - off, 8), 8);
-          d += 16;
-        } while (d < end);
+        copyMatchWords(op, off, end);
         op = end;
         k = fastBudget(ip, op, ipFast, opFast);
       }
