@@ -76,22 +76,30 @@ CFLAGS_CODEGEN := -ffreestanding -fno-pic -fno-pie -O2 -fno-stack-protector -fno
 #   linear memory through a static pointer set at instantiation, not through the instance's
 #   memory struct, which gcc must reload after every store (the memory never moves in any
 #   runtime pvboot uses).
+# Last, on the images' core, one that only the x86_32 image compiles in (PVBOOT_SEGMENT_MEMORY):
+# - SEGMENT (scripts/wasm2c-segment.mjs): every load and store a move relative to %gs, unchecked.
 # A rewrite that fails removes the C file, so that the next make runs wasm2c again.
 HOT := node scripts/wasm2c-hot.mjs
 SPARSE_DATA := node scripts/wasm2c-sparse-data.mjs
 FIXED_BASE := node scripts/wasm2c-fixed-base.mjs
-W2C_REWRITES := scripts/wasm2c-hot.mjs scripts/wasm2c-sparse-data.mjs scripts/wasm2c-fixed-base.mjs
+SEGMENT := node scripts/wasm2c-segment.mjs
+W2C_REWRITES := scripts/wasm2c-hot.mjs scripts/wasm2c-sparse-data.mjs scripts/wasm2c-fixed-base.mjs \
+  scripts/wasm2c-segment.mjs
 
 # How each image checks the core's linear-memory accesses. x86_64 and pvh: guard pages. wasm2c drops its
 # compare and branch before every load and store (core.o's text 838 -> 681 KB) and the shim keeps
 # everything from the memory's current end to 8 GiB past its base unmapped, so that an access out
 # of bounds page-faults and boot/traps.c reports it as the wasm trap (docs/contract.md, "Faults").
 # The call-depth count stays (wasm-rt.h would drop it with the signal handler: the shim has no
-# guard below its stack). x86_32: explicit checks (a 4 GiB address space has no room for 8 GiB of
-# guard), as the fuzz targets and the read-all benchmarks keep (build/bench/decompress follows
-# the host arch's image: DECOMPRESS_MEMCHECK below).
+# guard below its stack). x86_32 has no room for 8 GiB of guard in 4 GiB: its core reaches the
+# memory through %gs, whose segment's limit is the memory's size, so that an access out of bounds
+# is a #GP (scripts/wasm2c-segment.mjs, boot/x86_32/segment.c); wasm2c's checks stay for
+# memory.fill and memory.copy. gcc 12 crashes on some of those %gs stores after its full
+# redundancy elimination (-ftree-fre) has seen them, hence -fno-tree-fre there. The fuzz targets
+# and the read-all benchmarks keep wasm2c's explicit checks (build/bench/decompress follows the
+# host arch's image: DECOMPRESS_MEMCHECK below).
 MEMCHECK_x86_64 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1
-MEMCHECK_x86_32 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0
+MEMCHECK_x86_32 := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DPVBOOT_SEGMENT_MEMORY=1 -fno-tree-fre
 # pvh: guard pages too. Its page tables map the first 4 GiB 1:1, RAM past the memory's end
 # included, so the core reaches its memory through an alias mapped only as far as it has grown
 # (boot/pvh/mm.c).
@@ -123,12 +131,15 @@ $(WASM): $(CORE_SRC) package.json scripts/wasm-pack-data.mjs
 $(W2C)/core.c $(W2C)/core.h $(W2C)/core-memory.h &: $(WASM) $(W2C_REWRITES)
 	@mkdir -p $(W2C)
 	wasm2c -n core $(WASM) -o $(W2C)/core.c
-	$(HOT) $(W2C)/core.c $(BUILD)/pvboot.wat && $(SPARSE_DATA) $(W2C)/core.c && $(FIXED_BASE) $(W2C)/core.c || \
-	  { rm -f $(W2C)/core.c; exit 1; }
+	$(HOT) $(W2C)/core.c $(BUILD)/pvboot.wat && $(SPARSE_DATA) $(W2C)/core.c && $(FIXED_BASE) $(W2C)/core.c && \
+	  $(SEGMENT) $(W2C)/core.c || { rm -f $(W2C)/core.c; exit 1; }
 	cp /usr/include/wasm-rt.h $(W2C)/
 	@pages=$$(wasm-objdump -x -j Import $(WASM) | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'); \
 	  [ -n "$$pages" ] || { echo "no imported memory in $(WASM)"; exit 1; }; \
 	  echo "#define CORE_MIN_PAGES $$pages" > $(W2C)/core-memory.h
+	@hole=$$(sed -n 's/^#define SEGMENT_HOLE \([0-9]*\)$$/\1/p' $(W2C)/core.c); \
+	  [ -n "$$hole" ] || { echo "no SEGMENT_HOLE in $(W2C)/core.c"; exit 1; }; \
+	  echo "#define CORE_SEGMENT_HOLE $$hole" >> $(W2C)/core-memory.h
 
 # One image per arch and core: the shim's common files and its arch folder, with one core.c.
 # $(1) arch, $(2) image name (pvboot, probe), $(3) the core's wasm2c dir, $(4) object dir.
@@ -247,9 +258,9 @@ $(BENCH)/decompress-c/bench.c: $(BENCH)/decompress.wasm scripts/wasm2c-hot.mjs s
 # Debian's: zlib1g-dev, liblzma-dev, libzstd-dev, liblz4-dev, libbz2-dev, liblzo2-dev.
 # It checks the linear memory as the image of the host's arch does (MEMCHECK_$(ARCH): on x86_64
 # guard pages, the hosted runtime's SIGSEGV handler standing in for the shim's #PF handler).
-# DECOMPRESS_MEMCHECK=0 builds it with wasm2c's explicit checks instead (x86_32's way).
+# DECOMPRESS_MEMCHECK=0 builds it with wasm2c's explicit checks instead (the fuzz targets' way).
 BENCH_LIBS := -lz -llzma -lzstd -llz4 -lbz2 -llzo2
-DECOMPRESS_MEMCHECK ?= $(if $(findstring =1,$(MEMCHECK_$(ARCH))),1,0)
+DECOMPRESS_MEMCHECK ?= $(if $(findstring WASM_RT_MEMCHECK_SIGNAL_HANDLER=1,$(MEMCHECK_$(ARCH))),1,0)
 BENCH_MEMCHECK := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=$(DECOMPRESS_MEMCHECK) -DWASM_RT_USE_STACK_DEPTH_COUNT=1
 BENCH_HOST_MEMCHECK_CFLAGS := $(filter-out -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0,$(BENCH_HOST_CFLAGS)) $(BENCH_MEMCHECK)
 $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/decompress.c \
@@ -265,8 +276,9 @@ $(BENCH)/decompress: $(BENCH)/decompress-c/bench.c boot/string.c scripts/bench/d
 
 # The read-all benchmarks' programs (scripts/bench/ext4-read-all.ts, xfs-read-all.ts,
 # btrfs-read-all.ts run them): one reader (src/bench/$(1).ts, the walk in src/bench/read-all.ts)
-# built the same way as build/bench/decompress but with wasm2c's explicit checks (x86_32's way,
-# not the x86_64 image's guard pages), over scripts/bench/fs-read-all.c. $(1): ext, xfs or btrfs.
+# built the same way as build/bench/decompress but with wasm2c's explicit checks (the fuzz
+# targets' way, not the x86_64 image's guard pages), over scripts/bench/fs-read-all.c. $(1): ext,
+# xfs or btrfs.
 define FS_BENCH_RULES
 $$(BENCH)/$(1).wasm: $$(CORE_SRC) src/bench/asconfig.json package.json
 	@mkdir -p $$(BENCH)

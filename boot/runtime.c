@@ -14,6 +14,15 @@
  * and the tail of Xen's start-of-day mapping past the initial size, which
  * wasm_rt_allocate_memory unmaps. Xen's own area (0xffff800000000000) is 128 TiB away.
  *
+ * Where it is built with PVBOOT_SEGMENT_MEMORY (x86_32, the Makefile's MEMCHECK_x86_32), the
+ * core reaches its memory through %gs, whose segment is the memory and whose limit its size
+ * (boot/x86_32/segment.c, scripts/wasm2c-segment.mjs): an access past the end is a #GP of the
+ * core's code at a %gs-prefixed instruction. A 32-bit sum address + offset that passed 4 GiB
+ * lands below the offset: the first CORE_SEGMENT_HOLE bytes of the memory, below the core's
+ * data, stay unmapped, and a page fault there is the same trap. Past the memory's end nothing
+ * is mapped either (as with guard pages, as far as the domain's RAM goes), for emulators that
+ * do not check segment limits: QEMU's TCG does not.
+ *
  * On every arch the memory grows in place and data never changes after
  * wasm_rt_allocate_memory: the core's hot functions read it once, at instantiation
  * (scripts/wasm2c-fixed-base.mjs). */
@@ -57,8 +66,11 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->size = 0;
     if (initial_pages && wasm_rt_grow_memory(mem, initial_pages) != 0)
         shim_panic("could not map the core's initial memory");
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER || PVBOOT_SEGMENT_MEMORY
     arch_unmap_ram_tail(linear_base_pfn + initial_pages * FRAMES_PER_WASM_PAGE);
+#endif
+#if PVBOOT_SEGMENT_MEMORY
+    arch_segment_init(mem->data, mem->size); /* and unmaps the hole */
 #endif
 }
 
@@ -72,6 +84,9 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
     memset(mem->data + (uint64_t)old * WASM_PAGE_SIZE, 0, (uint64_t)delta * WASM_PAGE_SIZE);
     mem->pages = pages;
     mem->size = pages * WASM_PAGE_SIZE;
+#if PVBOOT_SEGMENT_MEMORY
+    arch_segment_resize(mem->data, mem->size);
+#endif
     return old;
 }
 
@@ -153,26 +168,54 @@ void wasm_rt_trap(wasm_rt_trap_t code)
     shim_crash();
 }
 
+#if PVBOOT_SEGMENT_MEMORY
+/* Whether the instruction at `ip` names %gs among its prefixes (gcc writes 0x65 before or after
+ * an operand-size 0x66). */
+static int has_gs_prefix(const uint8_t *ip)
+{
+    unsigned i;
+    for (i = 0; i < 4; i++) {
+        if (ip[i] == 0x65)
+            return 1;
+        if (ip[i] != 0x66 && ip[i] != 0x67 && ip[i] != 0xf0 && ip[i] != 0xf2 && ip[i] != 0xf3)
+            return 0;
+    }
+    return 0;
+}
+#endif
+
 /* boot/<arch>/pvboot.lds: the core's compiled code (core.o's .text), where every unchecked
  * load and store is. */
 extern const char core_text_start[], core_text_end[];
 
-/* A page fault at `cr2` with the instruction at `ip`: with guard pages, a fault of the core's
- * code from the memory's current end up to 8 GiB past its base is the core's access out of
- * bounds, reported as the explicit check would have (the wasm trap); anything else (a store
- * through a read-only frame inside the memory, a fault of the shim) returns, to be reported as
- * a shim fault. */
-void runtime_guard_fault(unsigned long cr2, unsigned long ip)
+/* A fault `vector` with the instruction at `ip`. With guard pages, a page fault of the core's code
+ * from the memory's current end up to 8 GiB past its base is the core's access out of bounds,
+ * reported as the explicit check would have (the wasm trap). With the %gs segment, so is a #GP
+ * of the core's code at a %gs-prefixed move (past the limit), and its page fault outside the
+ * memory's mapped part: in the hole, or past the end where the CPU did not check the limit
+ * (QEMU's TCG does not; the pages there are unmapped as with guard pages). Anything else (a
+ * store through a read-only frame inside the memory, a fault of the shim) returns, to be
+ * reported as a shim fault. */
+void runtime_guard_fault(unsigned vector, unsigned long ip)
 {
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER || PVBOOT_SEGMENT_MEMORY
     extern wasm_rt_memory_t core_memory;
-    unsigned long base = (unsigned long)core_memory.data;
+    unsigned long base = (unsigned long)core_memory.data, cr2;
     if (!base || ip < (unsigned long)core_text_start || ip >= (unsigned long)core_text_end)
         return;
-    if (cr2 - base >= core_memory.size && cr2 - base < (8UL << 30))
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+    cr2 = shim_fault_cr2();
+    if (vector == 14 && cr2 - base >= core_memory.size && cr2 - base < (8UL << 30))
         wasm_rt_trap(WASM_RT_TRAP_OOB);
 #else
-    (void)cr2;
+    if ((vector != 13 && vector != 14) || !has_gs_prefix((const uint8_t *)ip))
+        return;
+    cr2 = shim_fault_cr2();
+    if (vector == 13 || cr2 - base < CORE_SEGMENT_HOLE || cr2 - base >= core_memory.size)
+        wasm_rt_trap(WASM_RT_TRAP_OOB);
+#endif
+#else
+    (void)vector;
     (void)ip;
 #endif
 }

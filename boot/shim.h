@@ -39,9 +39,9 @@ void shim_panic_rc(const char *call, long rc, const char *names, unsigned nargs,
 void hypercall_page_check(void);  /* before the first hypercall: Xen's stubs, or ours */
 void hypercall_page_report(void); /* once the console is known: a panic if they were ours */
 unsigned long shim_fault_cr2(void); /* vcpu 0's cr2 as Xen left it in vcpu_info */
-/* A page fault the core's code made past the end of its memory (guard pages, boot/runtime.c):
- * the wasm trap "out of bounds memory access"; returns for any other fault. */
-void runtime_guard_fault(unsigned long cr2, unsigned long ip);
+/* A fault the core's code made out of bounds of its memory (guard pages or the %gs segment,
+ * boot/runtime.c): the wasm trap "out of bounds memory access"; returns for any other fault. */
+void runtime_guard_fault(unsigned vector, unsigned long ip);
 void shim_fault(unsigned vector, unsigned long error, unsigned long ip, unsigned long sp,
                 const char *const *reg_names, const unsigned long *regs, unsigned nregs)
     __attribute__((noreturn));
@@ -58,7 +58,11 @@ unsigned long arch_mapped_end_pfn(void); /* PV */
 void arch_set_table_floor(unsigned long pfn); /* PV */
 uint8_t *arch_linear_va(unsigned long base_pfn); /* where the core's linear memory is mapped */
 void arch_map_ram(unsigned long pfn, unsigned long end);
-void arch_unmap_ram_tail(unsigned long pfn); /* guard pages: nothing mapped past the memory's start */
+void arch_unmap_ram_tail(unsigned long pfn); /* guard pages, %gs: nothing mapped past the memory's start */
+/* x86_32 (PVBOOT_SEGMENT_MEMORY): %gs as the linear memory, boot/x86_32/segment.c */
+void arch_segment_init(uint8_t *base, uint64_t size);
+void arch_segment_resize(uint8_t *base, uint64_t size);
+void arch_segment_release(void); /* before the jump */
 int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);

@@ -3,9 +3,11 @@
  * the checks made before anything can report at all.
  *
  * A page fault of the core's code past the end of its linear memory is the core's access out
- * of bounds where the image has guard pages instead of wasm2c's checks (x86_64 PV, PVH): it is
- * reported as the wasm trap, `pvboot: wasm trap: out of bounds memory access`
- * (runtime_guard_fault in boot/runtime.c). Any other fault prints one line with the vector,
+ * of bounds where the image has guard pages instead of wasm2c's checks (x86_64 PV, PVH), and so
+ * is a #GP of its %gs-relative moves past the segment's limit, or their page fault outside the
+ * memory's mapped part, where it reaches the memory through %gs (x86_32): each is reported as the
+ * wasm trap, `pvboot: wasm trap: out of bounds memory access` (runtime_guard_fault in
+ * boot/runtime.c). Any other fault prints one line with the vector,
  * the error code, the instruction pointer and cr2 (vcpu 0's, as Xen wrote it into vcpu_info
  * for a page fault), then the registers and the words on top of the stack, and crashes the
  * domain with SHUTDOWN_crash: xl shows it as crashed, Xen's log as "Hardware Dom0 crashed" for
@@ -35,8 +37,8 @@ void shim_fault(unsigned vector, unsigned long error, unsigned long ip, unsigned
     const unsigned long *w;
     unsigned i;
 
-    if (vector == 14 && !reporting)
-        runtime_guard_fault(shim_fault_cr2(), ip); /* the core out of bounds: its wasm trap */
+    if (!reporting)
+        runtime_guard_fault(vector, ip); /* the core out of bounds: its wasm trap */
     if (reporting++ > 1)
         shim_crash(); /* even the short line below faulted: the console is gone */
     if (reporting > 1) {

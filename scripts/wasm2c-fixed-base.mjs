@@ -18,8 +18,10 @@
 // scripts/wasm2c-hot.mjs left without optimize("Oz"), so it runs first; in a file it has not
 // seen, every function) call the `_fixed` ones. The cold ones keep wasm2c's: in them the static
 // would be a RIP-relative load per access, each with its own displacement, which gzip packs
-// worse (the x86_64 image's .gz grew by 6 KB that way). The bounds checks (explicit on x86_32,
-// guard pages on x86_64 and PVH) and memory.size/grow/copy/fill are as wasm2c wrote them.
+// worse (the x86_64 image's .gz grew by 6 KB that way). The bounds checks (explicit in the
+// benchmarks and fuzz targets, guard pages on x86_64 and PVH) and memory.size/grow/copy/fill are
+// as wasm2c wrote them; the x86_32 image points both kinds of accessor at its %gs ones
+// (scripts/wasm2c-segment.mjs, which runs after this).
 // FILE.c is rewritten in place; a file already rewritten is left as it is.
 import { readFileSync, writeFileSync } from "node:fs";
 

@@ -36,6 +36,13 @@ export function runDebugAction(action: string): void {
     // so the subtraction takes 0), so that the optimizer cannot put `unreachable` there.
     console.line(new Text().str("pvboot: debug: a store at 0xffffffff + offset 0x7fffffff"));
     store<u8>(<usize>u32.MAX_VALUE - (memory.size() >>> 16), 1, 0x7fffffff);
+  } else if (action == "oob-wrap") {
+    // A load at 0xfffffff0 + offset 0x20: 33 bits in wasm, out of bounds. x86_32's 32-bit move
+    // wraps it to 0x10, inside the unmapped hole below the core's data (boot/x86_32/segment.c),
+    // which must fault as the wasm trap rather than read. The address comes from memory.size,
+    // as oob-far's does.
+    console.line(new Text().str("pvboot: debug: a load at 0xfffffff0 + offset 0x20"));
+    console.line(new Text().u(load<u32>(<usize>0xfffffff0 - (memory.size() >>> 16), 0x20)));
   } else if (action == "abort") {
     assert(false, "debug abort requested");
   } else if (action == "memtest") {

@@ -64,6 +64,7 @@ describe("wasm traps", () => {
     ["oob", "out of bounds memory access"],
     ["oob-end", "out of bounds memory access", /pvboot: debug: the memory is \d+ bytes; a 4-byte load at \d+\r\n/],
     ["oob-far", "out of bounds memory access", /pvboot: debug: a store at 0xffffffff \+ offset 0x7fffffff\r\n/],
+    ["oob-wrap", "out of bounds memory access", /pvboot: debug: a load at 0xfffffff0 \+ offset 0x20\r\n/],
     ["recurse", "call stack exhausted"],
     ["abort", "unreachable executed", /pvboot: abort: debug abort requested at src\/debug\.ts:\d+:\d+\r\n/],
   ];

@@ -156,6 +156,21 @@ void arch_mm_init(struct start_info *si, unsigned long first_free_pfn)
 
 unsigned long arch_mapped_end_pfn(void) { return mapped_end_pfn; }
 
+/* Unmap pfns [pfn, mapped_end_pfn) of Xen's start-of-day mapping: free RAM past the linear
+ * memory's initial size. With the %gs segment (runtime.c) the limit stops the core's accesses
+ * past the memory's end; with nothing mapped there either, an emulator that does not check
+ * segment limits (QEMU's TCG) page-faults on them instead. The memory's growth maps them again
+ * (arch_map_ram, which now starts at `pfn`). */
+void arch_unmap_ram_tail(unsigned long pfn)
+{
+    unsigned long end = mapped_end_pfn;
+    if (pfn >= end)
+        return;
+    mapped_end_pfn = pfn;
+    for (; pfn < end; pfn++)
+        map_at((void *)(pfn << PAGE_SHIFT), 0);
+}
+
 void arch_set_table_floor(unsigned long pfn) { table_pool_floor = pfn; }
 
 /* The linear memory is where its pfns are: va = pfn << 12. */

@@ -27,6 +27,9 @@ void arch_start_kernel(void *page, uint64_t l3_mfn, uint64_t entry, uint64_t sta
     ops[0].arg1 = (unsigned long)l3_mfn;
     ops[1].cmd = MMUEXT_UNPIN_TABLE;
     ops[1].arg1 = arch_l4_mfn();
+#if PVBOOT_SEGMENT_MEMORY
+    arch_segment_release(); /* the core has run for the last time */
+#endif
     cpu_mb();
     run = (void (*)(void *, uint32_t, uint32_t, uint32_t))(void *)p;
     run(p, (uint32_t)stack, (uint32_t)si, (uint32_t)entry);

@@ -4,7 +4,7 @@
 // interleaved (scripts/bench/decompress-lib.c: zlib, liblzma, libzstd, liblz4, libbz2, liblzo2).
 // On an x86_64 host that is the x86_64 image's way: guard pages instead of wasm2c's bounds
 // checks (scripts/hosted/wasm-rt-hosted.c); `DECOMPRESS_MEMCHECK=0` in the environment builds
-// and measures it with the explicit checks instead (x86_32's way, the fuzz targets'):
+// and measures it with the explicit checks instead (the fuzz targets' way):
 //
 //   decompress-kernel-xz pvboot 0.964 liblzma 0.861 ratio 1.12
 //
