@@ -191,11 +191,11 @@ extern const char core_text_start[], core_text_end[];
 /* A fault `vector` with the instruction at `ip`. With guard pages, a page fault of the core's code
  * from the memory's current end up to 8 GiB past its base is the core's access out of bounds,
  * reported as the explicit check would have (the wasm trap). With the %gs segment, so is a #GP
- * of the core's code at a %gs-prefixed move (past the limit), and its page fault outside the
- * memory's mapped part: in the hole, or past the end where the CPU did not check the limit
- * (QEMU's TCG does not; the pages there are unmapped as with guard pages). Anything else (a
- * store through a read-only frame inside the memory, a fault of the shim) returns, to be
- * reported as a shim fault. */
+ * of the core's code at a %gs-prefixed move while %gs holds the memory's selector (past the
+ * limit), and such a move's page fault outside the memory's mapped part: in the hole, or past
+ * the end where the CPU did not check the limit (QEMU's TCG does not; the pages there are
+ * unmapped as with guard pages). Anything else (a store through a read-only frame inside the
+ * memory, a lost %gs, a fault of the shim) returns, to be reported as a shim fault. */
 void runtime_guard_fault(unsigned vector, unsigned long ip)
 {
 #if WASM_RT_MEMCHECK_SIGNAL_HANDLER || PVBOOT_SEGMENT_MEMORY
@@ -208,7 +208,7 @@ void runtime_guard_fault(unsigned vector, unsigned long ip)
     if (vector == 14 && cr2 - base >= core_memory.size && cr2 - base < (8UL << 30))
         wasm_rt_trap(WASM_RT_TRAP_OOB);
 #else
-    if ((vector != 13 && vector != 14) || !has_gs_prefix((const uint8_t *)ip))
+    if ((vector != 13 && vector != 14) || !has_gs_prefix((const uint8_t *)ip) || !arch_segment_loaded())
         return;
     cr2 = shim_fault_cr2();
     if (vector == 13 || cr2 - base < CORE_SEGMENT_HOLE || cr2 - base >= core_memory.size)

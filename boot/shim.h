@@ -63,6 +63,7 @@ void arch_unmap_ram_tail(unsigned long pfn); /* guard pages, %gs: nothing mapped
 void arch_segment_init(uint8_t *base, uint64_t size);
 void arch_segment_resize(uint8_t *base, uint64_t size);
 void arch_segment_release(void); /* before the jump */
+int arch_segment_loaded(void);    /* %gs holds the memory's selector */
 int arch_map_frame(void *va, unsigned long mfn, int readonly);
 unsigned long arch_pfn_to_mfn(unsigned long pfn);
 unsigned long arch_mfn_to_pfn(unsigned long mfn);

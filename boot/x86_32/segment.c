@@ -133,6 +133,15 @@ void arch_segment_resize(uint8_t *base, uint64_t size)
     load_memory_segment(base, size);
 }
 
+/* Whether %gs holds the memory's selector: a #GP of a %gs move is the core's access out of
+ * bounds only then. */
+int arch_segment_loaded(void)
+{
+    uint16_t selector;
+    __asm__ volatile("movw %%gs, %0" : "=r"(selector));
+    return installed && selector == MEMORY_SELECTOR;
+}
+
 void arch_segment_release(void)
 {
     if (!installed)
