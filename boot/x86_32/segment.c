@@ -16,9 +16,8 @@
  * its page fault is the wasm trap too. Their frames stay the domain's, for the next kernel as
  * any other.
  *
- * At the jump
- * (arch_start_kernel) %gs is null again, the LDT gone and its page writable: the next kernel
- * starts without any of it, as a new domain does. */
+ * At the jump (arch_start_kernel) %gs is null again, the LDT gone and its page writable: the
+ * next kernel starts without any of it, as a new domain does. */
 
 #include "../xen.h"
 #include "../shim.h"
@@ -93,9 +92,11 @@ static void set_ldt(void *va, unsigned entries)
         shim_panic_call("mmuext_op SET_LDT", rc, "va entries", (unsigned long)va, entries);
 }
 
+static unsigned long ldt_mfn(void) { return arch_pfn_to_mfn((unsigned long)ldt >> PAGE_SHIFT); }
+
 static void map_ldt(int readonly)
 {
-    unsigned long mfn = arch_pfn_to_mfn((unsigned long)ldt >> PAGE_SHIFT);
+    unsigned long mfn = ldt_mfn();
     long rc = arch_map_frame(ldt, mfn, readonly);
     if (rc < 0)
         shim_panic_call("update_va_mapping of the LDT", rc, "va mfn readonly", (unsigned long)ldt, mfn, readonly);
@@ -120,7 +121,7 @@ void arch_segment_init(uint8_t *base, uint64_t size)
 
 void arch_segment_resize(uint8_t *base, uint64_t size)
 {
-    uint64_t ma = ((uint64_t)arch_pfn_to_mfn((unsigned long)ldt >> PAGE_SHIFT) << PAGE_SHIFT);
+    uint64_t ma = (uint64_t)ldt_mfn() << PAGE_SHIFT;
     uint64_t desc = memory_descriptor((uint32_t)(uintptr_t)base, size);
     long rc;
     if (!installed)
